@@ -1,0 +1,139 @@
+/**
+ * D1 tables (shared/DESIGN.md "Data"). Every table has tenant_id first in its primary key and indexes.
+ * Text columns of caseExact:false attributes hold the comparison form (Unicode lower case); the
+ * `resource` JSON holds the values as sent and is the truth for everything else.
+ */
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+export const users = sqliteTable(
+  'users',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    /** Per-tenant insertion order: the stable key that pagination seeks on. */
+    seq: integer('seq').notNull(),
+    userName: text('user_name').notNull(),
+    externalId: text('external_id'),
+    displayName: text('display_name'),
+    givenName: text('given_name'),
+    familyName: text('family_name'),
+    email: text('email'),
+    employeeNumber: text('employee_number'),
+    department: text('department'),
+    managerId: text('manager_id'),
+    active: integer('active', { mode: 'boolean' }).notNull(),
+    state: text('state').notNull(),
+    /** The lifecycle state to restore on reactivation. */
+    stateBeforeDeactivation: text('state_before_deactivation'),
+    source: text('source').notNull(),
+    version: integer('version').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    deletedAt: text('deleted_at'),
+    resource: text('resource').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('users_tenant_user_name').on(t.tenantId, t.userName).where(sql`deleted_at IS NULL`),
+    uniqueIndex('users_tenant_seq').on(t.tenantId, t.seq),
+    index('users_tenant_external_id').on(t.tenantId, t.externalId),
+    index('users_tenant_email').on(t.tenantId, t.email),
+    index('users_tenant_updated_at').on(t.tenantId, t.updatedAt),
+  ],
+)
+
+export const userEmails = sqliteTable(
+  'user_emails',
+  {
+    tenantId: text('tenant_id').notNull(),
+    userId: text('user_id').notNull(),
+    value: text('value').notNull(),
+    type: text('type').notNull().default(''),
+    primary: integer('is_primary', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userId, t.value, t.type] }), index('user_emails_tenant_value').on(t.tenantId, t.value)],
+)
+
+export const groups = sqliteTable(
+  'groups',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    seq: integer('seq').notNull(),
+    displayName: text('display_name').notNull(),
+    externalId: text('external_id'),
+    memberCount: integer('member_count').notNull().default(0),
+    source: text('source').notNull(),
+    version: integer('version').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    resource: text('resource').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('groups_tenant_display_name').on(t.tenantId, t.displayName),
+    uniqueIndex('groups_tenant_seq').on(t.tenantId, t.seq),
+    index('groups_tenant_external_id').on(t.tenantId, t.externalId),
+  ],
+)
+
+export const groupMembers = sqliteTable(
+  'group_members',
+  {
+    tenantId: text('tenant_id').notNull(),
+    groupId: text('group_id').notNull(),
+    memberId: text('member_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.groupId, t.memberId] }), index('group_members_tenant_member').on(t.tenantId, t.memberId)],
+)
+
+/** Kept counts so that totalResults never counts a whole table. */
+export const tenantCounts = sqliteTable('tenant_counts', {
+  tenantId: text('tenant_id').primaryKey(),
+  users: integer('users').notNull().default(0),
+  groups: integer('groups').notNull().default(0),
+})
+
+export const invites = sqliteTable(
+  'invites',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    userId: text('user_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    /** pending -> sent | failed | void; sent -> accepted | void. */
+    state: text('state').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: text('created_at').notNull(),
+    sentAt: text('sent_at'),
+    expiresAt: text('expires_at').notNull(),
+    acceptedAt: text('accepted_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex('invites_token_hash').on(t.tokenHash),
+    index('invites_tenant_user').on(t.tenantId, t.userId),
+    index('invites_state_created').on(t.state, t.createdAt),
+  ],
+)
+
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    at: text('at').notNull(),
+    credentialId: text('credential_id'),
+    requestId: text('request_id'),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    resourceType: text('resource_type'),
+    resourceId: text('resource_id'),
+    action: text('action').notNull(),
+    outcome: text('outcome').notNull(),
+    summary: text('summary'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('audit_events_tenant_at').on(t.tenantId, t.at), index('audit_events_tenant_resource').on(t.tenantId, t.resourceId)],
+)

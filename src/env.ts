@@ -1,0 +1,20 @@
+/** The Worker's bindings, typed once (shared/DESIGN.md "Bindings"). */
+export interface Env {
+  DB: D1Database
+  TENANTS: KVNamespace
+  INVITES: Queue<InviteMessage>
+  RATE_LIMITER?: RateLimit
+  PUBLIC_URL: string
+  MAIL_API_URL: string
+  MAIL_PROVIDER: string
+  MAIL_FROM: string
+  MAIL_API_KEY?: string
+  APP_API_KEY?: string
+}
+
+/** The body of a message on the INVITES queue. */
+export interface InviteMessage {
+  v: 1
+  tenantId: string
+  inviteId: string
+}

@@ -1,0 +1,59 @@
+/**
+ * The tenant document kept in KV under `tenant:{id}` (shared/DESIGN.md "Tenants and credentials").
+ * Shared by the Worker and the support CLI; it imports nothing but plain TypeScript.
+ */
+
+export const TENANT_KEY_PREFIX = 'tenant:'
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/
+
+export type CredentialKind = 'basic' | 'bearer'
+
+/** One credential of a tenant. Only the SHA-256 of the secret is kept. */
+export interface Credential {
+  id: string
+  kind: CredentialKind
+  /** For basic credentials: the username (equal to the credential id, so a lookup never scans). */
+  username?: string
+  secretSha256: string
+  createdAt: string
+}
+
+export interface TenantSettings {
+  /** Days an invite link stays valid. */
+  inviteTtlDays?: number
+  /** Requests per minute allowed by the rate limiter before 429. */
+  rateLimitPerMinute?: number
+}
+
+export interface TenantDocument {
+  v: 1
+  id: string
+  name: string
+  status: 'active' | 'disabled'
+  appUrl: string
+  createdAt: string
+  settings: TenantSettings
+  credentials: Credential[]
+}
+
+/** The KV key of a tenant's document. */
+export function tenantKey(id: string): string {
+  return `${TENANT_KEY_PREFIX}${id}`
+}
+
+/** True for a valid tenant slug: `[a-z0-9-]{2,63}`, not starting or ending with `-`. */
+export function isTenantId(id: string): boolean {
+  return TENANT_ID_PATTERN.test(id)
+}
+
+/** Parses a stored tenant document, or returns undefined when it is missing or malformed. */
+export function parseTenantDocument(text: string | null): TenantDocument | undefined {
+  if (!text) return undefined
+  try {
+    const doc = JSON.parse(text) as TenantDocument
+    if (doc?.v !== 1 || typeof doc.id !== 'string' || !Array.isArray(doc.credentials)) return undefined
+    return doc
+  } catch {
+    return undefined
+  }
+}
