@@ -1,0 +1,134 @@
+/**
+ * The support CLI (shared/DESIGN.md "Tenants and credentials"): `npm run tenant -- <command> ...`.
+ * Parses argv, picks a row of the command table in commands.ts, and prints its result: human
+ * lines, or with `--json` exactly one JSON object on stdout (also for errors, as `{ "error" }`).
+ */
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { pathToFileURL } from 'node:url'
+import { CliError, commands, type Command, type CommandResult } from './commands.ts'
+import { createWranglerTenantStore, type TenantStore } from './kv-store.ts'
+
+const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8787'
+
+const GLOBAL_FLAGS = {
+  local: { type: 'boolean', description: 'use the local storage of `wrangler dev` (default)' },
+  remote: { type: 'boolean', description: 'use the Cloudflare account wrangler is logged in to' },
+  json: { type: 'boolean', description: 'print exactly one JSON object on stdout' },
+  'public-url': { type: 'string', description: `base of the Base URL (default: $PUBLIC_URL or ${DEFAULT_PUBLIC_URL})` },
+  'persist-to': { type: 'string', description: 'local persistence directory (default: .wrangler/state, as wrangler dev)' },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+} as const
+
+/** Usage text built from the command table. */
+export function usage(): string {
+  const rows = Object.entries(commands).map(([name, c]) => {
+    const args = c.args.map((a) => `<${a}>`).join(' ')
+    const flags = Object.keys(c.flags ?? {}).map((f) => `[--${f} ${f.toUpperCase().replace('-', '_')}]`).join(' ')
+    return [`${name} ${args} ${flags}`.replace(/\s+/g, ' ').trim(), c.summary] as const
+  })
+  const width = Math.max(...rows.map(([l]) => l.length)) + 2
+  const flagRows = Object.entries(GLOBAL_FLAGS).map(([f, d]) => [`--${f}${d.type === 'string' ? ' <value>' : ''}`, d.description] as const)
+  const fwidth = Math.max(...flagRows.map(([l]) => l.length)) + 2
+  return [
+    'Usage: npm run tenant -- <command> [args] [--local|--remote] [--json]',
+    '',
+    'Commands:',
+    ...rows.map(([l, s]) => `  ${l.padEnd(width)}${s}`),
+    `  ${'help'.padEnd(width)}show this help`,
+    '',
+    'Flags:',
+    ...flagRows.map(([l, s]) => `  ${l.padEnd(fwidth)}${s}`),
+    '',
+    'Secrets are printed once; KV keeps only their SHA-256.',
+  ].join('\n')
+}
+
+interface Io {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  env: Record<string, string | undefined>
+  /** Lets tests and `npm start` pass a store other than wrangler's. */
+  store?: (target: { remote: boolean; persistTo?: string }) => TenantStore
+  now?: () => Date
+}
+
+/** Runs the CLI on argv (without `node cli.ts`) and returns the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const json = argv.includes('--json')
+  try {
+    const result = await dispatch(argv, io)
+    if (result === 'help') {
+      if (json) io.stdout(JSON.stringify({ usage: usage() }) + '\n')
+      else io.stdout(usage() + '\n')
+      return 0
+    }
+    for (const w of result.warnings ?? []) io.stderr(w + '\n')
+    io.stdout(json ? JSON.stringify(result.json, null, 2) + '\n' : result.lines.join('\n') + '\n')
+    return 0
+  } catch (error) {
+    const known = error instanceof CliError
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!
+    io.stderr(`error: ${message}${known && error.exitCode === 2 ? ' (see `help`)' : ''}\n`)
+    if (json) io.stdout(JSON.stringify({ error: message }) + '\n')
+    return known ? error.exitCode : 1
+  }
+}
+
+async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'> {
+  const allFlags: Record<string, { type: 'string' | 'boolean'; short?: string }> = { ...GLOBAL_FLAGS }
+  for (const c of Object.values(commands)) for (const f of Object.keys(c.flags ?? {})) allFlags[f] = { type: 'string' }
+
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({ args: argv, options: allFlags, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new CliError((error as Error).message.replace(/\. To specify a positional.*$/s, ''), 2)
+  }
+  const { values, positionals } = parsed
+  if (values.help || positionals.length === 0 || positionals[0] === 'help') return 'help'
+
+  const { name, command } = findCommand(positionals)
+  const rest = positionals.slice(name.split(' ').length)
+  for (const flag of Object.keys(values)) {
+    if (!(flag in GLOBAL_FLAGS) && !(flag in (command.flags ?? {}))) throw new CliError(`${name} does not take --${flag}`, 2)
+  }
+  if (rest.length !== command.args.length) {
+    throw new CliError(`usage: ${name} ${command.args.map((a) => `<${a}>`).join(' ')}`.trim(), 2)
+  }
+  if (values.local && values.remote) throw new CliError('use either --local or --remote', 2)
+  if (values.remote && values['persist-to'] !== undefined) throw new CliError('--persist-to only applies to --local', 2)
+
+  const publicUrl = String(values['public-url'] ?? io.env.PUBLIC_URL ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '')
+  try {
+    new URL(publicUrl)
+  } catch {
+    throw new CliError(`invalid public URL "${publicUrl}"`, 2)
+  }
+  const target = {
+    remote: Boolean(values.remote),
+    persistTo: values['persist-to'] === undefined ? undefined : resolve(String(values['persist-to'])),
+  }
+  const store = (io.store ?? createWranglerTenantStore)(target)
+  const args = Object.fromEntries(command.args.map((a, i) => [a, rest[i]!]))
+  const flags = Object.fromEntries(Object.keys(command.flags ?? {}).map((f) => [f, values[f] as string | undefined]))
+  return command.run({ store, publicUrl, now: io.now ?? (() => new Date()) }, args, flags)
+}
+
+function findCommand(positionals: string[]): { name: string; command: Command } {
+  // Two-word commands (`group create`) win over one-word ones.
+  for (const name of [positionals.slice(0, 2).join(' '), positionals[0]!]) {
+    const command = commands[name]
+    if (command && Object.hasOwn(commands, name)) return { name, command }
+  }
+  throw new CliError(`unknown command "${positionals[0]}"`, 2)
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const code = await main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+  })
+  process.exitCode = code
+}

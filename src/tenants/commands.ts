@@ -1,0 +1,246 @@
+/**
+ * The support CLI's commands, as a table: each entry names its positionals and flags and returns
+ * one result (a JSON object plus human-readable lines). They talk to KV through a TenantStore, so
+ * new commands (`group create`, `reinvite`, `log`) are a new row, not a new parser.
+ */
+import { isTenantId, type TenantDocument } from './document.ts'
+import type { TenantStore } from './kv-store.ts'
+import { mintCredentials, newTenantDocument, type MintedSecrets } from './mint.ts'
+
+/** A user mistake or a missing tenant: one line on stderr, non-zero exit, nothing written. */
+export class CliError extends Error {
+  readonly exitCode: number
+  constructor(message: string, exitCode = 1) {
+    super(message)
+    this.exitCode = exitCode
+  }
+}
+
+/** What a command needs besides its arguments. */
+export interface CommandContext {
+  store: TenantStore
+  /** `{PUBLIC_URL}` without a trailing slash; the Base URL is `{publicUrl}/scim/v2/{tenantId}`. */
+  publicUrl: string
+  now: () => Date
+}
+
+/** A command's output: `json` is printed with `--json`, `lines` otherwise; warnings go to stderr. */
+export interface CommandResult {
+  json: Record<string, unknown>
+  lines: string[]
+  warnings?: string[]
+}
+
+/** One row of the command table. */
+export interface Command {
+  /** Positional parameter names, in order; all required. */
+  args: string[]
+  /** Command-specific string flags (global flags are handled by the CLI). */
+  flags?: Record<string, { description: string }>
+  summary: string
+  run(ctx: CommandContext, args: Record<string, string>, flags: Record<string, string | undefined>): Promise<CommandResult>
+}
+
+/** The Base URL an IdP admin configures (shared/DESIGN.md "HTTP surface"). */
+export function baseUrl(publicUrl: string, tenantId: string): string {
+  return `${publicUrl}/scim/v2/${tenantId}`
+}
+
+const SHOWN_ONCE = 'These secrets are shown once; only their SHA-256 is stored.'
+const PROPAGATION = 'Remote KV is eventually consistent: edge locations may see this change up to 60 s later.'
+
+function checkId(id: string): string {
+  if (!isTenantId(id)) throw new CliError(`invalid tenant id "${id}": use 2-63 characters a-z, 0-9 and "-", not starting or ending with "-"`, 2)
+  return id
+}
+
+async function load(ctx: CommandContext, id: string): Promise<TenantDocument> {
+  const doc = await ctx.store.get(checkId(id))
+  if (!doc) throw new CliError(`unknown tenant "${id}" (${ctx.store.where})`)
+  return doc
+}
+
+function secretLines(url: string, secrets: MintedSecrets): string[] {
+  return [
+    `  Base URL:     ${url}`,
+    `  Username:     ${secrets.username}`,
+    `  Password:     ${secrets.password}`,
+    `  Bearer token: ${secrets.bearerToken}`,
+    SHOWN_ONCE,
+  ]
+}
+
+function remoteNote(ctx: CommandContext): string[] {
+  return ctx.store.where === 'remote' ? [PROPAGATION] : []
+}
+
+/** The public view of a tenant: never a hash or a secret. */
+export function describeTenant(doc: TenantDocument, publicUrl: string): Record<string, unknown> {
+  return {
+    tenantId: doc.id,
+    name: doc.name,
+    status: doc.status,
+    appUrl: doc.appUrl,
+    createdAt: doc.createdAt,
+    baseUrl: baseUrl(publicUrl, doc.id),
+    settings: doc.settings,
+    credentials: doc.credentials.map((c) => ({ id: c.id, kind: c.kind, createdAt: c.createdAt })),
+  }
+}
+
+/** Creates a tenant with a fresh Basic + bearer pair; fails if the id is taken. */
+export async function createTenant(ctx: CommandContext, input: { id: string; name?: string; appUrl?: string }) {
+  checkId(input.id)
+  if (input.appUrl !== undefined && !isHttpUrl(input.appUrl)) throw new CliError(`invalid --app-url "${input.appUrl}": use an http(s) URL`, 2)
+  if (input.name !== undefined && !input.name.trim()) throw new CliError('--name must not be empty', 2)
+  if (await ctx.store.get(input.id)) throw new CliError(`tenant "${input.id}" already exists (${ctx.store.where}); nothing changed`)
+  const { doc, secrets } = await newTenantDocument(input, ctx.now())
+  await ctx.store.put(doc)
+  return { doc, secrets }
+}
+
+/** Adds a new Basic + bearer pair beside the existing credentials (rotation without downtime). */
+export async function rotateTenant(ctx: CommandContext, id: string) {
+  const doc = await load(ctx, id)
+  const previous = doc.credentials.map((c) => c.id)
+  const { credentials, secrets } = await mintCredentials(ctx.now())
+  const next: TenantDocument = { ...doc, credentials: [...doc.credentials, ...credentials] }
+  await ctx.store.put(next)
+  return { doc: next, secrets, previous }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text)
+    return url.protocol === 'http:' || url.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+async function setStatus(ctx: CommandContext, id: string, status: TenantDocument['status']): Promise<CommandResult> {
+  const doc = await load(ctx, id)
+  const changed = doc.status !== status
+  if (changed) await ctx.store.put({ ...doc, status })
+  return {
+    json: { tenantId: doc.id, status, changed },
+    lines: [changed ? `Tenant ${doc.id} is now ${status}.` : `Tenant ${doc.id} was already ${status}; nothing changed.`, ...(changed ? remoteNote(ctx) : [])],
+  }
+}
+
+/** The command table. Keys may be two words (`group create`); the CLI matches the longest first. */
+export const commands: Record<string, Command> = {
+  create: {
+    args: ['id'],
+    flags: { name: { description: 'display name (default: the id)' }, 'app-url': { description: 'where invitees land after accepting' } },
+    summary: 'create a tenant and print its Base URL and credentials once',
+    async run(ctx, args, flags) {
+      const { doc, secrets } = await createTenant(ctx, { id: args.id!, name: flags.name, appUrl: flags['app-url'] })
+      const url = baseUrl(ctx.publicUrl, doc.id)
+      return {
+        json: { tenantId: doc.id, baseUrl: url, ...secrets },
+        lines: [`Created tenant ${doc.id} (${ctx.store.where}).`, ...secretLines(url, secrets)],
+      }
+    },
+  },
+
+  show: {
+    args: ['id'],
+    summary: 'show a tenant and its credential ids (never secrets or hashes)',
+    async run(ctx, args) {
+      const doc = await load(ctx, args.id!)
+      const view = describeTenant(doc, ctx.publicUrl)
+      return {
+        json: view,
+        lines: [
+          `Tenant ${doc.id}: ${doc.name} (${doc.status})`,
+          `  Base URL:   ${view.baseUrl}`,
+          `  App URL:    ${doc.appUrl}`,
+          `  Created:    ${doc.createdAt}`,
+          `  Settings:   ${JSON.stringify(doc.settings)}`,
+          `  Credentials (${doc.credentials.length}):`,
+          ...doc.credentials.map((c) => `    ${c.id}  ${c.kind.padEnd(6)}  ${c.createdAt}`),
+        ],
+      }
+    },
+  },
+
+  list: {
+    args: [],
+    summary: 'list tenants',
+    async run(ctx) {
+      const tenants = []
+      for (const entry of await ctx.store.list()) {
+        // Documents written without metadata (not by this CLI) are read one by one.
+        const summary = entry.summary ?? (await ctx.store.get(entry.id).then((d) => d && { name: d.name, status: d.status, createdAt: d.createdAt, credentials: d.credentials.length }))
+        if (summary) tenants.push({ tenantId: entry.id, ...summary })
+      }
+      return {
+        json: { tenants },
+        lines: tenants.length
+          ? tenants.map((t) => `${t.tenantId.padEnd(24)} ${t.status.padEnd(8)} ${String(t.credentials).padStart(2)} credentials  ${t.createdAt}  ${t.name}`)
+          : [`No tenants (${ctx.store.where}).`],
+      }
+    },
+  },
+
+  rotate: {
+    args: ['id'],
+    summary: 'add a new Basic + bearer credential pair beside the old ones; print it once',
+    async run(ctx, args) {
+      const { doc, secrets, previous } = await rotateTenant(ctx, args.id!)
+      const url = baseUrl(ctx.publicUrl, doc.id)
+      return {
+        json: { tenantId: doc.id, baseUrl: url, ...secrets, previousCredentials: previous },
+        lines: [
+          `Added credentials ${secrets.username} (basic) and ${secrets.bearerToken.split('_')[1]} (bearer) to tenant ${doc.id}.`,
+          ...secretLines(url, secrets),
+          previous.length ? `Once the IdP uses them, revoke the old ones: ${previous.join(', ')}` : '',
+        ].filter(Boolean),
+      }
+    },
+  },
+
+  revoke: {
+    args: ['id', 'credentialId'],
+    summary: 'remove one credential from a tenant',
+    async run(ctx, args) {
+      const doc = await load(ctx, args.id!)
+      const target = doc.credentials.find((c) => c.id === args.credentialId)
+      if (!target) throw new CliError(`tenant "${doc.id}" has no credential "${args.credentialId}"`)
+      const credentials = doc.credentials.filter((c) => c !== target)
+      await ctx.store.put({ ...doc, credentials })
+      const warnings = credentials.length === 0 ? [`warning: tenant "${doc.id}" has no credentials left; its IdP cannot connect until you run rotate`] : []
+      return {
+        json: { tenantId: doc.id, revoked: target.id, kind: target.kind, remaining: credentials.length },
+        lines: [`Revoked ${target.kind} credential ${target.id} of tenant ${doc.id}; ${credentials.length} left.`, ...remoteNote(ctx)],
+        warnings,
+      }
+    },
+  },
+
+  disable: {
+    args: ['id'],
+    summary: 'reject every request for the tenant (data is kept)',
+    run: (ctx, args) => setStatus(ctx, args.id!, 'disabled'),
+  },
+
+  enable: {
+    args: ['id'],
+    summary: 'accept requests for a disabled tenant again',
+    run: (ctx, args) => setStatus(ctx, args.id!, 'active'),
+  },
+
+  delete: {
+    args: ['id'],
+    summary: "delete the tenant document (its credentials stop working; D1 rows are kept)",
+    async run(ctx, args) {
+      const doc = await load(ctx, args.id!)
+      await ctx.store.delete(doc.id)
+      return {
+        json: { tenantId: doc.id, deleted: true },
+        lines: [`Deleted tenant ${doc.id} (${ctx.store.where}). Its users and groups stay in D1.`, ...remoteNote(ctx)],
+      }
+    },
+  },
+}
