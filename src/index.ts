@@ -1,5 +1,8 @@
+import { createApp } from './app.ts'
+import type { Env } from './env.ts'
+
+const app = createApp()
+
 export default {
-  async fetch(): Promise<Response> {
-    return new Response('ok')
-  },
-}
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>

@@ -1,0 +1,37 @@
+import { Hono } from 'hono'
+import { requireTenant } from './auth/middleware.ts'
+import type { AppEnv } from './routes/context.ts'
+import { discovery } from './routes/discovery.ts'
+import { onError, onNotFound } from './routes/errors.ts'
+import { groups } from './routes/groups.ts'
+import { users } from './routes/users.ts'
+import { NotImplemented } from './scim/errors.ts'
+
+/** The Hono app: SCIM for IdPs, the invite page, the app-facing API and /health. */
+export function createApp() {
+  const app = new Hono<AppEnv>()
+  app.use(async (c, next) => {
+    const requestId = c.req.header('cf-ray') ?? crypto.randomUUID()
+    c.set('requestId', requestId)
+    await next()
+    c.header('X-Request-Id', requestId)
+  })
+  app.get('/health', (c) => c.json({ ok: true }))
+
+  const scim = new Hono<AppEnv>()
+  scim.use(requireTenant)
+  scim.route('/', discovery)
+  scim.route('/Users', users)
+  scim.route('/Groups', groups)
+  scim.all('/Bulk', () => {
+    throw new NotImplemented('/Bulk is not supported (ServiceProviderConfig bulk.supported is false)')
+  })
+  scim.all('/Me', () => {
+    throw new NotImplemented('/Me is not supported: scim-edge serves identity providers, not end users')
+  })
+  app.route('/scim/v2/:tenant', scim)
+
+  app.onError(onError)
+  app.notFound(onNotFound)
+  return app
+}

@@ -1,0 +1,238 @@
+/**
+ * Tenant-scoped queries on groups and memberships. Membership changes are set operations written in
+ * bulk: member ids travel as one JSON array parameter (json_each), so a statement has a handful of
+ * bound parameters whatever the number of members (D1 allows 100).
+ */
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { Uniqueness } from '../scim/errors.ts'
+import type { Json } from '../scim/resource/values.ts'
+import type { Db } from './client.ts'
+import { isUniqueViolation } from './errors.ts'
+import { groupMembers, groups, tenantCounts } from './schema.ts'
+
+/** A group as stored, without its members. */
+export interface GroupRecord {
+  id: string
+  seq: number
+  resource: Json
+  memberCount: number
+  source: 'scim' | 'app'
+  version: number
+  createdAt: string
+  updatedAt: string
+}
+
+/** A member as SCIM shows it: id and a display name. */
+export interface MemberRef {
+  id: string
+  display: string | null
+}
+
+/** The net effect of membership operations on a group (see src/scim/patch/members.ts). */
+export type MemberChange = { mode: 'delta'; add: string[]; remove: string[] } | { mode: 'replace'; ids: string[] }
+
+type GroupRow = typeof groups.$inferSelect
+
+function toGroupRecord(row: GroupRow): GroupRecord {
+  return {
+    id: row.id,
+    seq: row.seq,
+    resource: JSON.parse(row.resource) as Json,
+    memberCount: row.memberCount,
+    source: row.source as 'scim' | 'app',
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }
+}
+
+function groupColumns(resource: Json) {
+  return {
+    displayName: String(resource.displayName ?? '').toLowerCase(),
+    externalId: typeof resource.externalId === 'string' ? resource.externalId : null,
+  }
+}
+
+function uniquenessError(resource: Json): Uniqueness {
+  return new Uniqueness(`A group named "${String(resource.displayName)}" already exists in this tenant (displayName is unique, case-insensitively)`)
+}
+
+/** The group with this id, without members, or undefined. */
+export async function getGroup(db: Db, tenantId: string, id: string): Promise<GroupRecord | undefined> {
+  const row = await db.select().from(groups).where(and(eq(groups.tenantId, tenantId), eq(groups.id, id))).get()
+  return row ? toGroupRecord(row) : undefined
+}
+
+/** The ids among `ids` that are not live users of the tenant (one query, one JSON parameter). */
+export async function unknownMemberIds(db: Db, tenantId: string, ids: string[]): Promise<string[]> {
+  if (!ids.length) return []
+  const rows = await db.all<{ value: string }>(
+    sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
+        WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL)`,
+  )
+  return rows.map((r) => r.value)
+}
+
+/** Statements that apply a membership change to one group; counts are adjusted before rows change. */
+export function memberStatements(db: Db, tenantId: string, groupId: string, change: MemberChange, guard: SQL = sql`1`): BatchItem<'sqlite'>[] {
+  const out: BatchItem<'sqlite'>[] = []
+  const add = change.mode === 'replace' ? change.ids : change.add
+  if (change.mode === 'replace') {
+    out.push(db.run(sql`UPDATE groups SET member_count = 0 WHERE tenant_id = ${tenantId} AND id = ${groupId} AND ${guard}`))
+    out.push(db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND ${guard}`))
+  } else if (change.remove.length) {
+    const ids = JSON.stringify(change.remove)
+    out.push(
+      db.run(sql`UPDATE groups SET member_count = member_count - (SELECT count(*) FROM group_members
+        WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND member_id IN (SELECT value FROM json_each(${ids})))
+        WHERE tenant_id = ${tenantId} AND id = ${groupId} AND ${guard}`),
+    )
+    out.push(db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND member_id IN (SELECT value FROM json_each(${ids})) AND ${guard}`))
+  }
+  if (add.length) {
+    const ids = JSON.stringify([...new Set(add)])
+    // Only live users of this tenant become members, so a user deleted meanwhile is simply skipped.
+    const fresh = sql`SELECT DISTINCT j.value AS id FROM json_each(${ids}) j
+      JOIN users u ON u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL
+      WHERE NOT EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = ${tenantId} AND m.group_id = ${groupId} AND m.member_id = j.value)`
+    out.push(db.run(sql`UPDATE groups SET member_count = member_count + (SELECT count(*) FROM (${fresh})) WHERE tenant_id = ${tenantId} AND id = ${groupId} AND ${guard}`))
+    out.push(db.run(sql`INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id) SELECT ${tenantId}, ${groupId}, id FROM (${fresh}) WHERE ${guard}`))
+  }
+  return out
+}
+
+/** Creates a group with its members in one batch; a taken displayName is 409 uniqueness. */
+export async function createGroup(
+  db: Db,
+  tenantId: string,
+  input: { id: string; resource: Json; memberIds: string[]; source: 'scim' | 'app' },
+  now: Date,
+): Promise<GroupRecord> {
+  const at = now.toISOString()
+  const statements: BatchItem<'sqlite'>[] = [
+    db.insert(groups).values({
+      tenantId,
+      id: input.id,
+      seq: sql`(SELECT coalesce(max(${groups.seq}), 0) + 1 FROM ${groups} WHERE ${groups.tenantId} = ${tenantId})`,
+      ...groupColumns(input.resource),
+      memberCount: 0,
+      source: input.source,
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+      resource: JSON.stringify(input.resource),
+    }),
+    ...memberStatements(db, tenantId, input.id, { mode: 'delta', add: input.memberIds, remove: [] }),
+    db
+      .insert(tenantCounts)
+      .values({ tenantId, groups: 1 })
+      .onConflictDoUpdate({ target: tenantCounts.tenantId, set: { groups: sql`${tenantCounts.groups} + 1` } }),
+  ]
+  try {
+    await db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]])
+  } catch (error) {
+    if (isUniqueViolation(error, 'groups.')) throw uniquenessError(input.resource)
+    throw error
+  }
+  const created = await getGroup(db, tenantId, input.id)
+  if (!created) throw new Error('group vanished right after insert')
+  return created
+}
+
+/**
+ * Writes a group's attributes (when `resource` is given) and a membership change in one batch.
+ * Every statement is guarded by the group's version before the write (when `expectedVersion` is
+ * given) and the version update comes last, so either all of it applies or none. Returns whether it did.
+ */
+export async function updateGroup(
+  db: Db,
+  tenantId: string,
+  id: string,
+  write: { resource?: Json; members?: MemberChange; expectedVersion?: number },
+  now: Date,
+): Promise<boolean> {
+  const version = write.expectedVersion === undefined ? undefined : eq(groups.version, write.expectedVersion)
+  const guard = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id} ${version ? sql`AND ${version}` : sql``})`
+  const members = write.members ? memberStatements(db, tenantId, id, write.members, guard) : []
+  const update = db
+    .update(groups)
+    .set({
+      ...(write.resource ? { ...groupColumns(write.resource), resource: JSON.stringify(write.resource) } : {}),
+      version: sql`${groups.version} + 1`,
+      updatedAt: now.toISOString(),
+    })
+    .where(and(eq(groups.tenantId, tenantId), eq(groups.id, id), version))
+  let results: unknown[]
+  try {
+    results = await db.batch([...members, update] as unknown as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]])
+  } catch (error) {
+    if (isUniqueViolation(error, 'groups.')) throw uniquenessError(write.resource ?? {})
+    throw error
+  }
+  return (results[members.length] as D1Result).meta.changes === 1
+}
+
+/** Deletes a group and its memberships; its users stay. Returns false when it did not exist. */
+export async function deleteGroup(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const exists = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id})`
+  const results = await db.batch([
+    db.run(sql`UPDATE tenant_counts SET groups = groups - 1 WHERE tenant_id = ${tenantId} AND ${exists}`),
+    db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${id}`),
+    db.delete(groups).where(and(eq(groups.tenantId, tenantId), eq(groups.id, id))),
+  ])
+  return (results[2] as D1Result).meta.changes === 1
+}
+
+/** A page of a group's members, by member id after `afterId` (keyset, so deep pages stay cheap). */
+export async function listMembers(db: Db, tenantId: string, groupId: string, afterId: string, limit: number): Promise<MemberRef[]> {
+  return db.all<MemberRef>(
+    sql`SELECT m.member_id AS id, coalesce(json_extract(u.resource, '$.displayName'), json_extract(u.resource, '$.userName')) AS display
+        FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id
+        WHERE m.tenant_id = ${tenantId} AND m.group_id = ${groupId} AND m.member_id > ${afterId}
+        ORDER BY m.member_id LIMIT ${limit}`,
+  )
+}
+
+/** The direct groups of each of the given users (one query for a whole page of users). */
+export async function groupsOfUsers(db: Db, tenantId: string, userIds: string[]): Promise<Map<string, { id: string; displayName: string }[]>> {
+  const out = new Map<string, { id: string; displayName: string }[]>()
+  if (!userIds.length) return out
+  const rows = await db.all<{ userId: string; id: string; displayName: string }>(
+    sql`SELECT m.member_id AS userId, g.id AS id, json_extract(g.resource, '$.displayName') AS displayName
+        FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+        WHERE m.tenant_id = ${tenantId} AND m.member_id IN (SELECT value FROM json_each(${JSON.stringify(userIds)}))
+        ORDER BY g.seq`,
+  )
+  for (const row of rows) {
+    const list = out.get(row.userId) ?? []
+    list.push({ id: row.id, displayName: row.displayName })
+    out.set(row.userId, list)
+  }
+  return out
+}
+
+/** One page of groups in a stable order, with the total. */
+export async function listGroups(
+  db: Db,
+  tenantId: string,
+  query: { where?: SQL; offset: number; count: number; orderBy?: SQL[] },
+): Promise<{ total: number; records: GroupRecord[] }> {
+  const scope = and(eq(groups.tenantId, tenantId), query.where)
+  let total: number
+  if (query.where) {
+    total = (await db.select({ n: sql<number>`count(*)` }).from(groups).where(scope).get())?.n ?? 0
+  } else {
+    total = (await db.select({ n: tenantCounts.groups }).from(tenantCounts).where(eq(tenantCounts.tenantId, tenantId)).get())?.n ?? 0
+  }
+  if (query.count === 0 || total === 0) return { total, records: [] }
+  const rows = await db
+    .select()
+    .from(groups)
+    .where(scope)
+    .orderBy(...(query.orderBy ?? []), asc(groups.seq))
+    .limit(query.count)
+    .offset(query.offset)
+    .all()
+  return { total, records: rows.map(toGroupRecord) }
+}

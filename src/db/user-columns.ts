@@ -1,0 +1,56 @@
+import type { Json } from '../scim/resource/values.ts'
+import { URN } from '../scim/urns.ts'
+
+/** Lower-cases a comparison form; columns of caseExact:false attributes hold this (schema.ts header). */
+function fold(value: unknown): string | null {
+  return typeof value === 'string' ? value.toLowerCase() : null
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null
+}
+
+/** One row of user_emails per email of the resource. */
+export interface EmailRow {
+  value: string
+  type: string
+  primary: boolean
+}
+
+/** The indexed columns of a stored user resource: what filters and sorting read. */
+export function userColumns(resource: Json) {
+  const name = (resource.name ?? {}) as Json
+  const enterprise = (resource[URN.enterpriseUser] ?? {}) as Json
+  const manager = (enterprise.manager ?? {}) as Json
+  const emails = userEmails(resource)
+  const primary = emails.find((e) => e.primary) ?? emails[0]
+  return {
+    userName: fold(resource.userName) ?? '',
+    externalId: text(resource.externalId),
+    displayName: fold(resource.displayName),
+    givenName: fold(name.givenName),
+    familyName: fold(name.familyName),
+    email: primary?.value ?? null,
+    employeeNumber: fold(enterprise.employeeNumber),
+    department: fold(enterprise.department),
+    managerId: text(manager.value),
+    active: resource.active !== false,
+  }
+}
+
+/** The emails of a resource in comparison form, one per (value, type). */
+export function userEmails(resource: Json): EmailRow[] {
+  const list = Array.isArray(resource.emails) ? (resource.emails as Json[]) : []
+  const seen = new Set<string>()
+  const out: EmailRow[] = []
+  for (const e of list) {
+    const value = fold(e.value)
+    if (!value) continue
+    const type = fold(e.type) ?? ''
+    const key = `${value}\u0000${type}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push({ value, type, primary: e.primary === true })
+  }
+  return out
+}

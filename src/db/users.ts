@@ -1,0 +1,216 @@
+/** Tenant-scoped queries on users (shared/DESIGN.md "Data"). Every function takes the tenant id first after db. */
+import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import type { UserState } from '../lifecycle/state.ts'
+import { PreconditionFailed, Uniqueness } from '../scim/errors.ts'
+import type { Json } from '../scim/resource/values.ts'
+import type { Db } from './client.ts'
+import { isUniqueViolation } from './errors.ts'
+import { tenantCounts, userEmails, users } from './schema.ts'
+import { userColumns, userEmails as emailRows } from './user-columns.ts'
+
+/** A live user as stored. */
+export interface UserRecord {
+  id: string
+  seq: number
+  resource: Json
+  state: UserState
+  stateBeforeDeactivation: UserState | null
+  source: 'scim' | 'app'
+  version: number
+  createdAt: string
+  updatedAt: string
+}
+
+/** What a write stores: the normalised resource and the lifecycle state that goes with it. */
+export interface UserWrite {
+  resource: Json
+  state: UserState
+  stateBeforeDeactivation: UserState | null
+}
+
+type UserRow = typeof users.$inferSelect
+
+/** Maps a users row to a record. */
+export function toUserRecord(row: Pick<UserRow, 'id' | 'seq' | 'resource' | 'state' | 'stateBeforeDeactivation' | 'source' | 'version' | 'createdAt' | 'updatedAt'>): UserRecord {
+  return {
+    id: row.id,
+    seq: row.seq,
+    resource: JSON.parse(row.resource) as Json,
+    state: row.state as UserState,
+    stateBeforeDeactivation: row.stateBeforeDeactivation as UserState | null,
+    source: row.source as 'scim' | 'app',
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }
+}
+
+/** The live user with this id, or undefined (tombstones are not returned). */
+export async function getUser(db: Db, tenantId: string, id: string): Promise<UserRecord | undefined> {
+  const row = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt)))
+    .get()
+  return row ? toUserRecord(row) : undefined
+}
+
+function uniquenessError(resource: Json): Uniqueness {
+  return new Uniqueness(`userName "${String(resource.userName)}" is already in use in this tenant (userName is unique, case-insensitively)`)
+}
+
+/**
+ * Creates a user in one batch with its emails and the kept count; `extra` statements (an invite)
+ * join the same batch. A taken userName is 409 uniqueness, decided by the unique index, so races are safe.
+ */
+export async function createUser(
+  db: Db,
+  tenantId: string,
+  input: UserWrite & { id: string; source: 'scim' | 'app' },
+  now: Date,
+  extra: BatchItem<'sqlite'>[] = [],
+): Promise<UserRecord> {
+  const at = now.toISOString()
+  const statements: BatchItem<'sqlite'>[] = [
+    db.insert(users).values({
+      tenantId,
+      id: input.id,
+      seq: sql`(SELECT coalesce(max(${users.seq}), 0) + 1 FROM ${users} WHERE ${users.tenantId} = ${tenantId})`,
+      ...userColumns(input.resource),
+      state: input.state,
+      stateBeforeDeactivation: input.stateBeforeDeactivation,
+      source: input.source,
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+      resource: JSON.stringify(input.resource),
+    }),
+    ...emailInserts(db, tenantId, input.id, input.resource),
+    db
+      .insert(tenantCounts)
+      .values({ tenantId, users: 1 })
+      .onConflictDoUpdate({ target: tenantCounts.tenantId, set: { users: sql`${tenantCounts.users} + 1` } }),
+    ...extra,
+  ]
+  try {
+    await db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]])
+  } catch (error) {
+    if (isUniqueViolation(error, 'users.')) throw uniquenessError(input.resource)
+    throw error
+  }
+  const created = await getUser(db, tenantId, input.id)
+  if (!created) throw new Error('user vanished right after insert')
+  return created
+}
+
+function emailInserts(db: Db, tenantId: string, userId: string, resource: Json): BatchItem<'sqlite'>[] {
+  const rows = emailRows(resource).map((e) => ({ tenantId, userId, ...e }))
+  const out: BatchItem<'sqlite'>[] = []
+  // 5 parameters a row: 15 rows a statement stays well under D1's 100.
+  for (let i = 0; i < rows.length; i += 15) out.push(db.insert(userEmails).values(rows.slice(i, i + 15)).onConflictDoNothing())
+  return out
+}
+
+/**
+ * Replaces a user's resource if its version is still `expectedVersion` (optimistic concurrency,
+ * RFC 7644 §3.14). All statements of the batch are guarded by that version, so a writer that lost
+ * the race changes nothing and gets 412.
+ */
+export async function updateUser(
+  db: Db,
+  tenantId: string,
+  id: string,
+  expectedVersion: number,
+  next: UserWrite,
+  now: Date,
+  extra: BatchItem<'sqlite'>[] = [],
+): Promise<UserRecord> {
+  const guard = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.tenantId} = ${tenantId} AND ${users.id} = ${id} AND ${users.version} = ${expectedVersion} AND ${users.deletedAt} IS NULL)`
+  const emailStatements: BatchItem<'sqlite'>[] = [db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard))]
+  const rows = emailRows(next.resource)
+  for (let i = 0; i < rows.length; i += 10) {
+    const values = sql.join(
+      rows.slice(i, i + 10).map((e) => sql`(${tenantId}, ${id}, ${e.value}, ${e.type}, ${e.primary ? 1 : 0})`),
+      sql`, `,
+    )
+    emailStatements.push(
+      db.run(sql`INSERT OR IGNORE INTO ${userEmails} (tenant_id, user_id, value, type, is_primary) SELECT * FROM (VALUES ${values}) WHERE ${guard}`),
+    )
+  }
+  const update = db
+    .update(users)
+    .set({
+      ...userColumns(next.resource),
+      state: next.state,
+      stateBeforeDeactivation: next.stateBeforeDeactivation,
+      version: expectedVersion + 1,
+      updatedAt: now.toISOString(),
+      resource: JSON.stringify(next.resource),
+    })
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, id), eq(users.version, expectedVersion), isNull(users.deletedAt)))
+  let results: unknown[]
+  try {
+    results = await db.batch([...emailStatements, update, ...extra] as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]])
+  } catch (error) {
+    if (isUniqueViolation(error, 'users.')) throw uniquenessError(next.resource)
+    throw error
+  }
+  const changes = (results[emailStatements.length] as D1Result).meta.changes
+  if (changes !== 1) throw new PreconditionFailed(`User ${id} was changed by another request; read it again and retry`)
+  const updated = await getUser(db, tenantId, id)
+  if (!updated) throw new Error('user vanished right after update')
+  return updated
+}
+
+/**
+ * Makes a user a tombstone (shared/DESIGN.md "Lifecycle"): SCIM answers 404 from then on, the userName
+ * is free again, memberships and email index rows go, the row stays for audit. Returns false if absent.
+ */
+export async function deleteUser(db: Db, tenantId: string, id: string, now: Date, expectedVersion?: number): Promise<boolean> {
+  const at = now.toISOString()
+  const live = and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt), expectedVersion === undefined ? undefined : eq(users.version, expectedVersion))
+  const guard = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${live})`
+  const results = await db.batch([
+    db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard)),
+    db.run(sql`UPDATE groups SET member_count = member_count - 1 WHERE tenant_id = ${tenantId} AND id IN (SELECT group_id FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id}) AND ${guard}`),
+    db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id} AND ${guard}`),
+    db.run(sql`UPDATE tenant_counts SET users = users - 1 WHERE tenant_id = ${tenantId} AND ${guard}`),
+    db
+      .update(users)
+      .set({ deletedAt: at, updatedAt: at, state: 'deleted', version: sql`${users.version} + 1` })
+      .where(live),
+  ])
+  return (results[4] as D1Result).meta.changes === 1
+}
+
+/** One page of live users in a stable order, with the total (RFC 7644 §3.4.2.4). */
+export async function listUsers(
+  db: Db,
+  tenantId: string,
+  query: { where?: SQL; offset: number; count: number; orderBy?: SQL[] },
+): Promise<{ total: number; records: UserRecord[] }> {
+  const scope = and(eq(users.tenantId, tenantId), isNull(users.deletedAt), query.where)
+  const total = query.where ? await countUsers(db, tenantId, scope!) : await keptUserCount(db, tenantId)
+  if (query.count === 0 || total === 0) return { total, records: [] }
+  const rows = await db
+    .select()
+    .from(users)
+    .where(scope)
+    .orderBy(...(query.orderBy ?? []), asc(users.seq))
+    .limit(query.count)
+    .offset(query.offset)
+    .all()
+  return { total, records: rows.map(toUserRecord) }
+}
+
+async function countUsers(db: Db, _tenantId: string, scope: SQL): Promise<number> {
+  const row = await db.select({ n: sql<number>`count(*)` }).from(users).where(scope).get()
+  return row?.n ?? 0
+}
+
+/** The kept count of live users of a tenant. */
+export async function keptUserCount(db: Db, tenantId: string): Promise<number> {
+  const row = await db.select({ n: tenantCounts.users }).from(tenantCounts).where(eq(tenantCounts.tenantId, tenantId)).get()
+  return row?.n ?? 0
+}

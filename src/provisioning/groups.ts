@@ -1,0 +1,89 @@
+/**
+ * Group writes (RFC 7644 §3.3, §3.5, §3.6). Members never enter the stored resource: they live in
+ * group_members and change as set operations, so a 50,000-member group is never loaded to be patched.
+ */
+import type { Db } from '../db/client.ts'
+import { createGroup, deleteGroup, getGroup, unknownMemberIds, updateGroup, type GroupRecord, type MemberChange } from '../db/groups.ts'
+import { InvalidValue, NotFound, PreconditionFailed } from '../scim/errors.ts'
+import { applyPatch } from '../scim/patch/apply.ts'
+import { splitMemberOperations } from '../scim/patch/members.ts'
+import { parsePatchRequest } from '../scim/patch/parse.ts'
+import { ifMatchVersion } from '../scim/preconditions.ts'
+import { jsonEqual } from '../scim/resource/equal.ts'
+import { normalizeResource } from '../scim/resource/normalize.ts'
+import { isObject, type Json } from '../scim/resource/values.ts'
+import { groupResourceType } from '../scim/schemas/index.ts'
+
+/** 404 for a group id that does not name a group of this tenant. */
+export function groupNotFound(id: string): NotFound {
+  return new NotFound(`Group "${id.slice(0, 100)}" not found in this tenant`)
+}
+
+/** Reads a group (without members) or throws 404. */
+export async function requireGroup(db: Db, tenantId: string, id: string): Promise<GroupRecord> {
+  const group = await getGroup(db, tenantId, id)
+  if (!group) throw groupNotFound(id)
+  return group
+}
+
+/** Splits a normalised group into its stored attributes and its member ids. */
+function splitMembers(resource: Json): { resource: Json; memberIds: string[] } {
+  const { members, ...rest } = resource
+  const memberIds = Array.isArray(members) ? (members as Json[]).map((m) => m.value).filter((v): v is string => typeof v === 'string') : []
+  return { resource: rest, memberIds: [...new Set(memberIds)] }
+}
+
+/** Unknown or other-tenant member ids are 400 invalidValue naming them; nothing is written. */
+async function checkMembers(db: Db, tenantId: string, ids: string[]): Promise<void> {
+  const unknown = await unknownMemberIds(db, tenantId, ids)
+  if (unknown.length) {
+    const shown = unknown.slice(0, 5).map((id) => `"${id.slice(0, 64)}"`).join(', ')
+    throw new InvalidValue(`members: no user with id ${shown}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''} in this tenant; nothing was changed`)
+  }
+}
+
+/** POST /Groups. */
+export async function createScimGroup(db: Db, tenantId: string, body: unknown, now: Date, source: 'scim' | 'app' = 'scim'): Promise<GroupRecord> {
+  const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
+  await checkMembers(db, tenantId, memberIds)
+  return createGroup(db, tenantId, { id: crypto.randomUUID(), resource, memberIds, source }, now)
+}
+
+async function writeGroup(db: Db, tenantId: string, current: GroupRecord, resource: Json | undefined, members: MemberChange | undefined, ifMatch: string | undefined, now: Date) {
+  const expectedVersion = ifMatchVersion(ifMatch, current.version)
+  const changedResource = resource && !jsonEqual(resource, current.resource) ? resource : undefined
+  const addIds = members ? (members.mode === 'replace' ? members.ids : members.add) : []
+  await checkMembers(db, tenantId, addIds)
+  if (!changedResource && !members) return
+  const applied = await updateGroup(db, tenantId, current.id, { resource: changedResource, members, expectedVersion }, now)
+  if (applied) return
+  if (await getGroup(db, tenantId, current.id)) throw new PreconditionFailed(`Group ${current.id} changed since If-Match was read; read it again`)
+  throw groupNotFound(current.id)
+}
+
+/** PUT /Groups/{id}: full replace, members included (RFC 7644 §3.5.1). */
+export async function replaceScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<void> {
+  if (isObject(body) && body.id !== undefined && body.id !== id) {
+    throw new InvalidValue(`The body's id "${String(body.id).slice(0, 100)}" differs from the URL's id "${id.slice(0, 100)}"; id cannot change`)
+  }
+  const current = await requireGroup(db, tenantId, id)
+  const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
+  await writeGroup(db, tenantId, current, resource, { mode: 'replace', ids: memberIds }, ifMatch, now)
+}
+
+/** PATCH /Groups/{id}: attribute operations through the PATCH engine, member operations as set algebra. */
+export async function patchScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<void> {
+  const ops = parsePatchRequest(groupResourceType, body)
+  const { other, members } = splitMemberOperations(ops)
+  const current = await requireGroup(db, tenantId, id)
+  const resource = other.length ? applyPatch(groupResourceType, current.resource, other).resource : undefined
+  const change = members.mode === 'delta' && !members.add.length && !members.remove.length ? undefined : members
+  await writeGroup(db, tenantId, current, resource, change, ifMatch, now)
+}
+
+/** DELETE /Groups/{id}: the group goes; its users stay. */
+export async function deleteScimGroup(db: Db, tenantId: string, id: string, ifMatch: string | undefined): Promise<void> {
+  const current = await requireGroup(db, tenantId, id)
+  ifMatchVersion(ifMatch, current.version)
+  if (!(await deleteGroup(db, tenantId, id))) throw groupNotFound(id)
+}

@@ -1,0 +1,19 @@
+import type { Context } from 'hono'
+import type { Db } from '../db/client.ts'
+import type { Env } from '../env.ts'
+import type { Credential, TenantDocument } from '../tenants/document.ts'
+
+/** Hono's typing of our bindings and per-request variables. */
+export interface AppEnv {
+  Bindings: Env
+  Variables: {
+    requestId: string
+    db: Db
+    tenant: TenantDocument
+    credential: Credential
+    /** The tenant's SCIM Base URL, `{PUBLIC_URL}/scim/v2/{tenantId}`, no trailing slash. */
+    baseUrl: string
+  }
+}
+
+export type AppContext = Context<AppEnv>

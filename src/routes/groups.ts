@@ -1,0 +1,68 @@
+/** The /Groups endpoint, RFC 7644 §3. */
+import { Hono } from 'hono'
+import type { GroupRecord } from '../db/groups.ts'
+import { groupRepresentation, loadMembers } from '../provisioning/group-representation.ts'
+import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup, requireGroup } from '../provisioning/groups.ts'
+import { groupProjection, searchGroups } from '../provisioning/search-groups.ts'
+import { MethodNotAllowed } from '../scim/errors.ts'
+import { parseListParams } from '../scim/list/params.ts'
+import { isNotModified } from '../scim/preconditions.ts'
+import { project, wantsAttribute } from '../scim/resource/projection.ts'
+import { etag } from '../scim/resource/represent.ts'
+import { groupResourceType } from '../scim/schemas/index.ts'
+import type { AppContext, AppEnv } from './context.ts'
+import { readScimJson, scimJson } from './http.ts'
+
+export const groups = new Hono<AppEnv>()
+
+/** A single-group response with its ETag; members are read only when the projection wants them. */
+async function groupResponse(c: AppContext, record: GroupRecord, status: 200 | 201 = 200): Promise<Response> {
+  const projection = groupProjection(c.req.query())
+  const members = wantsAttribute(projection, 'members') && record.memberCount > 0 ? await loadMembers(c.var.db, c.var.tenant.id, record.id) : undefined
+  const body = project(groupResourceType, groupRepresentation(record, c.var.baseUrl, members), projection)
+  const headers: Record<string, string> = { ETag: etag(record.version) }
+  if (status === 201) headers.Location = `${c.var.baseUrl}/Groups/${record.id}`
+  return scimJson(c, body, status, headers)
+}
+
+groups.get('/', async (c) => scimJson(c, await searchGroups(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(c.req.query()))))
+
+groups.post('/.search', async (c) => {
+  const body = await readScimJson(c)
+  const params = parseListParams(typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {})
+  return scimJson(c, await searchGroups(c.var.db, c.var.tenant.id, c.var.baseUrl, params))
+})
+
+groups.post('/', async (c) => groupResponse(c, await createScimGroup(c.var.db, c.var.tenant.id, await readScimJson(c), new Date()), 201))
+
+groups.get('/:id', async (c) => {
+  const record = await requireGroup(c.var.db, c.var.tenant.id, c.req.param('id'))
+  if (isNotModified(c.req.header('if-none-match'), record.version)) return c.body(null, 304, { ETag: etag(record.version) })
+  return groupResponse(c, record)
+})
+
+groups.put('/:id', async (c) => {
+  const body = await readScimJson(c)
+  await replaceScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date())
+  return groupResponse(c, await requireGroup(c.var.db, c.var.tenant.id, c.req.param('id')))
+})
+
+// 204 suits both Okta and Entra (SCIM-CLIENTS.md §1.8, §2.4 #10), and never loads a big member list.
+groups.patch('/:id', async (c) => {
+  const body = await readScimJson(c)
+  await patchScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date())
+  const record = await requireGroup(c.var.db, c.var.tenant.id, c.req.param('id'))
+  return c.body(null, 204, { ETag: etag(record.version) })
+})
+
+groups.delete('/:id', async (c) => {
+  await deleteScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), c.req.header('if-match'))
+  return c.body(null, 204)
+})
+
+groups.all('/', (c) => {
+  throw new MethodNotAllowed(c.req.method, ['GET', 'POST'])
+})
+groups.all('/:id', (c) => {
+  throw new MethodNotAllowed(c.req.method, ['GET', 'PUT', 'PATCH', 'DELETE'])
+})

@@ -1,0 +1,37 @@
+/** Reading and writing SCIM JSON over HTTP (RFC 7644 §3.1, §8.1). */
+import { InvalidSyntax, PayloadTooLarge, UnsupportedMediaType } from '../scim/errors.ts'
+import type { AppContext } from './context.ts'
+
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
+
+/** Bodies larger than this get 413 (advertised as bulk.maxPayloadSize's sibling in the README). */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/** A SCIM JSON response with the SCIM media type. */
+export function scimJson(c: AppContext, body: unknown, status: 200 | 201 = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': SCIM_CONTENT_TYPE, ...headers } })
+}
+
+/**
+ * Reads a request body as JSON: `application/scim+json` or `application/json` (a missing type is
+ * tolerated), at most MAX_BODY_BYTES, otherwise a SCIM error that says what to change.
+ */
+export async function readScimJson(c: AppContext): Promise<unknown> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+  if (type && type !== 'application/scim+json' && type !== 'application/json') {
+    throw new UnsupportedMediaType(`Content-Type "${type.slice(0, 60)}" is not supported; send application/scim+json or application/json`)
+  }
+  const declared = Number(c.req.header('content-length') ?? '0')
+  if (declared > MAX_BODY_BYTES) throw new PayloadTooLarge(`The request body is ${declared} bytes; the limit is ${MAX_BODY_BYTES} bytes`)
+  const buffer = await c.req.arrayBuffer()
+  if (buffer.byteLength > MAX_BODY_BYTES) {
+    throw new PayloadTooLarge(`The request body is ${buffer.byteLength} bytes; the limit is ${MAX_BODY_BYTES} bytes`)
+  }
+  const text = new TextDecoder().decode(buffer)
+  if (!text.trim()) throw new InvalidSyntax('The request body is empty; send a JSON object')
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new InvalidSyntax(`The request body is not valid JSON: ${(error as Error).message}`)
+  }
+}
