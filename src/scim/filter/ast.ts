@@ -28,3 +28,32 @@ export interface PatchPath {
   /** The sub-attribute after the brackets (`.value` in `emails[type eq "work"].value`). */
   subAfterFilter?: string
 }
+
+/** Renders a path as written in a filter: `urn:...:attr.sub` (RFC 7644 §3.10). */
+export function formatPath(path: AttrPath): string {
+  return `${path.urn ? `${path.urn}:` : ''}${path.attr}${path.sub !== undefined ? `.${path.sub}` : ''}`
+}
+
+// Binding strength for rendering: or < and < not/atoms (RFC 7644 §3.4.2.2 precedence).
+const PRECEDENCE = { or: 1, and: 2 } as const
+
+/** Renders a filter in canonical form (lower-case operators, JSON values, minimal parentheses), RFC 7644 §3.4.2.2. */
+export function formatFilter(filter: Filter, outer = 0): string {
+  switch (filter.op) {
+    case 'and':
+    case 'or': {
+      const own = PRECEDENCE[filter.op]
+      // The right operand of a same-op chain keeps its parentheses so the tree shape round-trips.
+      const text = `${formatFilter(filter.left, own)} ${filter.op} ${formatFilter(filter.right, own + 0.5)}`
+      return own < outer ? `(${text})` : text
+    }
+    case 'not':
+      return `not (${formatFilter(filter.filter)})`
+    case 'pr':
+      return `${formatPath(filter.path)} pr`
+    case 'valuePath':
+      return `${formatPath(filter.path)}[${formatFilter(filter.filter)}]`
+    default:
+      return `${formatPath(filter.path)} ${filter.op} ${JSON.stringify(filter.value)}`
+  }
+}

@@ -1,0 +1,378 @@
+/**
+ * SCIM filters as parameterised SQL on `users` and `groups` (RFC 7644 §3.4.2.2), through an
+ * explicit attribute→column map; everything else reads the `resource` JSON. The semantics are
+ * those of src/scim/filter/evaluate.ts (the tests compare the two on real D1):
+ * - every condition is two-valued (never NULL), so `not (...)` keeps rows whose value is missing;
+ * - co/sw/ew use instr()/substr() rather than LIKE: LIKE folds ASCII case even for caseExact
+ *   attributes (externalId, id, members.value) and D1 caps LIKE patterns at 50 bytes;
+ * - columns of caseExact:false attributes hold `toLowerCase()` forms, so the value is lowered in
+ *   JS (Unicode). JSON attributes use SQLite lower() on both sides, which folds ASCII only: a
+ *   filter on, e.g., `title` matches "ÉCOLE" only as written or as "École"-style ASCII variants.
+ */
+import { sql, type SQL } from 'drizzle-orm'
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
+import { formatPath, type AttrPath, type CompareOp, type Filter } from '../scim/filter/ast.ts'
+import { normalizeFilter, resolveNormalPath } from '../scim/filter/check.ts'
+import { compareValue } from '../scim/filter/evaluate.ts'
+import { InvalidFilter, InvalidValue } from '../scim/errors.ts'
+import { canonicalPath, groupResourceType, resolveAttribute, userResourceType } from '../scim/schemas/index.ts'
+import type { AttributeDef, ResourceTypeDef } from '../scim/schemas/types.ts'
+import { URN } from '../scim/urns.ts'
+import { groupMembers, groups, userEmails, users } from './schema.ts'
+
+/** Most bound parameters a filter may use; D1 allows 100 per statement and the caller adds a few. */
+export const MAX_FILTER_PARAMS = 90
+
+/** How a value is stored where the filter reads it. */
+type Source =
+  /** `lower`: toLowerCase() of a caseExact:false string; `exact`: as sent; `iso`: toISOString(); `bool`: 0/1. */
+  | { kind: 'column'; column: AnySQLiteColumn; form: 'lower' | 'exact' | 'iso' | 'bool' }
+  /** A 0/1 column where 0 also stands for "missing" (user_emails.is_primary): exact only for conditions true on `true` alone. */
+  | { kind: 'flag'; column: AnySQLiteColumn }
+  | { kind: 'json'; doc: SQL; path: string }
+  /** Same value on every row (meta.resourceType). */
+  | { kind: 'constant'; value: string }
+  /** Not stored in a filterable form (meta.location, meta.version); always present. */
+  | { kind: 'unsupported' }
+
+/** A multi-valued attribute kept in its own table, one row per element. */
+interface ChildTable {
+  from: SQL
+  link: SQL
+  subs: Record<string, Source>
+  /** Whether `resource` also holds the attribute, so sub-attributes without a column can use JSON. */
+  inJson: boolean
+}
+
+interface TableMap {
+  type: ResourceTypeDef
+  resource: AnySQLiteColumn
+  columns: Record<string, Source>
+  children: Record<string, ChildTable>
+}
+
+const column = (c: AnySQLiteColumn, form: 'lower' | 'exact' | 'iso' | 'bool'): Source => ({ kind: 'column', column: c, form })
+const unsupported: Source = { kind: 'unsupported' }
+
+const USERS: TableMap = {
+  type: userResourceType,
+  resource: users.resource,
+  columns: {
+    id: column(users.id, 'exact'),
+    externalId: column(users.externalId, 'exact'),
+    userName: column(users.userName, 'lower'),
+    displayName: column(users.displayName, 'lower'),
+    'name.givenName': column(users.givenName, 'lower'),
+    'name.familyName': column(users.familyName, 'lower'),
+    active: column(users.active, 'bool'),
+    [`${URN.enterpriseUser}:employeeNumber`]: column(users.employeeNumber, 'lower'),
+    [`${URN.enterpriseUser}:department`]: column(users.department, 'lower'),
+    [`${URN.enterpriseUser}:manager.value`]: column(users.managerId, 'exact'),
+    'meta.created': column(users.createdAt, 'iso'),
+    'meta.lastModified': column(users.updatedAt, 'iso'),
+    'meta.resourceType': { kind: 'constant', value: 'User' },
+    'meta.location': unsupported,
+    'meta.version': unsupported,
+  },
+  children: {
+    emails: {
+      from: sql`${userEmails}`,
+      link: sql`${userEmails.tenantId} = ${users.tenantId} AND ${userEmails.userId} = ${users.id}`,
+      subs: {
+        value: column(userEmails.value, 'lower'),
+        type: column(userEmails.type, 'lower'),
+        primary: { kind: 'flag', column: userEmails.primary },
+      },
+      inJson: true,
+    },
+    groups: {
+      from: sql`${groupMembers} JOIN ${groups} ON ${groups.tenantId} = ${groupMembers.tenantId} AND ${groups.id} = ${groupMembers.groupId}`,
+      link: sql`${groupMembers.tenantId} = ${users.tenantId} AND ${groupMembers.memberId} = ${users.id}`,
+      subs: { value: column(groupMembers.groupId, 'exact'), display: column(groups.displayName, 'lower') },
+      inJson: false,
+    },
+  },
+}
+
+const GROUPS: TableMap = {
+  type: groupResourceType,
+  resource: groups.resource,
+  columns: {
+    id: column(groups.id, 'exact'),
+    externalId: column(groups.externalId, 'exact'),
+    displayName: column(groups.displayName, 'lower'),
+    'meta.created': column(groups.createdAt, 'iso'),
+    'meta.lastModified': column(groups.updatedAt, 'iso'),
+    'meta.resourceType': { kind: 'constant', value: 'Group' },
+    'meta.location': unsupported,
+    'meta.version': unsupported,
+  },
+  children: {
+    members: {
+      from: sql`${groupMembers}`,
+      link: sql`${groupMembers.tenantId} = ${groups.tenantId} AND ${groupMembers.groupId} = ${groups.id}`,
+      subs: { value: column(groupMembers.memberId, 'exact') },
+      inJson: false,
+    },
+  },
+}
+
+/** A boolean SQL condition on `users` for a SCIM filter, RFC 7644 §3.4.2.2; throws InvalidFilter. The caller adds tenant and deleted_at. */
+export function userFilterSql(filter: Filter): SQL {
+  return compileTop(USERS, filter)
+}
+
+/** A boolean SQL condition on `groups` for a SCIM filter, RFC 7644 §3.4.2.2; throws InvalidFilter. The caller adds the tenant. */
+export function groupFilterSql(filter: Filter): SQL {
+  return compileTop(GROUPS, filter)
+}
+
+const USER_SORT: Record<string, AnySQLiteColumn> = {
+  userName: users.userName,
+  displayName: users.displayName,
+  'name.givenName': users.givenName,
+  'name.familyName': users.familyName,
+  externalId: users.externalId,
+  // The primary email, else the first (src/db/schema.ts); RFC 7644 §3.4.2.3 sorts multi-valued attributes by primary.
+  'emails.value': users.email,
+  'meta.created': users.createdAt,
+  'meta.lastModified': users.updatedAt,
+  id: users.id,
+}
+
+const GROUP_SORT: Record<string, AnySQLiteColumn> = {
+  displayName: groups.displayName,
+  externalId: groups.externalId,
+  'meta.created': groups.createdAt,
+  'meta.lastModified': groups.updatedAt,
+  id: groups.id,
+}
+
+/** Attribute paths that `sortBy` accepts on /Users, RFC 7644 §3.4.2.3 (for ServiceProviderConfig and messages). */
+export const userSortableAttributes: readonly string[] = Object.keys(USER_SORT)
+/** Attribute paths that `sortBy` accepts on /Groups, RFC 7644 §3.4.2.3. */
+export const groupSortableAttributes: readonly string[] = Object.keys(GROUP_SORT)
+
+/** The users column for `sortBy`, RFC 7644 §3.4.2.3; throws InvalidValue for other attributes. */
+export function userSortSql(path: AttrPath): AnySQLiteColumn {
+  return sortColumn(userResourceType, USER_SORT, path)
+}
+
+/** The groups column for `sortBy`, RFC 7644 §3.4.2.3; throws InvalidValue for other attributes. */
+export function groupSortSql(path: AttrPath): AnySQLiteColumn {
+  return sortColumn(groupResourceType, GROUP_SORT, path)
+}
+
+function sortColumn(type: ResourceTypeDef, map: Record<string, AnySQLiteColumn>, path: AttrPath): AnySQLiteColumn {
+  const resolved = resolveAttribute(type, path.urn, path.attr, path.sub)
+  let key = resolved ? canonicalPath(resolved) : undefined
+  // `sortBy=emails` sorts by the value sub-attribute, as filters do.
+  if (key !== undefined && map[key] === undefined && map[`${key}.value`] !== undefined) key = `${key}.value`
+  const found = key === undefined ? undefined : map[key]
+  if (!found) {
+    throw new InvalidValue(`sortBy "${formatPath(path)}" is not supported; sortable attributes: ${Object.keys(map).join(', ')}`)
+  }
+  return found
+}
+
+interface Context {
+  map: TableMap
+  params: number
+}
+
+/** Where a leaf reads its value: a named attribute of the row, or a sub-attribute of one element. */
+type Scope = (path: AttrPath) => { def: AttributeDef; label: string; source: Source | undefined }
+
+function compileTop(map: TableMap, filter: Filter): SQL {
+  const ctx: Context = { map, params: 0 }
+  const normal = normalizeFilter(map.type, filter)
+  return compile(ctx, normal, rowScope(ctx))
+}
+
+function bind(ctx: Context, value: string | number): SQL {
+  ctx.params++
+  if (ctx.params > MAX_FILTER_PARAMS) {
+    throw new InvalidFilter(`filter is too large: it needs more than ${MAX_FILTER_PARAMS} values; split it into several requests`)
+  }
+  return sql`${value}`
+}
+
+function rowScope(ctx: Context): Scope {
+  return (path) => {
+    const resolved = resolveNormalPath(ctx.map.type, path)
+    const key = canonicalPath(resolved)
+    const def = resolved.subAttribute ?? resolved.attribute
+    const source = ctx.map.columns[key] ?? jsonSource(sql`${ctx.map.resource}`, resolved.extension ? [resolved.schema] : [], resolved.attribute.name, resolved.subAttribute?.name)
+    return { def, label: key, source }
+  }
+}
+
+function jsonSource(doc: SQL, prefix: string[], attr: string, sub?: string): Source {
+  const segments = [...prefix, attr, ...(sub === undefined ? [] : [sub])]
+  return { kind: 'json', doc, path: jsonPath(segments) }
+}
+
+/** A JSON path literal from schema names; names come from the schema definitions, never from the request. */
+function jsonPath(segments: string[]): string {
+  for (const s of segments) if (!/^[A-Za-z0-9$:._-]+$/.test(s)) throw new Error(`unsafe JSON path segment ${s}`)
+  return `$${segments.map((s) => `."${s}"`).join('')}`
+}
+
+function compile(ctx: Context, filter: Filter, scope: Scope): SQL {
+  switch (filter.op) {
+    case 'and':
+    case 'or': {
+      // Flatten chains so a long `a or b or c ...` stays shallow for SQLite's expression depth limit.
+      const parts: SQL[] = []
+      const collect = (f: Filter): void => {
+        if (f.op === filter.op) {
+          collect(f.left)
+          collect(f.right)
+        } else parts.push(compile(ctx, f, scope))
+      }
+      collect(filter)
+      return sql`(${sql.join(parts, filter.op === 'and' ? sql` AND ` : sql` OR `)})`
+    }
+    case 'not':
+      return sql`(NOT ${compile(ctx, filter.filter, scope)})`
+    case 'valuePath':
+      return compileValuePath(ctx, filter.path, filter.filter)
+    default: {
+      const { def, label, source } = scope(filter.path)
+      if (def.type === 'complex') return presentComplex(ctx, filter.path, def)
+      const out = source ? leafSql(ctx, source, def, label, filter) : undefined
+      if (!out) throw new InvalidFilter(`filtering on "${label}" is not supported`)
+      return out
+    }
+  }
+}
+
+/** `attr pr` on a complex attribute: some sub-attribute (of some element) is present, RFC 7644 §3.4.2.2. */
+function presentComplex(ctx: Context, path: AttrPath, def: AttributeDef): SQL {
+  const subs = def.subAttributes ?? []
+  if (def.multiValued) {
+    const child = ctx.map.children[def.name]
+    if (child && !child.inJson) return sql`EXISTS (SELECT 1 FROM ${child.from} WHERE ${child.link})`
+    const anySub: Filter = subs.map((s): Filter => ({ op: 'pr', path: { attr: s.name } })).reduce((left, right) => ({ op: 'or', left, right }))
+    return jsonElements(ctx, path, def, anySub)
+  }
+  const parts = subs.map((s) => compile(ctx, { op: 'pr', path: { ...path, sub: s.name } }, rowScope(ctx)))
+  return sql`(${sql.join(parts, sql` OR `)})`
+}
+
+function compileValuePath(ctx: Context, path: AttrPath, inner: Filter): SQL {
+  const resolved = resolveNormalPath(ctx.map.type, path)
+  const def = resolved.attribute
+  const subDef = (name: string) => (def.subAttributes ?? []).find((s) => s.name === name) as AttributeDef
+  if (!def.multiValued) {
+    // A single complex attribute (name, manager): the bracket filter reads its sub-attributes on the row.
+    const row = rowScope(ctx)
+    return compile(ctx, inner, (p) => row({ ...path, sub: p.attr }))
+  }
+  const child = ctx.map.children[def.name]
+  if (child) {
+    const before = ctx.params
+    try {
+      const where = compile(ctx, inner, (p) => ({ def: subDef(p.attr), label: `${def.name}.${p.attr}`, source: child.subs[p.attr] }))
+      return sql`EXISTS (SELECT 1 FROM ${child.from} WHERE ${child.link} AND ${where})`
+    } catch (e) {
+      if (!(e instanceof InvalidFilter) || !child.inJson) throw e
+      // A sub-attribute or operator the table cannot answer exactly: read the JSON instead.
+      ctx.params = before
+    }
+  }
+  return jsonElements(ctx, path, def, inner)
+}
+
+/** EXISTS over the elements of a multi-valued attribute in `resource` (json_each), filtered by `inner`. */
+function jsonElements(ctx: Context, path: AttrPath, def: AttributeDef, inner: Filter): SQL {
+  const resolved = resolveNormalPath(ctx.map.type, path)
+  const arrayPath = jsonPath([...(resolved.extension ? [resolved.schema] : []), def.name])
+  const element = sql.raw('scim_el.value')
+  const where = compile(ctx, inner, (p) => ({
+    def: (def.subAttributes ?? []).find((s) => s.name === p.attr) as AttributeDef,
+    label: `${def.name}.${p.attr}`,
+    source: jsonSource(element, [], p.attr),
+  }))
+  return sql`EXISTS (SELECT 1 FROM json_each(${ctx.map.resource}, ${sql.raw(`'${arrayPath}'`)}) AS scim_el WHERE json_type(scim_el.value) = 'object' AND ${where})`
+}
+
+/** One `pr` or comparison as a two-valued condition; undefined when the source cannot answer it exactly. */
+function leafSql(ctx: Context, source: Source, def: AttributeDef, label: string, filter: Filter): SQL | undefined {
+  const op = filter.op === 'pr' ? 'pr' : 'value' in filter ? filter.op : undefined
+  const value = 'value' in filter ? filter.value : null
+  if (op === undefined) return undefined
+  switch (source.kind) {
+    case 'constant':
+      return op === 'pr' ? sql`1` : compareValue(def, op, source.value, value) ? sql`1` : sql`0`
+    case 'unsupported':
+      if (op === 'pr') return sql`1`
+      throw new InvalidFilter(`filtering on "${label}" with "${op}" is not supported`)
+    case 'flag':
+      // 0 means false or missing, so only conditions that hold for `true` alone are exact here.
+      if ((op === 'eq' && value === true) || (op === 'ne' && value === false)) return sql`${source.column} = 1`
+      throw new InvalidFilter(`"${label} ${op} ${JSON.stringify(value)}" cannot be answered from the index`)
+    case 'column':
+      return columnLeaf(ctx, source.column, source.form, op, value)
+    case 'json':
+      return jsonLeaf(ctx, source.doc, source.path, def, op, value)
+  }
+}
+
+function columnLeaf(ctx: Context, col: AnySQLiteColumn, form: 'lower' | 'exact' | 'iso' | 'bool', op: CompareOp | 'pr', value: unknown): SQL {
+  const nullable = !col.notNull
+  const guard = (cond: SQL): SQL => (nullable ? sql`(${col} IS NOT NULL AND ${cond})` : cond)
+  if (form === 'bool') {
+    if (op === 'pr') return nullable ? sql`(${col} IS NOT NULL)` : sql`1`
+    const want = op === 'eq' ? value === true : value === false
+    return guard(sql`${col} = ${sql.raw(want ? '1' : '0')}`)
+  }
+  if (op === 'pr') return guard(sql`${col} <> ''`)
+  const text = String(value)
+  if (op === 'eq') return text === '' ? sql`0` : guard(sql`${col} = ${bind(ctx, form === 'lower' ? text.toLowerCase() : text)}`)
+  return guard(sql`${col} <> '' AND ${textCondition(ctx, sql`${col}`, op, form === 'lower' ? text.toLowerCase() : text, (v) => v)}`)
+}
+
+/** The comparison of text `e` with `text`; `fold` wraps the bound value (lower() for JSON caseExact:false). */
+function textCondition(ctx: Context, e: SQL, op: CompareOp, text: string, fold: (v: SQL) => SQL): SQL {
+  const length = [...text].length
+  switch (op) {
+    case 'co':
+      return sql`instr(${e}, ${fold(bind(ctx, text))}) > 0`
+    case 'sw':
+      return length === 0 ? sql`1` : sql`substr(${e}, 1, ${sql.raw(String(length))}) = ${fold(bind(ctx, text))}`
+    case 'ew':
+      return length === 0 ? sql`1` : sql`substr(${e}, ${sql.raw(String(-length))}) = ${fold(bind(ctx, text))}`
+    default:
+      return sql`${e} ${sql.raw(SQL_OPS[op])} ${fold(bind(ctx, text))}`
+  }
+}
+
+const SQL_OPS: Record<CompareOp, string> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=', co: '', sw: '', ew: '' }
+
+function jsonLeaf(ctx: Context, doc: SQL, path: string, def: AttributeDef, op: CompareOp | 'pr', value: unknown): SQL {
+  const p = sql.raw(`'${path}'`)
+  const e = sql`json_extract(${doc}, ${p})`
+  const jtype = sql`json_type(${doc}, ${p})`
+  // json_extract gives NULL for a missing key; coalesce keeps the condition two-valued under NOT.
+  if (op === 'pr') return sql`coalesce(${jtype} <> 'null' AND ${e} <> '', 0)`
+  switch (def.type) {
+    case 'boolean': {
+      const want = op === 'eq' ? value === true : value === false
+      return sql`coalesce(${jtype} = ${sql.raw(want ? "'true'" : "'false'")}, 0)`
+    }
+    case 'integer':
+    case 'decimal':
+      return sql`coalesce(${jtype} IN ('integer', 'real') AND ${e} ${sql.raw(SQL_OPS[op])} ${bind(ctx, value as number)}, 0)`
+    case 'dateTime':
+      // Stored dateTimes may carry offsets; strftime renders them as toISOString() does.
+      return sql`coalesce(${jtype} = 'text' AND strftime('%Y-%m-%dT%H:%M:%fZ', ${e}) ${sql.raw(SQL_OPS[op])} ${bind(ctx, value as string)}, 0)`
+    default: {
+      const text = value as string
+      if (op === 'eq' && text === '') return sql`0`
+      const folded = def.caseExact ? e : sql`lower(${e})`
+      const fold = def.caseExact ? (v: SQL) => v : (v: SQL) => sql`lower(${v})`
+      return sql`coalesce(${jtype} = 'text' AND ${e} <> '' AND ${textCondition(ctx, folded, op, text, fold)}, 0)`
+    }
+  }
+}
