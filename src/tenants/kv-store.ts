@@ -12,7 +12,7 @@ import { TENANT_KEY_PREFIX, parseTenantDocument, tenantKey, type TenantDocument 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** Where wrangler lives; run with this process's Node so it gets Node 22 whatever `node` is on PATH. */
-const WRANGLER_BIN = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
+export const WRANGLER_BIN = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
 
 /** Local (the dev server's storage, or `persistTo`) or the Cloudflare account wrangler is logged in to. */
 export interface KvTarget {
@@ -112,7 +112,7 @@ function wrangler(args: string[]): Promise<string> {
       {
         cwd: REPO_ROOT,
         maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' },
+        env: { CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' },
       },
       (error, stdout, stderr) => {
         if (!error) return resolve(String(stdout))

@@ -1,0 +1,220 @@
+/**
+ * `npm start`: the whole service on 127.0.0.1 (shared/DESIGN.md "Invites", last paragraph).
+ * Applies local D1 migrations, makes sure the demo tenant exists with credentials it can print,
+ * starts the mail sink, then runs `wrangler dev` in its own process group; SIGINT/SIGTERM stop it all.
+ *
+ * Environment: PORT (8787), MAIL_SINK_PORT (8025), APP_API_KEY / MAIL_API_KEY (else generated once
+ * and kept in .wrangler/dev-secrets.json). Flag: --persist-to <dir> (default .wrangler/state).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { dirname, join, relative, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { baseUrl, createTenant, rotateTenant, type CommandContext } from '../tenants/commands.ts'
+import type { TenantDocument } from '../tenants/document.ts'
+import { REPO_ROOT, WRANGLER_BIN, createWranglerTenantStore } from '../tenants/kv-store.ts'
+import type { MintedSecrets } from '../tenants/mint.ts'
+import { parseBearerToken, randomSecret, sha256Hex } from '../tenants/secrets.ts'
+import { startMailSink, type MailSink } from './mail-sink.ts'
+
+const DEMO_TENANT = 'demo'
+
+/** What `.wrangler/demo-tenant.json` holds: the shape of `tenant create --json`. */
+export interface DemoCredentials extends MintedSecrets {
+  tenantId: string
+  baseUrl: string
+}
+
+/** True when the saved secrets still match credentials in the stored document. */
+export async function demoSecretsValid(doc: TenantDocument, saved: DemoCredentials | undefined): Promise<boolean> {
+  if (!saved) return false
+  const basic = doc.credentials.find((c) => c.kind === 'basic' && c.id === saved.username)
+  const bearer = parseBearerToken(saved.bearerToken)
+  const bearerCred = bearer && doc.credentials.find((c) => c.kind === 'bearer' && c.id === bearer.credentialId)
+  if (!basic || !bearer || !bearerCred) return false
+  return basic.secretSha256 === (await sha256Hex(saved.password)) && bearerCred.secretSha256 === (await sha256Hex(bearer.secret))
+}
+
+/**
+ * Creates the demo tenant, or reuses it: KV keeps only hashes, so the secrets live in a
+ * git-ignored file; when that file is missing or stale, a new pair is minted (rotate).
+ */
+export async function ensureDemoTenant(ctx: CommandContext, file: string): Promise<{ creds: DemoCredentials; action: string; doc: TenantDocument }> {
+  const saved = readJson<DemoCredentials>(file)
+  const existing = await ctx.store.get(DEMO_TENANT)
+  let secrets: MintedSecrets
+  let doc: TenantDocument
+  let action: string
+  if (!existing) {
+    ;({ doc, secrets } = await createTenant(ctx, { id: DEMO_TENANT, name: 'Demo' }))
+    action = 'created'
+  } else if (await demoSecretsValid(existing, saved)) {
+    return { creds: { ...saved!, baseUrl: baseUrl(ctx.publicUrl, DEMO_TENANT) }, action: 'reused', doc: existing }
+  } else {
+    ;({ doc, secrets } = await rotateTenant(ctx, DEMO_TENANT))
+    action = `rotated (${relative(REPO_ROOT, file)} was ${saved ? 'stale' : 'missing'})`
+  }
+  const creds: DemoCredentials = { tenantId: DEMO_TENANT, baseUrl: baseUrl(ctx.publicUrl, DEMO_TENANT), ...secrets }
+  writeJson(file, creds)
+  return { creds, action, doc }
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T
+  } catch {
+    return undefined
+  }
+}
+
+function writeJson(file: string, value: unknown) {
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 })
+}
+
+/** Local secrets: the environment wins, else the values generated on the first run. */
+function localSecrets(file: string): { APP_API_KEY: string; MAIL_API_KEY: string } {
+  const saved = readJson<{ APP_API_KEY?: string; MAIL_API_KEY?: string }>(file) ?? {}
+  const stored = { APP_API_KEY: saved.APP_API_KEY ?? `app_${randomSecret()}`, MAIL_API_KEY: saved.MAIL_API_KEY ?? `mail_${randomSecret()}` }
+  if (saved.APP_API_KEY !== stored.APP_API_KEY || saved.MAIL_API_KEY !== stored.MAIL_API_KEY) writeJson(file, stored)
+  return { APP_API_KEY: process.env.APP_API_KEY || stored.APP_API_KEY, MAIL_API_KEY: process.env.MAIL_API_KEY || stored.MAIL_API_KEY }
+}
+
+/** Runs wrangler to completion with its output shown; rejects on a non-zero exit. */
+function runWrangler(args: string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    // stdin is not a TTY, so `d1 migrations apply` does not stop to ask for confirmation.
+    const child = spawn(process.execPath, [WRANGLER_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv() })
+    child.once('error', fail)
+    child.once('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`wrangler ${args.slice(0, 3).join(' ')} exited with ${signal ?? code}`))))
+  })
+}
+
+function wranglerEnv(): NodeJS.ProcessEnv {
+  // Offline by design: miniflare would otherwise try to download the Request.cf placeholder.
+  return { CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...process.env, WRANGLER_SEND_METRICS: 'false' }
+}
+
+function assertPortFree(port: number, what: string, variable: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const probe = createServer()
+    probe.once('error', () => fail(new Error(`port ${port} (${what}) is already in use; stop the other process or set ${variable}`)))
+    probe.listen(port, '127.0.0.1', () => probe.close(() => done()))
+  })
+}
+
+async function waitForWorker(url: string, child: ChildProcess, timeoutMs = 90_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(2000) })
+      return true
+    } catch {
+      await new Promise((r) => setTimeout(r, 300))
+    }
+  }
+  return false
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { 'persist-to': { type: 'string' } }, allowPositionals: false })
+  const persistTo = values['persist-to'] ? resolve(values['persist-to']) : undefined
+  const localDir = persistTo ?? join(REPO_ROOT, '.wrangler')
+  const port = Number(process.env.PORT || 8787)
+  const sinkPort = Number(process.env.MAIL_SINK_PORT || 8025)
+  const publicUrl = `http://127.0.0.1:${port}`
+  const persistArgs = persistTo ? ['--persist-to', persistTo] : []
+
+  await assertPortFree(port, 'the Worker', 'PORT')
+  await assertPortFree(sinkPort, 'the mail sink', 'MAIL_SINK_PORT')
+
+  console.log('▸ applying local D1 migrations')
+  await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...persistArgs])
+
+  console.log(`▸ checking the demo tenant "${DEMO_TENANT}"`)
+  const store = createWranglerTenantStore({ remote: false, persistTo })
+  const demoFile = join(localDir, 'demo-tenant.json')
+  const { creds, action, doc } = await ensureDemoTenant({ store, publicUrl, now: () => new Date() }, demoFile)
+  const secrets = localSecrets(join(localDir, 'dev-secrets.json'))
+
+  const sink: MailSink = await startMailSink({ port: sinkPort })
+
+  const wranglerArgs = [
+    'dev',
+    '--port', String(port),
+    '--ip', '127.0.0.1',
+    '--show-interactive-dev-session=false',
+    ...persistArgs,
+    '--var', `PUBLIC_URL:${publicUrl}`,
+    '--var', `MAIL_API_URL:${sink.url}/emails`,
+    '--var', `APP_API_KEY:${secrets.APP_API_KEY}`,
+    '--var', `MAIL_API_KEY:${secrets.MAIL_API_KEY}`,
+  ]
+  // Its own process group, so one kill reaches wrangler and the workerd it spawns.
+  const dev = spawn(process.execPath, [WRANGLER_BIN, ...wranglerArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv(), detached: true })
+
+  let stopping = false
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (dev.pid) process.kill(-dev.pid, signal)
+    } catch {
+      // The group is already gone.
+    }
+  }
+  process.on('exit', () => killGroup('SIGKILL'))
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    console.log(`\n▸ ${signal}: stopping wrangler dev and the mail sink`)
+    killGroup('SIGTERM')
+    const forced = setTimeout(() => killGroup('SIGKILL'), 5000)
+    await Promise.all([new Promise((r) => (dev.exitCode !== null || dev.signalCode !== null ? r(null) : dev.once('exit', r))), sink.close()])
+    clearTimeout(forced)
+    killGroup('SIGKILL') // workerd children that outlived wrangler
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGHUP', () => void stop('SIGHUP'))
+  dev.once('exit', async (code, signal) => {
+    if (stopping) return
+    stopping = true
+    console.error(`wrangler dev exited (${signal ?? code}); stopping the mail sink`)
+    killGroup('SIGKILL')
+    await sink.close()
+    process.exit(code || 1)
+  })
+
+  const ready = await waitForWorker(`${publicUrl}/health`, dev)
+  if (stopping) return
+  const rel = (p: string) => relative(REPO_ROOT, p) || p
+  console.log(
+    [
+      '',
+      `scim-edge is ${ready ? 'running' : 'starting (the Worker did not answer /health yet)'} — Ctrl-C stops everything`,
+      `  Worker:        ${publicUrl}  (GET /health)`,
+      `  Demo tenant:   ${creds.tenantId} (${action}${doc.status === 'disabled' ? ', DISABLED: npm run tenant -- enable demo' : ''})`,
+      `  Base URL:      ${creds.baseUrl}`,
+      `  Username:      ${creds.username}`,
+      `  Password:      ${creds.password}`,
+      `  Bearer token:  ${creds.bearerToken}`,
+      `  APP_API_KEY:   ${secrets.APP_API_KEY}`,
+      `  Mail sink:     ${sink.url}/messages  (MAIL_API_URL=${sink.url}/emails)`,
+      `  Kept in ${rel(demoFile)} and ${rel(join(localDir, 'dev-secrets.json'))} (git-ignored).`,
+      '',
+    ].join('\n'),
+  )
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  if (!existsSync(WRANGLER_BIN)) {
+    console.error('error: wrangler is not installed; run npm install')
+    process.exit(1)
+  }
+  main().catch((error) => {
+    console.error(`error: ${(error as Error).message}`)
+    process.exit(1)
+  })
+}
