@@ -4,9 +4,9 @@
  * bound parameters whatever the number of members (D1 allows 100).
  */
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm'
-import type { BatchItem } from 'drizzle-orm/batch'
 import { Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
+import { runBatch, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import { isUniqueViolation } from './errors.ts'
 import { groupMembers, groups, tenantCounts } from './schema.ts'
@@ -75,8 +75,8 @@ export async function unknownMemberIds(db: Db, tenantId: string, ids: string[]):
 }
 
 /** Statements that apply a membership change to one group; counts are adjusted before rows change. */
-export function memberStatements(db: Db, tenantId: string, groupId: string, change: MemberChange, guard: SQL = sql`1`): BatchItem<'sqlite'>[] {
-  const out: BatchItem<'sqlite'>[] = []
+export function memberStatements(db: Db, tenantId: string, groupId: string, change: MemberChange, guard: SQL = sql`1`): Statement[] {
+  const out: Statement[] = []
   const add = change.mode === 'replace' ? change.ids : change.add
   if (change.mode === 'replace') {
     out.push(db.run(sql`UPDATE groups SET member_count = 0 WHERE tenant_id = ${tenantId} AND id = ${groupId} AND ${guard}`))
@@ -110,7 +110,7 @@ export async function createGroup(
   now: Date,
 ): Promise<GroupRecord> {
   const at = now.toISOString()
-  const statements: BatchItem<'sqlite'>[] = [
+  const statements: Statement[] = [
     db.insert(groups).values({
       tenantId,
       id: input.id,
@@ -130,7 +130,7 @@ export async function createGroup(
       .onConflictDoUpdate({ target: tenantCounts.tenantId, set: { groups: sql`${tenantCounts.groups} + 1` } }),
   ]
   try {
-    await db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]])
+    await runBatch(db, statements)
   } catch (error) {
     if (isUniqueViolation(error, 'groups.')) throw uniquenessError(input.resource)
     throw error
@@ -163,25 +163,25 @@ export async function updateGroup(
       updatedAt: now.toISOString(),
     })
     .where(and(eq(groups.tenantId, tenantId), eq(groups.id, id), version))
-  let results: unknown[]
+  let results: D1Result[]
   try {
-    results = await db.batch([...members, update] as unknown as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]])
+    results = await runBatch(db, [...members, update])
   } catch (error) {
     if (isUniqueViolation(error, 'groups.')) throw uniquenessError(write.resource ?? {})
     throw error
   }
-  return (results[members.length] as D1Result).meta.changes === 1
+  return results[members.length]!.meta.changes === 1
 }
 
 /** Deletes a group and its memberships; its users stay. Returns false when it did not exist. */
 export async function deleteGroup(db: Db, tenantId: string, id: string): Promise<boolean> {
   const exists = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id})`
-  const results = await db.batch([
+  const results = await runBatch(db, [
     db.run(sql`UPDATE tenant_counts SET groups = groups - 1 WHERE tenant_id = ${tenantId} AND ${exists}`),
     db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${id}`),
     db.delete(groups).where(and(eq(groups.tenantId, tenantId), eq(groups.id, id))),
   ])
-  return (results[2] as D1Result).meta.changes === 1
+  return results[2]!.meta.changes === 1
 }
 
 /** A page of a group's members, by member id after `afterId` (keyset, so deep pages stay cheap). */

@@ -1,9 +1,9 @@
 /** Tenant-scoped queries on users (shared/DESIGN.md "Data"). Every function takes the tenant id first after db. */
 import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm'
-import type { BatchItem } from 'drizzle-orm/batch'
 import type { UserState } from '../lifecycle/state.ts'
 import { PreconditionFailed, Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
+import { runBatch, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import { isUniqueViolation } from './errors.ts'
 import { tenantCounts, userEmails, users } from './schema.ts'
@@ -69,10 +69,10 @@ export async function createUser(
   tenantId: string,
   input: UserWrite & { id: string; source: 'scim' | 'app' },
   now: Date,
-  extra: BatchItem<'sqlite'>[] = [],
+  extra: Statement[] = [],
 ): Promise<UserRecord> {
   const at = now.toISOString()
-  const statements: BatchItem<'sqlite'>[] = [
+  const statements: Statement[] = [
     db.insert(users).values({
       tenantId,
       id: input.id,
@@ -94,7 +94,7 @@ export async function createUser(
     ...extra,
   ]
   try {
-    await db.batch(statements as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]])
+    await runBatch(db, statements)
   } catch (error) {
     if (isUniqueViolation(error, 'users.')) throw uniquenessError(input.resource)
     throw error
@@ -104,9 +104,9 @@ export async function createUser(
   return created
 }
 
-function emailInserts(db: Db, tenantId: string, userId: string, resource: Json): BatchItem<'sqlite'>[] {
+function emailInserts(db: Db, tenantId: string, userId: string, resource: Json): Statement[] {
   const rows = emailRows(resource).map((e) => ({ tenantId, userId, ...e }))
-  const out: BatchItem<'sqlite'>[] = []
+  const out: Statement[] = []
   // 5 parameters a row: 15 rows a statement stays well under D1's 100.
   for (let i = 0; i < rows.length; i += 15) out.push(db.insert(userEmails).values(rows.slice(i, i + 15)).onConflictDoNothing())
   return out
@@ -124,10 +124,10 @@ export async function updateUser(
   expectedVersion: number,
   next: UserWrite,
   now: Date,
-  extra: BatchItem<'sqlite'>[] = [],
+  extra: Statement[] = [],
 ): Promise<UserRecord> {
   const guard = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.tenantId} = ${tenantId} AND ${users.id} = ${id} AND ${users.version} = ${expectedVersion} AND ${users.deletedAt} IS NULL)`
-  const emailStatements: BatchItem<'sqlite'>[] = [db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard))]
+  const emailStatements: Statement[] = [db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard))]
   const rows = emailRows(next.resource)
   for (let i = 0; i < rows.length; i += 10) {
     const values = sql.join(
@@ -149,14 +149,14 @@ export async function updateUser(
       resource: JSON.stringify(next.resource),
     })
     .where(and(eq(users.tenantId, tenantId), eq(users.id, id), eq(users.version, expectedVersion), isNull(users.deletedAt)))
-  let results: unknown[]
+  let results: D1Result[]
   try {
-    results = await db.batch([...emailStatements, update, ...extra] as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]])
+    results = await runBatch(db, [...emailStatements, update, ...extra])
   } catch (error) {
     if (isUniqueViolation(error, 'users.')) throw uniquenessError(next.resource)
     throw error
   }
-  const changes = (results[emailStatements.length] as D1Result).meta.changes
+  const changes = results[emailStatements.length]!.meta.changes
   if (changes !== 1) throw new PreconditionFailed(`User ${id} was changed by another request; read it again and retry`)
   const updated = await getUser(db, tenantId, id)
   if (!updated) throw new Error('user vanished right after update')
@@ -171,7 +171,7 @@ export async function deleteUser(db: Db, tenantId: string, id: string, now: Date
   const at = now.toISOString()
   const live = and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt), expectedVersion === undefined ? undefined : eq(users.version, expectedVersion))
   const guard = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${live})`
-  const results = await db.batch([
+  const results = await runBatch(db, [
     db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard)),
     db.run(sql`UPDATE groups SET member_count = member_count - 1 WHERE tenant_id = ${tenantId} AND id IN (SELECT group_id FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id}) AND ${guard}`),
     db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id} AND ${guard}`),
@@ -181,7 +181,7 @@ export async function deleteUser(db: Db, tenantId: string, id: string, now: Date
       .set({ deletedAt: at, updatedAt: at, state: 'deleted', version: sql`${users.version} + 1` })
       .where(live),
   ])
-  return (results[4] as D1Result).meta.changes === 1
+  return results[4]!.meta.changes === 1
 }
 
 /** One page of live users in a stable order, with the total (RFC 7644 §3.4.2.4). */

@@ -9,11 +9,12 @@ export function applyActive(
   current: { state: UserState; stateBeforeDeactivation: UserState | null },
   active: boolean,
 ): { state: UserState; stateBeforeDeactivation: UserState | null } {
+  const unchanged = { state: current.state, stateBeforeDeactivation: current.stateBeforeDeactivation }
   if (!active) {
-    if (current.state === 'deactivated') return current
+    if (current.state === 'deactivated') return unchanged
     return { state: 'deactivated', stateBeforeDeactivation: current.state }
   }
-  if (current.state !== 'deactivated') return current
+  if (current.state !== 'deactivated') return unchanged
   return { state: current.stateBeforeDeactivation ?? 'provisioned', stateBeforeDeactivation: null }
 }
 

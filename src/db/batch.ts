@@ -1,0 +1,23 @@
+import type { SQL } from 'drizzle-orm'
+import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core'
+import type { Db } from './client.ts'
+
+/** Anything drizzle can render as one SQL statement: a query builder or `db.run(sql...)`. */
+export interface Statement {
+  getSQL(): SQL
+}
+
+const dialect = new SQLiteAsyncDialect()
+
+/**
+ * Runs statements atomically in one D1 batch (D1 has no interactive transactions). It goes to D1
+ * directly because drizzle's own batch cannot bind the parameters of `db.run(sql...)` statements.
+ */
+export async function runBatch(db: Db, statements: Statement[]): Promise<D1Result[]> {
+  const client = db.$client
+  const prepared = statements.map((s) => {
+    const { sql, params } = dialect.sqlToQuery(s.getSQL())
+    return client.prepare(sql).bind(...params)
+  })
+  return client.batch(prepared)
+}
