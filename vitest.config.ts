@@ -15,6 +15,7 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ['./test/setup.ts'],
       include: ['test/**/*.test.ts'],
+      exclude: ['test/node/**', 'node_modules/**'],
     },
   }
 })
