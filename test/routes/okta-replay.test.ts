@@ -3,16 +3,20 @@ import provisionUsers from '../fixtures/okta/provision-users.json'
 import { replay, type Replay } from '../helpers/replay.ts'
 import { newTenant } from '../helpers/tenant.ts'
 
-describe('Okta replays', () => {
-  it('provisions, updates, deactivates, reactivates and imports a user', async () => {
-    const tenant = await newTenant()
-    const vars = await replay(tenant, provisionUsers as Replay)
-    expect(vars.userId).toMatch(/^[0-9a-f-]{36}$/)
-  })
+const recordings = import.meta.glob<Replay>('../fixtures/okta/*.json', { eager: true, import: 'default' })
 
-  it('works the same with the bearer token', async () => {
+describe('Okta replays', () => {
+  for (const [file, recording] of Object.entries(recordings)) {
+    it(`${file.replace('../fixtures/', '')}: ${recording.description}`, async () => {
+      const tenant = await newTenant()
+      await replay(tenant, recording)
+    })
+  }
+
+  it('provisions with the bearer token (header auth) as with Basic', async () => {
     const tenant = await newTenant()
     const recording = provisionUsers as Replay
-    await replay(tenant, { ...recording, steps: recording.steps.map((s) => ({ ...s, headers: { ...s.headers, authorization: tenant.bearer } })) })
+    const vars = await replay(tenant, { ...recording, steps: recording.steps.map((s) => ({ ...s, headers: { ...s.headers, authorization: tenant.bearer } })) })
+    expect(vars.userId).toMatch(/^[0-9a-f-]{36}$/)
   })
 })
