@@ -117,7 +117,7 @@ function wholeList(holder: Json, t: Target, op: PatchOperation): void {
       return
     }
     // Remove only the listed values; a listed value matches the elements that agree on every
-    // sub-attribute it gives (dialects.ts turns Entra's member removal into this).
+    // sub-attribute it gives (dialects.ts maps a client's remove-by-value shape onto this).
     const listed = normalizeList(t.def, op.value, t.name)
     setList(holder, key, current.filter((e) => !listed.some((v) => sameValue(t.def, v, e, true))))
     return

@@ -16,7 +16,7 @@ export interface PatchOperation {
   value?: unknown
   /**
    * The element to create when an add/replace value filter matches nothing, instead of noTarget.
-   * Only dialects.ts sets it (Entra's `emails[type eq "work"].value`, see there).
+   * Only dialects.ts sets it, for a client quirk documented there.
    */
   createIfNoMatch?: Json
 }
