@@ -222,7 +222,8 @@ function compile(ctx: Context, filter: Filter, scope: Scope): SQL {
   switch (filter.op) {
     case 'and':
     case 'or': {
-      // Flatten chains so a long `a or b or c ...` stays shallow for SQLite's expression depth limit.
+      // D1 caps expression depth at 100 and SQLite nests `a OR b OR c` one level per term, so a chain
+      // becomes a balanced tree: 300 terms nest 9 deep.
       const parts: SQL[] = []
       const collect = (f: Filter): void => {
         if (f.op === filter.op) {
@@ -231,7 +232,7 @@ function compile(ctx: Context, filter: Filter, scope: Scope): SQL {
         } else parts.push(compile(ctx, f, scope))
       }
       collect(filter)
-      return sql`(${sql.join(parts, filter.op === 'and' ? sql` AND ` : sql` OR `)})`
+      return balanced(parts, filter.op === 'and' ? sql` AND ` : sql` OR `)
     }
     case 'not':
       return sql`(NOT ${compile(ctx, filter.filter, scope)})`
@@ -242,9 +243,17 @@ function compile(ctx: Context, filter: Filter, scope: Scope): SQL {
       if (def.type === 'complex') return presentComplex(ctx, filter.path, def)
       const out = source ? leafSql(ctx, source, def, label, filter) : undefined
       if (!out) throw new InvalidFilter(`filtering on "${label}" is not supported`)
-      return out
+      // Leaves may be `a AND b`; the parentheses keep NOT and OR from splitting them.
+      return sql`(${out})`
     }
   }
+}
+
+/** Joins conditions as a balanced tree of `sep`, so the SQL nests log2(n) deep. */
+function balanced(parts: SQL[], sep: SQL): SQL {
+  if (parts.length === 1) return parts[0] as SQL
+  const mid = Math.ceil(parts.length / 2)
+  return sql`(${balanced(parts.slice(0, mid), sep)}${sep}${balanced(parts.slice(mid), sep)})`
 }
 
 /** `attr pr` on a complex attribute: some sub-attribute (of some element) is present, RFC 7644 §3.4.2.2. */
@@ -257,7 +266,7 @@ function presentComplex(ctx: Context, path: AttrPath, def: AttributeDef): SQL {
     return jsonElements(ctx, path, def, anySub)
   }
   const parts = subs.map((s) => compile(ctx, { op: 'pr', path: { ...path, sub: s.name } }, rowScope(ctx)))
-  return sql`(${sql.join(parts, sql` OR `)})`
+  return balanced(parts, sql` OR `)
 }
 
 function compileValuePath(ctx: Context, path: AttrPath, inner: Filter): SQL {
