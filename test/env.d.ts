@@ -8,3 +8,10 @@ declare global {
     }
   }
 }
+
+declare global {
+  interface ImportMeta {
+    /** Vite's import.meta.glob, which vitest provides. */
+    glob<T>(pattern: string, options: { eager: true; import: 'default' }): Record<string, T>
+  }
+}

@@ -3,11 +3,12 @@
  * bulk: member ids travel as one JSON array parameter (json_each), so a statement has a handful of
  * bound parameters whatever the number of members (D1 allows 100).
  */
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm'
 import { Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
 import { runBatch, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
+import type { PageSource } from './pages.ts'
 import { isUniqueViolation } from './errors.ts'
 import { groupMembers, groups, tenantCounts } from './schema.ts'
 
@@ -212,27 +213,24 @@ export async function groupsOfUsers(db: Db, tenantId: string, userIds: string[])
   return out
 }
 
-/** One page of groups in a stable order, with the total. */
-export async function listGroups(
-  db: Db,
-  tenantId: string,
-  query: { where?: SQL; offset: number; count: number; orderBy?: SQL[] },
-): Promise<{ total: number; records: GroupRecord[] }> {
-  const scope = and(eq(groups.tenantId, tenantId), query.where)
-  let total: number
-  if (query.where) {
-    total = (await db.select({ n: sql<number>`count(*)` }).from(groups).where(scope).get())?.n ?? 0
-  } else {
-    total = (await db.select({ n: tenantCounts.groups }).from(tenantCounts).where(eq(tenantCounts.tenantId, tenantId)).get())?.n ?? 0
+/** Reads pages of groups in `seq` order (or `orderBy`, then `seq`) for src/db/pages.ts. */
+export function groupPages(db: Db, tenantId: string, where?: SQL, orderBy: SQL[] = []): PageSource<GroupRecord> {
+  const scope = and(eq(groups.tenantId, tenantId), where)
+  return {
+    total: async () =>
+      where
+        ? ((await db.select({ n: sql<number>`count(*)` }).from(groups).where(scope).get())?.n ?? 0)
+        : ((await db.select({ n: tenantCounts.groups }).from(tenantCounts).where(eq(tenantCounts.tenantId, tenantId)).get())?.n ?? 0),
+    rows: async ({ afterSeq, offset, limit }) => {
+      const rows = await db
+        .select()
+        .from(groups)
+        .where(afterSeq === undefined ? scope : and(scope, gt(groups.seq, afterSeq)))
+        .orderBy(...orderBy, asc(groups.seq))
+        .limit(limit)
+        .offset(offset ?? 0)
+        .all()
+      return rows.map(toGroupRecord)
+    },
   }
-  if (query.count === 0 || total === 0) return { total, records: [] }
-  const rows = await db
-    .select()
-    .from(groups)
-    .where(scope)
-    .orderBy(...(query.orderBy ?? []), asc(groups.seq))
-    .limit(query.count)
-    .offset(query.offset)
-    .all()
-  return { total, records: rows.map(toGroupRecord) }
 }

@@ -101,14 +101,18 @@ export const invites = sqliteTable(
     tenantId: text('tenant_id').notNull(),
     id: text('id').notNull(),
     userId: text('user_id').notNull(),
-    tokenHash: text('token_hash').notNull(),
+    /** SHA-256 of the link's token; set by the consumer when it renders the mail (the token itself is never stored). */
+    tokenHash: text('token_hash'),
     /** pending -> sent | failed | void; sent -> accepted | void. */
     state: text('state').notNull(),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     createdAt: text('created_at').notNull(),
+    /** A consumer holds the invite until then, so two deliveries of one invite never send at once. */
+    leaseUntil: text('lease_until'),
     sentAt: text('sent_at'),
-    expiresAt: text('expires_at').notNull(),
+    /** Set when the mail is accepted: sentAt + the tenant's inviteTtlDays. */
+    expiresAt: text('expires_at'),
     acceptedAt: text('accepted_at'),
   },
   (t) => [
@@ -136,4 +140,22 @@ export const auditEvents = sqliteTable(
     summary: text('summary'),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('audit_events_tenant_at').on(t.tenantId, t.at), index('audit_events_tenant_resource').on(t.tenantId, t.resourceId)],
+)
+
+/**
+ * Where sequential index pages ended, so the next page is a keyset seek instead of an OFFSET scan:
+ * "position N of this query is the row with seq S" (RFC 7644 §3.4.2.4 index pagination kept flat).
+ * `total` caches a filtered query's count for the pages that follow the first.
+ */
+export const pageMarks = sqliteTable(
+  'page_marks',
+  {
+    tenantId: text('tenant_id').notNull(),
+    queryKey: text('query_key').notNull(),
+    position: integer('position').notNull(),
+    seq: integer('seq').notNull(),
+    total: integer('total').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.queryKey, t.position] })],
 )

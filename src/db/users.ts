@@ -1,10 +1,11 @@
 /** Tenant-scoped queries on users (shared/DESIGN.md "Data"). Every function takes the tenant id first after db. */
-import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm'
 import type { UserState } from '../lifecycle/state.ts'
 import { PreconditionFailed, Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
 import { runBatch, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
+import type { PageSource } from './pages.ts'
 import { isUniqueViolation } from './errors.ts'
 import { tenantCounts, userEmails, users } from './schema.ts'
 import { userColumns, userEmails as emailRows } from './user-columns.ts'
@@ -184,29 +185,24 @@ export async function deleteUser(db: Db, tenantId: string, id: string, now: Date
   return results[4]!.meta.changes === 1
 }
 
-/** One page of live users in a stable order, with the total (RFC 7644 §3.4.2.4). */
-export async function listUsers(
-  db: Db,
-  tenantId: string,
-  query: { where?: SQL; offset: number; count: number; orderBy?: SQL[] },
-): Promise<{ total: number; records: UserRecord[] }> {
-  const scope = and(eq(users.tenantId, tenantId), isNull(users.deletedAt), query.where)
-  const total = query.where ? await countUsers(db, tenantId, scope!) : await keptUserCount(db, tenantId)
-  if (query.count === 0 || total === 0) return { total, records: [] }
-  const rows = await db
-    .select()
-    .from(users)
-    .where(scope)
-    .orderBy(...(query.orderBy ?? []), asc(users.seq))
-    .limit(query.count)
-    .offset(query.offset)
-    .all()
-  return { total, records: rows.map(toUserRecord) }
-}
-
-async function countUsers(db: Db, _tenantId: string, scope: SQL): Promise<number> {
-  const row = await db.select({ n: sql<number>`count(*)` }).from(users).where(scope).get()
-  return row?.n ?? 0
+/** Reads pages of live users in `seq` order (or `orderBy`, then `seq`) for src/db/pages.ts. */
+export function userPages(db: Db, tenantId: string, where?: SQL, orderBy: SQL[] = []): PageSource<UserRecord> {
+  const scope = and(eq(users.tenantId, tenantId), isNull(users.deletedAt), where)
+  return {
+    total: async () =>
+      where ? ((await db.select({ n: sql<number>`count(*)` }).from(users).where(scope).get())?.n ?? 0) : keptUserCount(db, tenantId),
+    rows: async ({ afterSeq, offset, limit }) => {
+      const rows = await db
+        .select()
+        .from(users)
+        .where(afterSeq === undefined ? scope : and(scope, gt(users.seq, afterSeq)))
+        .orderBy(...orderBy, asc(users.seq))
+        .limit(limit)
+        .offset(offset ?? 0)
+        .all()
+      return rows.map(toUserRecord)
+    },
+  }
 }
 
 /** The kept count of live users of a tenant. */

@@ -10,7 +10,7 @@ import { scimJson } from './http.ts'
 export const discovery = new Hono<AppEnv>()
 
 /** What the running code supports; ServiceProviderConfig must be truthful (SCIM-CLIENTS.md §4). */
-export const capabilities = { sort: true, etag: true, cursor: false, maxFilterResults: MAX_PAGE_SIZE }
+export const capabilities = { sort: true, etag: true, cursor: true, maxFilterResults: MAX_PAGE_SIZE }
 
 discovery.get('/ServiceProviderConfig', (c) => scimJson(c, serviceProviderConfig(c.var.baseUrl, capabilities)))
 

@@ -3,7 +3,8 @@ import { Hono } from 'hono'
 import type { GroupRecord } from '../db/groups.ts'
 import { groupRepresentation, loadMembers } from '../provisioning/group-representation.ts'
 import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup, requireGroup } from '../provisioning/groups.ts'
-import { groupProjection, searchGroups } from '../provisioning/search-groups.ts'
+import { search } from '../provisioning/search.ts'
+import { groupProjection, groupSearch } from '../provisioning/search-groups.ts'
 import { MethodNotAllowed } from '../scim/errors.ts'
 import { parseListParams } from '../scim/list/params.ts'
 import { isNotModified } from '../scim/preconditions.ts'
@@ -25,12 +26,12 @@ async function groupResponse(c: AppContext, record: GroupRecord, status: 200 | 2
   return scimJson(c, body, status, headers)
 }
 
-groups.get('/', async (c) => scimJson(c, await searchGroups(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(c.req.query()))))
+groups.get('/', async (c) => scimJson(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(c.req.query()), groupSearch, new Date())))
 
 groups.post('/.search', async (c) => {
   const body = await readScimJson(c)
   const params = parseListParams(typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {})
-  return scimJson(c, await searchGroups(c.var.db, c.var.tenant.id, c.var.baseUrl, params))
+  return scimJson(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, params, groupSearch, new Date()))
 })
 
 groups.post('/', async (c) => groupResponse(c, await createScimGroup(c.var.db, c.var.tenant.id, await readScimJson(c), new Date()), 201))

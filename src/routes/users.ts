@@ -7,7 +7,8 @@ import { project, wantsAttribute } from '../scim/resource/projection.ts'
 import { groupsOfUsers } from '../db/groups.ts'
 import { etag } from '../scim/resource/represent.ts'
 import { userResourceType } from '../scim/schemas/index.ts'
-import { searchUsers, userProjection } from '../provisioning/search-users.ts'
+import { search } from '../provisioning/search.ts'
+import { userProjection, userSearch } from '../provisioning/search-users.ts'
 import { userRepresentation } from '../provisioning/user-representation.ts'
 import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser, requireUser } from '../provisioning/users.ts'
 import type { UserRecord } from '../db/users.ts'
@@ -30,12 +31,12 @@ async function userResponse(c: AppContext, record: UserRecord, status: 200 | 201
   return scimJson(c, body, status, headers)
 }
 
-users.get('/', async (c) => scimJson(c, await searchUsers(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(queryParams(c)))))
+users.get('/', async (c) => scimJson(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(queryParams(c)), userSearch, new Date())))
 
 users.post('/.search', async (c) => {
   const body = await readScimJson(c)
   const params = parseListParams(typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {})
-  return scimJson(c, await searchUsers(c.var.db, c.var.tenant.id, c.var.baseUrl, params))
+  return scimJson(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, params, userSearch, new Date()))
 })
 
 users.post('/', async (c) => {

@@ -46,13 +46,14 @@ CREATE TABLE `invites` (
 	`tenant_id` text NOT NULL,
 	`id` text NOT NULL,
 	`user_id` text NOT NULL,
-	`token_hash` text NOT NULL,
+	`token_hash` text,
 	`state` text NOT NULL,
 	`attempts` integer DEFAULT 0 NOT NULL,
 	`last_error` text,
 	`created_at` text NOT NULL,
+	`lease_until` text,
 	`sent_at` text,
-	`expires_at` text NOT NULL,
+	`expires_at` text,
 	`accepted_at` text,
 	PRIMARY KEY(`tenant_id`, `id`)
 );
@@ -60,6 +61,16 @@ CREATE TABLE `invites` (
 CREATE UNIQUE INDEX `invites_token_hash` ON `invites` (`token_hash`);--> statement-breakpoint
 CREATE INDEX `invites_tenant_user` ON `invites` (`tenant_id`,`user_id`);--> statement-breakpoint
 CREATE INDEX `invites_state_created` ON `invites` (`state`,`created_at`);--> statement-breakpoint
+CREATE TABLE `page_marks` (
+	`tenant_id` text NOT NULL,
+	`query_key` text NOT NULL,
+	`position` integer NOT NULL,
+	`seq` integer NOT NULL,
+	`total` integer NOT NULL,
+	`expires_at` text NOT NULL,
+	PRIMARY KEY(`tenant_id`, `query_key`, `position`)
+);
+--> statement-breakpoint
 CREATE TABLE `tenant_counts` (
 	`tenant_id` text PRIMARY KEY NOT NULL,
 	`users` integer DEFAULT 0 NOT NULL,

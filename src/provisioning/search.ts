@@ -1,0 +1,73 @@
+/** List and search for any resource type (RFC 7644 §3.4.2, §3.4.3; RFC 9865 cursors). */
+import { asc, desc, type SQL } from 'drizzle-orm'
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
+import type { Db } from '../db/client.ts'
+import { readPage, type PageSource } from '../db/pages.ts'
+import { InvalidValue } from '../scim/errors.ts'
+import type { AttrPath, Filter } from '../scim/filter/ast.ts'
+import { checkFilter } from '../scim/filter/check.ts'
+import { parseFilter } from '../scim/filter/parser.ts'
+import { decodeCursor, encodeCursor, queryKey } from '../scim/list/cursor.ts'
+import type { ListParams } from '../scim/list/params.ts'
+import { listResponse } from '../scim/list/response.ts'
+import { parseAttributeList, splitAttributePath, type Projection } from '../scim/resource/projection.ts'
+import type { Json } from '../scim/resource/values.ts'
+import type { ResourceTypeDef } from '../scim/schemas/index.ts'
+
+/** What differs between Users and Groups when listing them. */
+export interface SearchSpec<R extends { seq: number }> {
+  type: ResourceTypeDef
+  filterSql(filter: Filter): SQL
+  sortColumn(path: AttrPath): AnySQLiteColumn
+  pages(db: Db, tenantId: string, where: SQL | undefined, orderBy: SQL[]): PageSource<R>
+  /** The projected representations of a page of records. */
+  represent(db: Db, tenantId: string, baseUrl: string, records: R[], projection: Projection): Promise<Json[]>
+}
+
+/** Parses attributes / excludedAttributes for a resource type. */
+export function projectionOf(type: ResourceTypeDef, params: { attributes?: string; excludedAttributes?: string }): Projection {
+  return {
+    attributes: parseAttributeList(type, params.attributes, 'attributes'),
+    excludedAttributes: parseAttributeList(type, params.excludedAttributes, 'excludedAttributes'),
+  }
+}
+
+/** One page as a ListResponse: index pagination by default, cursor pagination when `cursor` is given. */
+export async function search<R extends { seq: number }>(
+  db: Db,
+  tenantId: string,
+  baseUrl: string,
+  params: ListParams,
+  spec: SearchSpec<R>,
+  now: Date,
+): Promise<Json> {
+  const projection = projectionOf(spec.type, params)
+  let where: SQL | undefined
+  if (params.filter !== undefined) {
+    const filter = parseFilter(params.filter)
+    checkFilter(spec.type, filter)
+    where = spec.filterSql(filter)
+  }
+  const orderBy: SQL[] = []
+  if (params.sortBy) {
+    if (params.cursor !== undefined) throw new InvalidValue('sortBy cannot be combined with cursor pagination; page sorted results with startIndex')
+    const column = spec.sortColumn(splitAttributePath(params.sortBy))
+    orderBy.push(params.sortOrder === 'descending' ? desc(column) : asc(column))
+  }
+  const key = queryKey(spec.type.id, params.filter)
+  const afterSeq = params.cursor === undefined ? undefined : decodeCursor(params.cursor, key, now)
+  const page = await readPage(
+    db,
+    { tenantId, queryKey: key, filtered: where !== undefined, sorted: orderBy.length > 0, startIndex: params.startIndex, count: params.count, afterSeq },
+    spec.pages(db, tenantId, where, orderBy),
+    now,
+  )
+  const resources = await spec.represent(db, tenantId, baseUrl, page.rows, projection)
+  if (afterSeq === undefined) return listResponse(resources, page.total, params.startIndex)
+  const last = page.rows[page.rows.length - 1]
+  const extra: Record<string, unknown> = {}
+  if (page.hasMore && last) extra.nextCursor = encodeCursor(key, last.seq, now)
+  // RFC 9865 §2: startIndex has no meaning with cursors, so it is left out.
+  const { startIndex: _startIndex, ...response } = listResponse(resources, page.total, 1, extra)
+  return response
+}
