@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 
@@ -197,5 +198,70 @@ describe('GET /Users lists', () => {
     expect(without.Resources[0].emails).toBeUndefined()
     expect(without.Resources[0].name).toBeUndefined()
     expect(without.Resources[0].userName).toBe('proj@example.com')
+  })
+})
+
+describe('concurrent writers', () => {
+  it('two writers who both read version N: one wins, the other gets 412', async () => {
+    const tenant = await newTenant()
+    const created = await createUser(tenant, 'race@example.com')
+    const write = (nick: string) =>
+      tenant.fetch(`/Users/${created.id}`, {
+        method: 'PATCH',
+        headers: { 'if-match': created.meta.version },
+        json: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'nickName', value: nick }] },
+      })
+    const results = await Promise.all([write('one'), write('two')])
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412])
+    const winner = (await results.find((r) => r.status === 200)!.json()) as Record<string, any>
+    const current = (await (await tenant.fetch(`/Users/${created.id}`)).json()) as Record<string, any>
+    expect(current.nickName).toBe(winner.nickName)
+    expect(current.meta.version).toBe('W/"2"')
+  })
+
+  it('without If-Match, concurrent PATCHes to different attributes both persist', async () => {
+    const tenant = await newTenant()
+    const created = await createUser(tenant, 'merge@example.com')
+    const ops = [
+      { op: 'replace', path: 'nickName', value: 'Nick' },
+      { op: 'replace', path: 'title', value: 'Engineer' },
+      { op: 'replace', path: 'name.givenName', value: 'Augusta' },
+    ]
+    const results = await Promise.all(ops.map((op) => tenant.fetch(`/Users/${created.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [op] } })))
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200])
+    const current = (await (await tenant.fetch(`/Users/${created.id}`)).json()) as Record<string, any>
+    expect(current).toMatchObject({ nickName: 'Nick', title: 'Engineer', name: { givenName: 'Augusta', familyName: 'Lovelace' } })
+    expect(current.meta.version).toBe('W/"4"')
+  })
+
+  it('two simultaneous POSTs of one userName give one 201, one 409 and one row', async () => {
+    const tenant = await newTenant()
+    const post = () => tenant.fetch('/Users', { method: 'POST', json: { userName: 'twice@example.com' } })
+    const results = await Promise.all([post(), post()])
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409])
+    const rows = await env.DB.prepare('SELECT count(*) AS n FROM users WHERE tenant_id = ?').bind(tenant.id).first()
+    expect(rows).toEqual({ n: 1 })
+  })
+})
+
+describe('enterprise extension', () => {
+  it('is stored, patched, filtered and described in /Schemas', async () => {
+    const tenant = await newTenant()
+    const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
+    const boss = await createUser(tenant, 'boss@example.com')
+    const created = await createUser(tenant, 'emp@example.com', { [ENT]: { employeeNumber: '701984', department: 'Tour Operations', costCenter: '4130' } })
+    expect(created[ENT]).toEqual({ employeeNumber: '701984', department: 'Tour Operations', costCenter: '4130' })
+    const res = await tenant.fetch(`/Users/${created.id}`, {
+      method: 'PATCH',
+      json: { schemas: [PATCH], Operations: [{ op: 'Add', path: `${ENT}:manager`, value: [{ $ref: null, value: boss.id }] }, { op: 'replace', path: `${ENT}:division`, value: 'Theme Parks' }] },
+    })
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as any)[ENT]).toMatchObject({ manager: { value: boss.id }, division: 'Theme Parks' })
+    for (const filter of [`${ENT}:department eq "tour operations"`, `${ENT}:manager.value eq "${boss.id}"`, `${ENT}:employeeNumber sw "70"`, `${ENT}:division co "Park"`]) {
+      const list = (await (await tenant.fetch(`/Users?filter=${encodeURIComponent(filter)}`)).json()) as any
+      expect(list.Resources?.map((r: any) => r.id), filter).toEqual([created.id])
+    }
+    const schema = (await (await tenant.fetch(`/Schemas/${ENT}`)).json()) as any
+    expect(schema.attributes.map((a: any) => a.name)).toEqual(['employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager'])
   })
 })
