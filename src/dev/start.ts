@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { baseUrl, createTenant, rotateTenant, type CommandContext } from '../tenants/commands.ts'
 import type { TenantDocument } from '../tenants/document.ts'
-import { REPO_ROOT, WRANGLER_BIN, createWranglerTenantStore } from '../tenants/kv-store.ts'
+import { NODE_BIN, REPO_ROOT, WRANGLER_BIN, createWranglerTenantStore, wranglerEnv } from '../tenants/kv-store.ts'
 import type { MintedSecrets } from '../tenants/mint.ts'
 import { parseBearerToken, randomSecret, sha256Hex } from '../tenants/secrets.ts'
 import { startMailSink, type MailSink } from './mail-sink.ts'
@@ -54,7 +54,7 @@ export async function ensureDemoTenant(ctx: CommandContext, file: string): Promi
     return { creds: { ...saved!, baseUrl: baseUrl(ctx.publicUrl, DEMO_TENANT) }, action: 'reused', doc: existing }
   } else {
     ;({ doc, secrets } = await rotateTenant(ctx, DEMO_TENANT))
-    action = `rotated (${relative(REPO_ROOT, file)} was ${saved ? 'stale' : 'missing'})`
+    action = `new credentials minted: ${relative(REPO_ROOT, file)} was ${saved ? 'stale' : 'missing'}`
   }
   const creds: DemoCredentials = { tenantId: DEMO_TENANT, baseUrl: baseUrl(ctx.publicUrl, DEMO_TENANT), ...secrets }
   writeJson(file, creds)
@@ -86,15 +86,10 @@ function localSecrets(file: string): { APP_API_KEY: string; MAIL_API_KEY: string
 function runWrangler(args: string[]): Promise<void> {
   return new Promise((done, fail) => {
     // stdin is not a TTY, so `d1 migrations apply` does not stop to ask for confirmation.
-    const child = spawn(process.execPath, [WRANGLER_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv() })
+    const child = spawn(NODE_BIN, [WRANGLER_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv() })
     child.once('error', fail)
     child.once('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`wrangler ${args.slice(0, 3).join(' ')} exited with ${signal ?? code}`))))
   })
-}
-
-function wranglerEnv(): NodeJS.ProcessEnv {
-  // Offline by design: miniflare would otherwise try to download the Request.cf placeholder.
-  return { CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...process.env, WRANGLER_SEND_METRICS: 'false' }
 }
 
 function assertPortFree(port: number, what: string, variable: string): Promise<void> {
@@ -153,7 +148,7 @@ async function main() {
     '--var', `MAIL_API_KEY:${secrets.MAIL_API_KEY}`,
   ]
   // Its own process group, so one kill reaches wrangler and the workerd it spawns.
-  const dev = spawn(process.execPath, [WRANGLER_BIN, ...wranglerArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv(), detached: true })
+  const dev = spawn(NODE_BIN, [WRANGLER_BIN, ...wranglerArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv(), detached: true })
 
   let stopping = false
   const killGroup = (signal: NodeJS.Signals) => {

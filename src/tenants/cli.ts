@@ -99,7 +99,7 @@ async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'>
   if (values.local && values.remote) throw new CliError('use either --local or --remote', 2)
   if (values.remote && values['persist-to'] !== undefined) throw new CliError('--persist-to only applies to --local', 2)
 
-  const publicUrl = String(values['public-url'] ?? io.env.PUBLIC_URL ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '')
+  const publicUrl = String(values['public-url'] ?? (io.env.PUBLIC_URL || DEFAULT_PUBLIC_URL)).replace(/\/+$/, '')
   try {
     new URL(publicUrl)
   } catch {

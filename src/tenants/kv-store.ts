@@ -4,6 +4,7 @@
  * Runs in Node only (child_process); the Worker reads KV through its binding instead.
  */
 import { execFile } from 'node:child_process'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TENANT_KEY_PREFIX, parseTenantDocument, tenantKey, type TenantDocument } from './document.ts'
@@ -11,8 +12,16 @@ import { TENANT_KEY_PREFIX, parseTenantDocument, tenantKey, type TenantDocument 
 /** The repository root: wrangler runs there, so it finds wrangler.toml and the default `.wrangler/state`. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
-/** Where wrangler lives; run with this process's Node so it gets Node 22 whatever `node` is on PATH. */
+/** Where wrangler lives; it is run with NODE_BIN, not through `#!/usr/bin/env node`. */
 export const WRANGLER_BIN = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
+
+/** A Node that wrangler accepts (>= 22.12): this one, else the `node` devDependency. */
+export const NODE_BIN = nodeAtLeast(22, 12) ? process.execPath : join(REPO_ROOT, 'node_modules', 'node', 'bin', 'node')
+
+function nodeAtLeast(major: number, minor: number): boolean {
+  const [a = 0, b = 0] = process.versions.node.split('.').map(Number)
+  return a > major || (a === major && b >= minor)
+}
 
 /** Local (the dev server's storage, or `persistTo`) or the Cloudflare account wrangler is logged in to. */
 export interface KvTarget {
@@ -103,16 +112,27 @@ function asSummary(metadata: unknown): TenantSummary | undefined {
   return m as TenantSummary
 }
 
+/** The environment wrangler runs with: offline, no metrics, and a compile cache (about a third less CPU per call). */
+export function wranglerEnv(): Record<string, string | undefined> {
+  return {
+    // Offline by design: miniflare would otherwise try to download the Request.cf placeholder.
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    NODE_COMPILE_CACHE: join(tmpdir(), 'scim-edge-node-compile-cache'),
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+  }
+}
+
 /** Runs wrangler and resolves with its stdout; rejects with a one-line WranglerError. */
 function wrangler(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
-      process.execPath,
+      NODE_BIN,
       [WRANGLER_BIN, ...args],
       {
         cwd: REPO_ROOT,
         maxBuffer: 64 * 1024 * 1024,
-        env: { CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0', NO_COLOR: '1' },
+        env: { ...wranglerEnv(), FORCE_COLOR: '0', NO_COLOR: '1' },
       },
       (error, stdout, stderr) => {
         if (!error) return resolve(String(stdout))

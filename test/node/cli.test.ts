@@ -1,0 +1,151 @@
+/**
+ * The support CLI: input checks (no wrangler call), create/show/delete against real
+ * `wrangler kv` in a temporary local directory, and rare branches in-process against an
+ * in-memory store. Rotation, revocation and status live in cli-lifecycle.test.ts, which vitest
+ * runs in parallel with this file: each wrangler call costs about two seconds.
+ */
+import { describe, expect, test } from 'vitest'
+import { main } from '../../src/tenants/cli.ts'
+import type { TenantDocument } from '../../src/tenants/document.ts'
+import type { TenantStore } from '../../src/tenants/kv-store.ts'
+import { parseBearerToken, sha256Hex } from '../../src/tenants/secrets.ts'
+import { expectNoSecrets, expectOneLineError, useCli } from './cli-harness.ts'
+
+const { cli, raw } = useCli()
+
+describe.concurrent('input errors (no wrangler call)', () => {
+  test.each([
+    [['create', 'Bad_Id'], /invalid tenant id/],
+    [['create', '-acme'], /Unknown option|invalid tenant id/],
+    [['create', 'a'], /invalid tenant id/],
+    [['frobnicate', 'acme'], /unknown command "frobnicate"/],
+    [['show', 'acme', '--bogus'], /Unknown option '--bogus'/],
+    [['show', 'acme', '--name', 'x'], /show does not take --name/],
+    [['show'], /usage: show <id>/],
+    [['show', 'acme', '--local', '--remote'], /either --local or --remote/],
+    [['create', 'acme', '--app-url', 'not a url'], /invalid --app-url/],
+  ])('%j', async (args, pattern) => {
+    expectOneLineError(await cli(...args), pattern)
+  })
+
+  test('help prints usage listing every command', async () => {
+    const run = await cli('help')
+    expect(run.code).toBe(0)
+    for (const c of ['create', 'show', 'list', 'rotate', 'revoke', 'disable', 'enable', 'delete']) expect(run.stdout).toContain(`  ${c}`)
+  })
+})
+
+describe('create, show, delete (real wrangler kv, local)', () => {
+  let created: Record<string, string>
+  let stored: TenantDocument
+
+  test('create --json prints the Base URL and the secrets, and KV holds only their hashes', async () => {
+    const run = await cli('create', 'acme', '--json', '--name', 'Acme Inc', '--public-url', 'https://scim.example.com/')
+    expect(run.code, run.stderr).toBe(0)
+    created = run.json
+    expect(Object.keys(created).sort()).toEqual(['baseUrl', 'bearerToken', 'password', 'tenantId', 'username'])
+    expect(created.tenantId).toBe('acme')
+    expect(created.baseUrl).toBe('https://scim.example.com/scim/v2/acme')
+
+    stored = (await raw('acme'))!
+    expect(stored).toMatchObject({ id: 'acme', name: 'Acme Inc', status: 'active' })
+    const bearer = parseBearerToken(created.bearerToken!)!
+    const basic = stored.credentials.find((c) => c.id === created.username)
+    expect(basic).toMatchObject({ kind: 'basic', username: created.username, secretSha256: await sha256Hex(created.password!) })
+    expect(stored.credentials.find((c) => c.id === bearer.credentialId)?.secretSha256).toBe(await sha256Hex(bearer.secret))
+    const text = JSON.stringify(stored)
+    expect(text).not.toContain(created.password)
+    expect(text).not.toContain(bearer.secret)
+  })
+
+  test('creating it again fails and leaves the stored document as it was', async () => {
+    const run = await cli('create', 'acme', '--name', 'Someone Else', '--json')
+    expectOneLineError(run, /already exists/)
+    expect(run.json).toEqual({ error: expect.stringContaining('already exists') })
+    expect(await raw('acme')).toEqual(stored)
+  })
+
+  test('show prints credential ids, kinds and dates, never hashes or secrets', async () => {
+    const run = await cli('show', 'acme', '--json')
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.json).toMatchObject({ tenantId: 'acme', name: 'Acme Inc', status: 'active', baseUrl: 'http://127.0.0.1:8787/scim/v2/acme' })
+    expect(run.json.credentials).toHaveLength(2)
+    for (const c of run.json.credentials) expect(Object.keys(c).sort()).toEqual(['createdAt', 'id', 'kind'])
+    expectNoSecrets(run.stdout, stored, created)
+  })
+
+  test('delete removes it; then it is an unknown tenant', async () => {
+    expect((await cli('delete', 'acme', '--json')).json).toEqual({ tenantId: 'acme', deleted: true })
+    expectOneLineError(await cli('show', 'acme'), /unknown tenant "acme"/)
+  })
+})
+
+describe('rare branches (in-process, in-memory store)', () => {
+  function memory(): TenantStore & { docs: Map<string, string> } {
+    const docs = new Map<string, string>()
+    return {
+      docs,
+      where: 'memory',
+      get: async (id) => (docs.has(id) ? JSON.parse(docs.get(id)!) : undefined),
+      put: async (doc) => void docs.set(doc.id, JSON.stringify(doc)),
+      delete: async (id) => void docs.delete(id),
+      list: async () => [...docs.keys()].map((id) => ({ id })),
+    }
+  }
+  async function run(store: TenantStore, ...argv: string[]) {
+    let stdout = ''
+    let stderr = ''
+    const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, store: () => store })
+    return { code, stdout, stderr, json: argv.includes('--json') ? JSON.parse(stdout) : undefined }
+  }
+
+  test('revoking the last credential is allowed with a warning; unknown credentials change nothing', async () => {
+    const store = memory()
+    const { json } = await run(store, 'create', 'solo', '--json')
+    const doc = (await store.get('solo'))!
+    const before = store.docs.get('solo')
+    const unknown = await run(store, 'revoke', 'solo', 'cxxxxxxxxxxxxxxx')
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/has no credential "cxxxxxxxxxxxxxxx"/)
+    expect(store.docs.get('solo')).toBe(before)
+
+    expect((await run(store, 'revoke', 'solo', json.username)).stderr).toBe('')
+    const last = await run(store, 'revoke', 'solo', doc.credentials[1]!.id, '--json')
+    expect(last.code).toBe(0)
+    expect(last.json.remaining).toBe(0)
+    expect(last.stderr).toMatch(/warning: .*no credentials left/)
+  })
+
+  test('unknown tenants are errors for every command that takes one', async () => {
+    const store = memory()
+    for (const argv of [['show', 'ghost'], ['rotate', 'ghost'], ['revoke', 'ghost', 'cxxxxxxxxxxxxxxx'], ['disable', 'ghost'], ['enable', 'ghost'], ['delete', 'ghost']]) {
+      const result = await run(store, ...argv, '--json')
+      expect(result.code, argv.join(' ')).toBe(1)
+      expect(result.json).toEqual({ error: 'unknown tenant "ghost" (memory)' })
+    }
+    expect(store.docs.size).toBe(0)
+  })
+
+  test('disable twice reports no change and does not write', async () => {
+    const store = memory()
+    await run(store, 'create', 'calm')
+    await run(store, 'disable', 'calm')
+    let writes = 0
+    const put = store.put
+    store.put = async (doc) => (writes++, put(doc))
+    expect((await run(store, 'disable', 'calm', '--json')).json).toEqual({ tenantId: 'calm', status: 'disabled', changed: false })
+    expect(writes).toBe(0)
+  })
+
+  test('--public-url, else PUBLIC_URL, else 127.0.0.1:8787 builds the Base URL', async () => {
+    const store = memory()
+    const base = async (argv: string[], env: Record<string, string>) => {
+      let out = ''
+      await main(argv, { stdout: (t) => (out += t), stderr: () => {}, env, store: () => store })
+      return JSON.parse(out).baseUrl
+    }
+    expect(await base(['create', 'one', '--json'], {})).toBe('http://127.0.0.1:8787/scim/v2/one')
+    expect(await base(['show', 'one', '--json'], { PUBLIC_URL: 'https://a.example/' })).toBe('https://a.example/scim/v2/one')
+    expect(await base(['show', 'one', '--json', '--public-url', 'https://b.example'], { PUBLIC_URL: 'https://a.example' })).toBe('https://b.example/scim/v2/one')
+  })
+})
