@@ -1,7 +1,8 @@
 /** The /Groups endpoint, RFC 7644 §3. */
 import { Hono } from 'hono'
 import type { GroupRecord } from '../db/groups.ts'
-import { groupRepresentation, loadMembers } from '../provisioning/group-representation.ts'
+import { groupRepresentation } from '../provisioning/group-representation.ts'
+import { streamGroup } from './group-stream.ts'
 import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup, requireGroup } from '../provisioning/groups.ts'
 import { search } from '../provisioning/search.ts'
 import { groupProjection, groupSearch } from '../provisioning/search-groups.ts'
@@ -12,18 +13,22 @@ import { project, wantsAttribute } from '../scim/resource/projection.ts'
 import { etag } from '../scim/resource/represent.ts'
 import { groupResourceType } from '../scim/schemas/index.ts'
 import type { AppContext, AppEnv } from './context.ts'
-import { readScimJson, scimJson } from './http.ts'
+import { readScimJson, SCIM_CONTENT_TYPE, scimJson } from './http.ts'
 
 export const groups = new Hono<AppEnv>()
 
-/** A single-group response with its ETag; members are read only when the projection wants them. */
+/**
+ * A single-group response with its ETag. Members are read only when the projection wants them, and
+ * then streamed page by page (src/routes/group-stream.ts), whatever the size of the group.
+ */
 async function groupResponse(c: AppContext, record: GroupRecord, status: 200 | 201 = 200): Promise<Response> {
   const projection = groupProjection(c.req.query())
-  const members = wantsAttribute(projection, 'members') && record.memberCount > 0 ? await loadMembers(c.var.db, c.var.tenant.id, record.id) : undefined
-  const body = project(groupResourceType, groupRepresentation(record, c.var.baseUrl, members), projection)
-  const headers: Record<string, string> = { ETag: etag(record.version) }
+  const headers: Record<string, string> = { ETag: etag(record.version), 'Content-Type': SCIM_CONTENT_TYPE }
   if (status === 201) headers.Location = `${c.var.baseUrl}/Groups/${record.id}`
-  return scimJson(c, body, status, headers)
+  if (wantsAttribute(projection, 'members') && record.memberCount > 0) {
+    return new Response(streamGroup(c.var.db, c.var.tenant.id, c.var.baseUrl, record, projection), { status, headers })
+  }
+  return scimJson(c, project(groupResourceType, groupRepresentation(record, c.var.baseUrl), projection), status, headers)
 }
 
 groups.get('/', async (c) => scimJson(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(c.req.query()), groupSearch, new Date())))

@@ -141,6 +141,10 @@ describe('/Groups', () => {
     const body = (await (await tenant.fetch(`/Groups/${g.id}`)).json()) as any
     expect(body.members).toHaveLength(1500)
     expect(new Set(body.members.map((m: any) => m.value))).toEqual(new Set(ids))
+    const values = (await (await tenant.fetch(`/Groups/${g.id}?attributes=members.value`)).json()) as any
+    expect(values.members).toHaveLength(1500)
+    expect(Object.keys(values.members[0])).toEqual(['value'])
+    expect(values.displayName).toBeUndefined()
     const list = (await (await tenant.fetch('/Groups?excludedAttributes=members')).json()) as any
     expect(list.Resources[0].members).toBeUndefined()
   })

@@ -1,0 +1,91 @@
+/**
+ * The app-facing API, `/app/v1/{tenant}/...` (shared/DESIGN.md "HTTP surface"): the questions the
+ * Directory RPC answers, over HTTP for apps that are not Workers. `Authorization: Bearer <APP_API_KEY>`.
+ */
+import { Hono } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { createDb } from '../db/client.ts'
+import { acceptInvite } from '../invites/accept.ts'
+import { reinvite } from '../invites/reinvite.ts'
+import { inviteOutbox, tenantLoader } from '../invites/runtime.ts'
+import { appUser, canSignIn, type Who } from '../lifecycle/access.ts'
+import { log } from '../observability/log.ts'
+import { createScimGroup } from '../provisioning/groups.ts'
+import { createScimUser, requireUser } from '../provisioning/users.ts'
+import { InvalidValue, NotFound, ScimError, Unauthorized } from '../scim/errors.ts'
+import { isObject } from '../scim/resource/values.ts'
+import { constantTimeEqual, sha256Hex } from '../tenants/secrets.ts'
+import type { AppEnv } from './context.ts'
+import { readScimJson } from './http.ts'
+
+/** True when `header` is `Bearer <key>`; both sides are hashed first so the compare takes the same time whatever the input. */
+export async function appKeyMatches(header: string | undefined, key: string | undefined): Promise<boolean> {
+  if (!key || !header?.toLowerCase().startsWith('bearer ')) return false
+  return constantTimeEqual(await sha256Hex(header.slice(7).trim()), await sha256Hex(key))
+}
+
+const requireApp = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(await appKeyMatches(c.req.header('authorization'), c.env.APP_API_KEY))) {
+    log('warn', 'app_auth_failed', { requestId: c.get('requestId'), reason: c.env.APP_API_KEY ? 'wrong key' : 'APP_API_KEY is not set' })
+    throw new Unauthorized()
+  }
+  const tenant = await tenantLoader(c.env.TENANTS)(c.req.param('tenant') ?? '')
+  if (!tenant) throw new NotFound('No such tenant')
+  if (tenant.status !== 'active') throw new ScimError(403, `Tenant ${tenant.id} is disabled`)
+  c.set('tenant', tenant)
+  c.set('db', createDb(c.env.DB))
+  await next()
+})
+
+/** `?userName=` or `?email=` (exactly one), or the same keys of a JSON body. */
+function who(source: Record<string, unknown>): Who {
+  const { userName, email } = source
+  if (typeof userName === 'string' && userName && email === undefined) return { userName }
+  if (typeof email === 'string' && email && userName === undefined) return { email }
+  throw new InvalidValue('Name the person with exactly one of userName or email')
+}
+
+async function jsonBody(c: Parameters<Parameters<typeof appApi.post>[1]>[0]): Promise<Record<string, unknown>> {
+  const body = await readScimJson(c)
+  if (!isObject(body)) throw new InvalidValue('The body must be a JSON object')
+  return body as Record<string, unknown>
+}
+
+export const appApi = new Hono<AppEnv>()
+appApi.use(requireApp)
+
+/** May this person sign in? `{ allowed, state, userId }`. */
+appApi.get('/access', async (c) => c.json(await canSignIn(c.var.db, c.var.tenant.id, who(c.req.query()))))
+
+appApi.get('/users/:id', async (c) => c.json(appUser(await requireUser(c.var.db, c.var.tenant.id, c.req.param('id')))))
+
+/** A user made by the app before any IdP knew them (source "app", joined): an IdP import finds them by userName or email. */
+appApi.post('/users', async (c) => {
+  const record = await createScimUser(c.var.db, c.var.tenant.id, await jsonBody(c), new Date(), inviteOutbox(c.env), 'app')
+  return c.json(appUser(record), 201)
+})
+
+appApi.post('/groups', async (c) => {
+  const group = await createScimGroup(c.var.db, c.var.tenant.id, await jsonBody(c), new Date(), 'app')
+  return c.json({ id: group.id, displayName: group.resource.displayName, memberCount: group.memberCount, source: group.source, createdAt: group.createdAt }, 201)
+})
+
+/** For apps that host their own invite page: accept a token, get the person and where to send them. */
+appApi.post('/invites/accept', async (c) => {
+  const { token } = await jsonBody(c)
+  if (typeof token !== 'string') throw new InvalidValue('token must be a string')
+  const result = await acceptInvite(c.var.db, tenantLoader(c.env.TENANTS), token, new Date())
+  if (!result.ok || result.tenant.id !== c.var.tenant.id) {
+    const reason = result.ok ? 'unknown' : result.status.reason
+    return c.json({ accepted: false, reason }, reason === 'unknown' ? 404 : 410)
+  }
+  return c.json({ accepted: true, alreadyAccepted: result.alreadyAccepted, user: appUser(result.user), appUrl: result.tenant.appUrl })
+})
+
+/** Support's resend: a fresh invite for a person who has not joined (`npm run tenant -- reinvite`). */
+appApi.post('/reinvite', async (c) => {
+  const result = await reinvite(c.var.db, c.var.tenant.id, who(await jsonBody(c)), new Date(), inviteOutbox(c.env))
+  if (result.ok) return c.json(result, 202)
+  const status = result.reason === 'unknown' ? 404 : 409
+  return c.json({ ok: false, reason: result.reason, userId: result.userId ?? null }, status)
+})
