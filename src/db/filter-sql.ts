@@ -27,8 +27,6 @@ export const MAX_FILTER_PARAMS = 90
 type Source =
   /** `lower`: toLowerCase() of a caseExact:false string; `exact`: as sent; `iso`: toISOString(); `bool`: 0/1. */
   | { kind: 'column'; column: AnySQLiteColumn; form: 'lower' | 'exact' | 'iso' | 'bool' }
-  /** A 0/1 column where 0 also stands for "missing" (user_emails.is_primary): exact only for conditions true on `true` alone. */
-  | { kind: 'flag'; column: AnySQLiteColumn }
   | { kind: 'json'; doc: SQL; path: string }
   /** Same value on every row (meta.resourceType). */
   | { kind: 'constant'; value: string }
@@ -42,6 +40,8 @@ interface ChildTable {
   subs: Record<string, Source>
   /** Whether `resource` also holds the attribute, so sub-attributes without a column can use JSON. */
   inJson: boolean
+  /** Rows exist only for elements where this sub-attribute is present; filters that could match without it read the JSON. */
+  onlyWith?: string
 }
 
 interface TableMap {
@@ -78,12 +78,12 @@ const USERS: TableMap = {
     emails: {
       from: sql`${userEmails}`,
       link: sql`${userEmails.tenantId} = ${users.tenantId} AND ${userEmails.userId} = ${users.id}`,
-      subs: {
-        value: column(userEmails.value, 'lower'),
-        type: column(userEmails.type, 'lower'),
-        primary: { kind: 'flag', column: userEmails.primary },
-      },
+      // is_primary is not used: the writer keeps one row per (value, type), so it cannot tell which
+      // duplicate was primary, and 0 cannot tell false from missing. `primary` reads the JSON.
+      subs: { value: column(userEmails.value, 'lower'), type: column(userEmails.type, 'lower') },
       inJson: true,
+      // Emails without a value get no row (src/db/user-columns.ts).
+      onlyWith: 'value',
     },
     groups: {
       from: sql`${groupMembers} JOIN ${groups} ON ${groups.tenantId} = ${groupMembers.tenantId} AND ${groups.id} = ${groupMembers.groupId}`,
@@ -279,7 +279,7 @@ function compileValuePath(ctx: Context, path: AttrPath, inner: Filter): SQL {
     return compile(ctx, inner, (p) => row({ ...path, sub: p.attr }))
   }
   const child = ctx.map.children[def.name]
-  if (child) {
+  if (child && (child.onlyWith === undefined || whenAbsent(inner, child.onlyWith) === false)) {
     const before = ctx.params
     try {
       const where = compile(ctx, inner, (p) => ({ def: subDef(p.attr), label: `${def.name}.${p.attr}`, source: child.subs[p.attr] }))
@@ -291,6 +291,34 @@ function compileValuePath(ctx: Context, path: AttrPath, inner: Filter): SQL {
     }
   }
   return jsonElements(ctx, path, def, inner)
+}
+
+/**
+ * The value of an element filter for an element that lacks `sub`, in three-valued logic: false
+ * means no such element can match, so a table holding only elements with `sub` answers exactly.
+ */
+function whenAbsent(filter: Filter, sub: string): boolean | undefined {
+  switch (filter.op) {
+    case 'and': {
+      const l = whenAbsent(filter.left, sub)
+      const r = whenAbsent(filter.right, sub)
+      return l === false || r === false ? false : l === true && r === true ? true : undefined
+    }
+    case 'or': {
+      const l = whenAbsent(filter.left, sub)
+      const r = whenAbsent(filter.right, sub)
+      return l === true || r === true ? true : l === false && r === false ? false : undefined
+    }
+    case 'not': {
+      const v = whenAbsent(filter.filter, sub)
+      return v === undefined ? undefined : !v
+    }
+    case 'valuePath':
+      return undefined
+    default:
+      // An absent value is neither present nor equal to anything (src/scim/filter/evaluate.ts).
+      return filter.path.attr === sub ? false : undefined
+  }
 }
 
 /** EXISTS over the elements of a multi-valued attribute in `resource` (json_each), filtered by `inner`. */
@@ -317,10 +345,6 @@ function leafSql(ctx: Context, source: Source, def: AttributeDef, label: string,
     case 'unsupported':
       if (op === 'pr') return sql`1`
       throw new InvalidFilter(`filtering on "${label}" with "${op}" is not supported`)
-    case 'flag':
-      // 0 means false or missing, so only conditions that hold for `true` alone are exact here.
-      if ((op === 'eq' && value === true) || (op === 'ne' && value === false)) return sql`${source.column} = 1`
-      throw new InvalidFilter(`"${label} ${op} ${JSON.stringify(value)}" cannot be answered from the index`)
     case 'column':
       return columnLeaf(ctx, source.column, source.form, op, value)
     case 'json':
