@@ -1,6 +1,7 @@
 /** Tokens of the filter and PATCH path grammars, RFC 7644 §3.4.2.2 and §3.5.2. */
 import { InvalidFilter } from '../errors.ts'
 
+/** Token kinds of the RFC 7644 §3.4.2.2 grammar: words (paths, operators, literals), JSON strings and numbers, brackets. */
 export type TokenKind = 'word' | 'string' | 'number' | '(' | ')' | '[' | ']' | '.' | 'end'
 
 /** One token; `pos` is the 1-based character position, so error details can point at it. */
@@ -19,7 +20,7 @@ const WORD_START = /[A-Za-z$]/
 const WORD_PART = /[A-Za-z0-9$_:.\-]/
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y
 
-/** Shows a token in an error detail. */
+/** Shows a token in an InvalidFilter detail (RFC 7644 §3.12). */
 export function describe(token: Token): string {
   return token.kind === 'end' ? 'end of filter' : `"${token.text}"`
 }
