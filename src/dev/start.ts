@@ -126,7 +126,11 @@ async function main() {
   await assertPortFree(sinkPort, 'the mail sink', 'MAIL_SINK_PORT')
 
   console.log('▸ applying local D1 migrations')
-  await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...persistArgs])
+  await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...persistArgs]).catch((error: Error) => {
+    // Usually a migration in migrations/ was renamed or regenerated after the local DB applied the old one.
+    const d1 = relative(REPO_ROOT, join(persistTo ?? join(REPO_ROOT, '.wrangler', 'state'), 'v3', 'd1'))
+    throw new Error(`${error.message}. If migrations/ was regenerated, the local database is stale: delete ${d1} (local D1 data only) and run again`)
+  })
 
   console.log(`▸ checking the demo tenant "${DEMO_TENANT}"`)
   const store = createWranglerTenantStore({ remote: false, persistTo })

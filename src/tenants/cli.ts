@@ -41,6 +41,7 @@ export function usage(): string {
     ...flagRows.map(([l, s]) => `  ${l.padEnd(fwidth)}${s}`),
     '',
     'Secrets are printed once; KV keeps only their SHA-256.',
+    'With --json, run `npm run -s tenant -- ...` so npm adds no header to stdout.',
   ].join('\n')
 }
 
