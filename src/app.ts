@@ -1,9 +1,12 @@
 import { Hono } from 'hono'
 import { requireTenant } from './auth/middleware.ts'
+import { relayInvites } from './invites/relay.ts'
 import type { AppEnv } from './routes/context.ts'
+import { appApi } from './routes/app-api.ts'
 import { discovery } from './routes/discovery.ts'
 import { onError, onNotFound } from './routes/errors.ts'
 import { groups } from './routes/groups.ts'
+import { invitePage } from './routes/invite.tsx'
 import { users } from './routes/users.ts'
 import { NotImplemented } from './scim/errors.ts'
 
@@ -21,6 +24,8 @@ export function createApp() {
   const scim = new Hono<AppEnv>()
   scim.use(requireTenant)
   scim.route('/', discovery)
+  // Invites written by a user write go to the queue once the write succeeded (src/invites/relay.ts).
+  scim.use('/Users/*', relayInvites)
   scim.route('/Users', users)
   scim.route('/Groups', groups)
   scim.all('/Bulk', () => {
@@ -30,6 +35,8 @@ export function createApp() {
     throw new NotImplemented('/Me is not supported: scim-edge serves identity providers, not end users')
   })
   app.route('/scim/v2/:tenant', scim)
+  app.route('/invite', invitePage)
+  app.route('/app/v1/:tenant', appApi)
 
   app.onError(onError)
   app.notFound(onNotFound)

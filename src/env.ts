@@ -10,6 +10,10 @@ export interface Env {
   MAIL_FROM: string
   MAIL_API_KEY?: string
   APP_API_KEY?: string
+  /** What the invite email and page call the product (default: the host of the tenant's appUrl). */
+  APP_NAME?: string
+  /** Secret that invite link tokens are derived from; APP_API_KEY when unset (src/invites/token.ts). */
+  INVITE_TOKEN_KEY?: string
 }
 
 /** The body of a message on the INVITES queue. */

@@ -23,3 +23,39 @@ export function initialState(active: boolean, source: 'scim' | 'app'): { state: 
   const base: UserState = source === 'app' ? 'joined' : 'provisioned'
   return active ? { state: base, stateBeforeDeactivation: null } : { state: 'deactivated', stateBeforeDeactivation: base }
 }
+
+/** What a write does to the user's invites (shared/DESIGN.md "Lifecycle", "Invites"). */
+export type InviteEffect = 'issue' | 'void' | 'none'
+
+/** States of a person who has not joined yet: reactivating them sends a fresh invite. */
+export function neverJoined(state: UserState | null): boolean {
+  return state === 'provisioned' || state === 'invited'
+}
+
+/**
+ * The lifecycle of a write that sets `active`: the next state and what happens to invites.
+ * Deactivation voids pending invites; reactivation of a person who never joined issues a fresh
+ * one (and the user is `provisioned` again until that mail is accepted); a joined person gets none.
+ */
+export function transition(
+  current: { state: UserState; stateBeforeDeactivation: UserState | null },
+  active: boolean,
+): { state: UserState; stateBeforeDeactivation: UserState | null; invite: InviteEffect } {
+  const next = applyActive(current, active)
+  if (current.state !== 'deactivated' && next.state === 'deactivated') return { ...next, invite: 'void' }
+  if (current.state === 'deactivated' && next.state !== 'deactivated' && neverJoined(next.state)) {
+    return { state: 'provisioned', stateBeforeDeactivation: null, invite: 'issue' }
+  }
+  return { ...next, invite: 'none' }
+}
+
+/** The state of a new user and whether it gets an invite: IdP users who are active do; app users are joined already. */
+export function creation(active: boolean, source: 'scim' | 'app'): { state: UserState; stateBeforeDeactivation: UserState | null; invite: InviteEffect } {
+  const initial = initialState(active, source)
+  return { ...initial, invite: initial.state === 'provisioned' ? 'issue' : 'none' }
+}
+
+/** Whether a person in this state may sign in to the app (shared/DESIGN.md "Lifecycle"). */
+export function canSignInState(state: UserState): boolean {
+  return state === 'joined'
+}

@@ -2,9 +2,12 @@
  * User writes as the IdP asks for them (RFC 7644 §3.3, §3.5, §3.6): normalise, apply the lifecycle,
  * persist once. Routes stay thin; the app-facing API uses the same operations.
  */
+import { runBatch, type Statement } from '../db/batch.ts'
 import type { Db } from '../db/client.ts'
 import { createUser, deleteUser, getUser, updateUser, type UserRecord } from '../db/users.ts'
-import { applyActive, initialState } from '../lifecycle/state.ts'
+import type { InviteOutbox } from '../invites/outbox.ts'
+import { afterUserWrite, insertInvite, voidInvites } from '../invites/store.ts'
+import { creation, transition } from '../lifecycle/state.ts'
 import { ifMatchVersion } from '../scim/preconditions.ts'
 import { InvalidValue, NotFound, PreconditionFailed } from '../scim/errors.ts'
 import { applyPatch } from '../scim/patch/apply.ts'
@@ -26,12 +29,39 @@ export async function requireUser(db: Db, tenantId: string, id: string): Promise
   return user
 }
 
-/** POST /Users: a new user; `active` defaults to true. */
-export async function createScimUser(db: Db, tenantId: string, body: unknown, now: Date, source: 'scim' | 'app' = 'scim'): Promise<UserRecord> {
+/**
+ * POST /Users: a new user; `active` defaults to true. An active IdP user gets an invite row in the
+ * same batch, then `outbox` announces it (without an outbox, the cron sweep picks it up later).
+ */
+export async function createScimUser(
+  db: Db,
+  tenantId: string,
+  body: unknown,
+  now: Date,
+  outbox?: InviteOutbox,
+  source: 'scim' | 'app' = 'scim',
+): Promise<UserRecord> {
   const resource = normalizeResource(userResourceType, body)
   resource.active ??= true
-  const lifecycle = initialState(resource.active as boolean, source)
-  return createUser(db, tenantId, { id: crypto.randomUUID(), resource, ...lifecycle, source }, now)
+  const { invite, ...lifecycle } = creation(resource.active as boolean, source)
+  const id = crypto.randomUUID()
+  const inviteId = invite === 'issue' ? crypto.randomUUID() : undefined
+  const extra = inviteId ? [insertInvite(db, tenantId, { id: inviteId, userId: id }, now)] : []
+  const record = await createUser(db, tenantId, { id, resource, ...lifecycle, source }, now, extra)
+  if (inviteId) await outbox?.announce(tenantId, [inviteId])
+  return record
+}
+
+/** The invite statements of a lifecycle transition, guarded by the user write they join; and the invite to announce. */
+function inviteStatements(db: Db, tenantId: string, current: UserRecord, effect: 'issue' | 'void' | 'none', now: Date): { extra: Statement[]; inviteId?: string } {
+  if (effect === 'none') return { extra: [] }
+  const guard = afterUserWrite(tenantId, current.id, current.version, now)
+  if (effect === 'void') return { extra: [voidInvites(db, tenantId, current.id, 'user deactivated', guard)] }
+  const inviteId = crypto.randomUUID()
+  return {
+    extra: [voidInvites(db, tenantId, current.id, 'superseded by a new invite', guard), insertInvite(db, tenantId, { id: inviteId, userId: current.id }, now, guard)],
+    inviteId,
+  }
 }
 
 /**
@@ -46,15 +76,19 @@ async function writeUser(
   ifMatch: string | undefined,
   now: Date,
   next: (current: UserRecord) => Json | undefined,
+  outbox?: InviteOutbox,
 ): Promise<UserRecord> {
   for (let attempt = 0; ; attempt++) {
     const current = await requireUser(db, tenantId, id)
     ifMatchVersion(ifMatch, current.version)
     const resource = next(current)
     if (!resource || jsonEqual(resource, current.resource)) return current
-    const lifecycle = applyActive(current, resource.active !== false)
+    const { invite, ...lifecycle } = transition(current, resource.active !== false)
+    const { extra, inviteId } = inviteStatements(db, tenantId, current, invite, now)
     try {
-      return await updateUser(db, tenantId, id, current.version, { resource, ...lifecycle }, now)
+      const record = await updateUser(db, tenantId, id, current.version, { resource, ...lifecycle }, now, extra)
+      if (inviteId) await outbox?.announce(tenantId, [inviteId])
+      return record
     } catch (error) {
       if (!(error instanceof PreconditionFailed) || ifMatch !== undefined || attempt >= 4) throw error
     }
@@ -66,30 +100,61 @@ async function writeUser(
  * that differs from the URL is a 400; an omitted `active` keeps the current value (a PUT never
  * deactivates by omission).
  */
-export async function replaceScimUser(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<UserRecord> {
+export async function replaceScimUser(
+  db: Db,
+  tenantId: string,
+  id: string,
+  body: unknown,
+  ifMatch: string | undefined,
+  now: Date,
+  outbox?: InviteOutbox,
+): Promise<UserRecord> {
   if (isObject(body) && body.id !== undefined && body.id !== id) {
     throw new InvalidValue(`The body's id "${String(body.id).slice(0, 100)}" differs from the URL's id "${id.slice(0, 100)}"; id cannot change`)
   }
   const resource = normalizeResource(userResourceType, body)
-  return writeUser(db, tenantId, id, ifMatch, now, (current) => ({ ...resource, active: resource.active ?? current.resource.active ?? true }))
+  return writeUser(db, tenantId, id, ifMatch, now, (current) => ({ ...resource, active: resource.active ?? current.resource.active ?? true }), outbox)
 }
 
 /** PATCH /Users/{id}: all operations apply or none (RFC 7644 §3.5.2). */
-export async function patchScimUser(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<UserRecord> {
+export async function patchScimUser(
+  db: Db,
+  tenantId: string,
+  id: string,
+  body: unknown,
+  ifMatch: string | undefined,
+  now: Date,
+  outbox?: InviteOutbox,
+): Promise<UserRecord> {
   const ops = parsePatchRequest(userResourceType, body)
-  return writeUser(db, tenantId, id, ifMatch, now, (current) => {
-    const result = applyPatch(userResourceType, current.resource, ops)
-    if (!result.changed) return undefined
-    result.resource.active ??= true
-    return result.resource
-  })
+  return writeUser(
+    db,
+    tenantId,
+    id,
+    ifMatch,
+    now,
+    (current) => {
+      const result = applyPatch(userResourceType, current.resource, ops)
+      if (!result.changed) return undefined
+      result.resource.active ??= true
+      return result.resource
+    },
+    outbox,
+  )
 }
 
-/** DELETE /Users/{id}: the user becomes a tombstone (shared/DESIGN.md "Lifecycle"). */
+/**
+ * DELETE /Users/{id}: the user becomes a tombstone (shared/DESIGN.md "Lifecycle") and its invites are
+ * void. The void runs right after the delete, not in its batch (deleteUser takes no extra
+ * statements); the consumer and the invite page check the user too, so a link dies with the user either way.
+ */
 export async function deleteScimUser(db: Db, tenantId: string, id: string, ifMatch: string | undefined, now: Date): Promise<void> {
   const current = await requireUser(db, tenantId, id)
   const expected = ifMatchVersion(ifMatch, current.version)
-  if (await deleteUser(db, tenantId, id, now, expected)) return
+  if (await deleteUser(db, tenantId, id, now, expected)) {
+    await runBatch(db, [voidInvites(db, tenantId, id, 'user deleted')])
+    return
+  }
   if (expected !== undefined && (await getUser(db, tenantId, id))) throw new PreconditionFailed(`User ${id} changed since If-Match was read`)
   throw userNotFound(id)
 }

@@ -15,7 +15,7 @@ import { createScimUser, requireUser } from '../provisioning/users.ts'
 import { InvalidValue, NotFound, ScimError, Unauthorized } from '../scim/errors.ts'
 import { isObject } from '../scim/resource/values.ts'
 import { constantTimeEqual, sha256Hex } from '../tenants/secrets.ts'
-import type { AppEnv } from './context.ts'
+import type { AppContext, AppEnv } from './context.ts'
 import { readScimJson } from './http.ts'
 
 /** True when `header` is `Bearer <key>`; both sides are hashed first so the compare takes the same time whatever the input. */
@@ -45,7 +45,7 @@ function who(source: Record<string, unknown>): Who {
   throw new InvalidValue('Name the person with exactly one of userName or email')
 }
 
-async function jsonBody(c: Parameters<Parameters<typeof appApi.post>[1]>[0]): Promise<Record<string, unknown>> {
+async function jsonBody(c: AppContext): Promise<Record<string, unknown>> {
   const body = await readScimJson(c)
   if (!isObject(body)) throw new InvalidValue('The body must be a JSON object')
   return body as Record<string, unknown>

@@ -1,0 +1,162 @@
+/**
+ * The INVITES queue consumer (shared/DESIGN.md "Invites"). Each message is handled on its own and
+ * the invite row, not the queue, decides whether a mail goes out: a redelivered or duplicated
+ * message finds the invite sent (or held by another consumer) and sends nothing.
+ */
+import type { Db } from '../db/client.ts'
+import { getUser, type UserRecord } from '../db/users.ts'
+import type { InviteMessage } from '../env.ts'
+import { log } from '../observability/log.ts'
+import type { Json } from '../scim/resource/values.ts'
+import type { TenantDocument } from '../tenants/document.ts'
+import { renderInviteEmail } from './email.ts'
+import type { MailClient } from './mail.ts'
+import { claimInvite, finishInvite, getInvite, markSent, releaseInvite } from './store.ts'
+import { inviteToken, tokenHash } from './token.ts'
+
+/** Days an invite link stays valid when the tenant does not say (TenantSettings.inviteTtlDays). */
+export const DEFAULT_INVITE_TTL_DAYS = 7
+
+/** How long one consumer holds an invite while it sends (longer than the mail timeout). */
+const LEASE_SECONDS = 60
+
+/** What the consumer needs; built from env in src/index.ts, from fakes in tests. */
+export interface ConsumerDeps {
+  db: Db
+  loadTenant(id: string): Promise<TenantDocument | undefined>
+  mail: MailClient
+  tokenKey: string
+  /** `{PUBLIC_URL}` without a trailing slash; links are `{publicUrl}/invite/{token}`. */
+  publicUrl: string
+  /** The product name the mail shows for this tenant. */
+  appName(tenant: TenantDocument): string
+  now(): Date
+  /** The queue's max_retries (wrangler.toml); the attempt after the last retry marks the invite failed. */
+  maxRetries?: number
+}
+
+/** What happened to one message, for logs and tests. */
+export type Outcome =
+  | { action: 'sent' }
+  | { action: 'skipped'; reason: string }
+  | { action: 'failed'; reason: string }
+  | { action: 'retry'; reason: string; delaySeconds: number }
+
+/** The delay before retry `attempt` (1-based): 30 s doubling to at most an hour, or Retry-After if longer. */
+export function retryDelay(attempt: number, retryAfterSeconds?: number): number {
+  const backoff = Math.min(3600, 30 * 2 ** Math.max(0, attempt - 1))
+  return Math.min(43_200, Math.max(backoff, retryAfterSeconds ?? 0))
+}
+
+/** True for a body of the v1 message shape. */
+export function isInviteMessage(body: unknown): body is InviteMessage {
+  const b = body as Partial<InviteMessage> | null
+  return !!b && typeof b === 'object' && b.v === 1 && typeof b.tenantId === 'string' && typeof b.inviteId === 'string'
+}
+
+/** Handles a batch message by message: ack on success and on what can never succeed, retry with a growing delay otherwise. */
+export async function handleInviteBatch(batch: MessageBatch<unknown>, deps: ConsumerDeps): Promise<void> {
+  // One at a time: two messages for one invite in the same batch must not race each other.
+  for (const message of batch.messages) {
+    let outcome: Outcome
+    try {
+      outcome = await handleInviteMessage(message.body, message.attempts, deps)
+    } catch (error) {
+      // D1 or KV unavailable, or a bug: the row was not changed to a final state, so try again later.
+      outcome = { action: 'retry', reason: `error: ${(error as Error).message}`, delaySeconds: retryDelay(message.attempts) }
+    }
+    const fields = { messageId: message.id, attempts: message.attempts, ...(isInviteMessage(message.body) ? { tenantId: message.body.tenantId, inviteId: message.body.inviteId } : {}) }
+    if (outcome.action === 'retry') {
+      log('warn', 'invite_retry', { ...fields, reason: outcome.reason, delaySeconds: outcome.delaySeconds })
+      message.retry({ delaySeconds: outcome.delaySeconds })
+    } else {
+      log(outcome.action === 'failed' ? 'warn' : 'info', `invite_${outcome.action}`, { ...fields, ...('reason' in outcome ? { reason: outcome.reason } : {}) })
+      message.ack()
+    }
+  }
+}
+
+function primaryEmail(resource: Json): string | undefined {
+  const emails = Array.isArray(resource.emails) ? (resource.emails as Json[]) : []
+  const chosen = emails.find((e) => e.primary === true && typeof e.value === 'string') ?? emails.find((e) => typeof e.value === 'string')
+  if (chosen) return chosen.value as string
+  return typeof resource.userName === 'string' && /^[^@\s]+@[^@\s]+$/.test(resource.userName) ? resource.userName : undefined
+}
+
+/** How the email greets the person. */
+export function personName(resource: Json): string {
+  const name = (resource.name ?? {}) as Json
+  for (const v of [resource.displayName, name.formatted, [name.givenName, name.familyName].filter(Boolean).join(' '), resource.userName]) {
+    if (typeof v === 'string' && v.trim()) return v.trim()
+  }
+  return 'there'
+}
+
+/** Why a user no longer gets mail, or undefined when they still should. */
+function userGone(user: UserRecord | undefined): string | undefined {
+  if (!user) return 'user deleted'
+  if (user.state === 'deactivated') return 'user deactivated'
+  if (user.state === 'joined') return 'user already joined'
+  return undefined
+}
+
+/** Handles one message body; `attempts` is the queue's delivery count (1 on the first). */
+export async function handleInviteMessage(body: unknown, attempts: number, deps: ConsumerDeps): Promise<Outcome> {
+  if (!isInviteMessage(body)) return { action: 'skipped', reason: 'not a v1 invite message' }
+  const { tenantId, inviteId } = body
+  const now = deps.now()
+  const token = await inviteToken(deps.tokenKey, tenantId, inviteId)
+  const invite = await claimInvite(deps.db, tenantId, inviteId, await tokenHash(token), now, LEASE_SECONDS)
+  if (!invite) {
+    const current = await getInvite(deps.db, tenantId, inviteId)
+    if (!current) return { action: 'skipped', reason: 'unknown invite' }
+    if (current.state !== 'pending') return { action: 'skipped', reason: `invite is ${current.state}` }
+    // Another consumer holds it right now; look again once its lease is over.
+    const wait = Math.max(1, Math.ceil((Date.parse(current.leaseUntil ?? '') - now.getTime()) / 1000) || LEASE_SECONDS)
+    return { action: 'retry', reason: 'held by another consumer', delaySeconds: wait }
+  }
+
+  const user = await getUser(deps.db, tenantId, invite.userId)
+  const gone = userGone(user)
+  if (gone) {
+    await finishInvite(deps.db, tenantId, inviteId, 'void', gone)
+    return { action: 'skipped', reason: gone }
+  }
+  const tenant = await deps.loadTenant(tenantId)
+  if (!tenant || tenant.status !== 'active') {
+    const reason = tenant ? 'tenant disabled' : 'tenant not found'
+    await finishInvite(deps.db, tenantId, inviteId, 'failed', reason)
+    return { action: 'failed', reason }
+  }
+  const to = primaryEmail(user!.resource)
+  if (!to) {
+    await finishInvite(deps.db, tenantId, inviteId, 'failed', 'the user has no email address')
+    return { action: 'failed', reason: 'the user has no email address' }
+  }
+
+  const ttlDays = tenant.settings?.inviteTtlDays ?? DEFAULT_INVITE_TTL_DAYS
+  const email = renderInviteEmail({
+    to,
+    person: personName(user!.resource),
+    appName: deps.appName(tenant),
+    tenantName: tenant.name,
+    link: `${deps.publicUrl}/invite/${token}`,
+    expiresAt: new Date(now.getTime() + ttlDays * 86_400_000),
+  })
+  const result = await deps.mail.send(email, { idempotencyKey: inviteId })
+  if (result.ok) {
+    await markSent(deps.db, tenantId, invite, deps.now(), ttlDays)
+    return { action: 'sent' }
+  }
+  if (!result.retry) {
+    await finishInvite(deps.db, tenantId, inviteId, 'failed', result.reason)
+    return { action: 'failed', reason: result.reason }
+  }
+  if (attempts > (deps.maxRetries ?? 8)) {
+    // This retry sends the message to the dead letter queue; the row says so too.
+    await finishInvite(deps.db, tenantId, inviteId, 'failed', `gave up after ${attempts} attempts: ${result.reason}`)
+    return { action: 'retry', reason: `dead-lettered: ${result.reason}`, delaySeconds: 0 }
+  }
+  await releaseInvite(deps.db, tenantId, inviteId, result.reason)
+  return { action: 'retry', reason: result.reason, delaySeconds: retryDelay(attempts, result.retryAfterSeconds) }
+}

@@ -1,0 +1,37 @@
+/**
+ * Invite link tokens (shared/DESIGN.md "Invites"). A token is the HMAC-SHA256 of the invite's
+ * random id under a Worker secret, so the consumer can render the same link on every retry while
+ * D1 keeps only the token's SHA-256: someone who reads the database cannot rebuild a link, and a
+ * redelivered message never mints a second, different link for one invite.
+ */
+import { sha256Hex } from '../tenants/secrets.ts'
+
+/** The secret that tokens are derived from: INVITE_TOKEN_KEY, else APP_API_KEY (domain-separated below). */
+export function inviteTokenKey(env: { INVITE_TOKEN_KEY?: string; APP_API_KEY?: string }): string {
+  const key = env.INVITE_TOKEN_KEY || env.APP_API_KEY
+  if (!key) throw new Error('neither INVITE_TOKEN_KEY nor APP_API_KEY is set: invite links cannot be made')
+  return key
+}
+
+function base64url(bytes: Uint8Array): string {
+  let bin = ''
+  for (const b of bytes) bin += String.fromCharCode(b)
+  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+}
+
+/** The link token of one invite: 43 URL-safe characters (256 bits). */
+export async function inviteToken(key: string, tenantId: string, inviteId: string): Promise<string> {
+  const hmacKey = await crypto.subtle.importKey('raw', new TextEncoder().encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  const mac = await crypto.subtle.sign('HMAC', hmacKey, new TextEncoder().encode(`scim-edge/invite-token/v1\u0000${tenantId}\u0000${inviteId}`))
+  return base64url(new Uint8Array(mac))
+}
+
+/** What D1 stores and looks a token up by. */
+export function tokenHash(token: string): Promise<string> {
+  return sha256Hex(token)
+}
+
+/** True for text that has the shape of a token; anything else is an unknown link without a D1 read. */
+export function isTokenShaped(text: string): boolean {
+  return /^[A-Za-z0-9_-]{43}$/.test(text)
+}

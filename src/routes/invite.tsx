@@ -1,0 +1,143 @@
+/**
+ * The invite page, `/invite/{token}` (shared/DESIGN.md "HTTP surface"): shows the app, the tenant
+ * and the person with one button; accepting marks the person joined and sends them on to the
+ * tenant's app (303). Every dead link gets its own page and status, never a stack trace.
+ */
+import { Hono } from 'hono'
+import type { FC, PropsWithChildren } from 'hono/jsx'
+import { createDb } from '../db/client.ts'
+import { acceptInvite, inviteStatus, type DeadReason } from '../invites/accept.ts'
+import { appName, tenantLoader } from '../invites/runtime.ts'
+import { appUser } from '../lifecycle/access.ts'
+import { log } from '../observability/log.ts'
+import type { AppContext, AppEnv } from './context.ts'
+
+const STYLE = `
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#f4f4f5}
+main{max-width:34rem;margin:3rem auto;padding:2rem;background:#fff;border:1px solid #d4d4d8;border-radius:12px}
+h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1.25rem 0}
+dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
+button,.button{display:inline-block;font:inherit;font-weight:600;padding:.7rem 1.4rem;border:0;border-radius:8px;background:#1d4ed8;color:#fff;text-decoration:none;cursor:pointer}
+button:hover,.button:hover{background:#1e40af}
+button:focus-visible,.button:focus-visible,a:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+a{color:#1d4ed8}
+.note{color:#3f3f46;font-size:.95rem}
+`
+
+const Layout: FC<PropsWithChildren<{ title: string }>> = ({ title, children }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="robots" content="noindex" />
+      <title>{title}</title>
+      <style>{STYLE}</style>
+    </head>
+    <body>
+      <main>{children}</main>
+    </body>
+  </html>
+)
+
+/** Each dead link: its status, heading and what the person can do. */
+const DEAD: Record<DeadReason | 'error', { status: 403 | 404 | 410 | 503; title: string; body: string }> = {
+  unknown: { status: 404, title: 'This invite link is not valid', body: 'The link may be mistyped or incomplete. Open it again from the invitation email, or ask your administrator for a new invite.' },
+  expired: { status: 410, title: 'This invite has expired', body: 'Invite links only work for a limited time. Ask your administrator to send you a new invite.' },
+  used: { status: 410, title: 'This invite has already been used', body: 'You have already accepted this invitation. Sign in to the app directly.' },
+  revoked: { status: 410, title: 'This invite was withdrawn', body: 'A newer invite replaced this one, or it was cancelled. Use the most recent invitation email, or ask your administrator.' },
+  deactivated: { status: 403, title: 'Your access has been turned off', body: 'Your account was deactivated by your organisation, so this invite no longer works. Contact your administrator if you think this is a mistake.' },
+  deleted: { status: 410, title: 'This account no longer exists', body: 'Your organisation removed this account, so this invite no longer works.' },
+  'tenant-disabled': { status: 403, title: 'This organisation is not available', body: "Your organisation's access is suspended at the moment. Please contact your administrator." },
+  error: { status: 503, title: 'Something went wrong', body: 'We could not handle this invite just now. Nothing was changed; please try again in a minute.' },
+}
+
+function securityHeaders(c: AppContext, appUrl?: string) {
+  let formAction = "'self'"
+  try {
+    // A form's redirect target must be allowed too: the accept button ends at the app.
+    if (appUrl) formAction += ` ${new URL(appUrl).origin}`
+  } catch {}
+  // The token is in the URL: never cache it, never leak it in a Referer, never frame it.
+  c.header('Cache-Control', 'no-store')
+  c.header('Referrer-Policy', 'no-referrer')
+  c.header('X-Content-Type-Options', 'nosniff')
+  c.header('Content-Security-Policy', `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`)
+}
+
+function deadPage(c: AppContext, reason: DeadReason | 'error', appUrl?: string) {
+  const page = DEAD[reason]
+  securityHeaders(c)
+  return c.html(
+    <Layout title={page.title}>
+      <h1>{page.title}</h1>
+      <p>{page.body}</p>
+      {reason === 'used' && appUrl ? (
+        <p>
+          <a href={appUrl}>Go to the app</a>
+        </p>
+      ) : null}
+    </Layout>,
+    page.status,
+  )
+}
+
+function failure(c: AppContext, error: unknown) {
+  log('error', 'invite_page_error', { requestId: c.get('requestId'), message: (error as Error).message?.slice(0, 500) })
+  return deadPage(c, 'error')
+}
+
+export const invitePage = new Hono<AppEnv>()
+
+invitePage.get('/:token', async (c) => {
+  try {
+    const status = await inviteStatus(createDb(c.env.DB), tenantLoader(c.env.TENANTS), c.req.param('token'), new Date())
+    if (status.kind === 'dead') return deadPage(c, status.reason, status.tenant?.appUrl)
+    const person = appUser(status.user)
+    const app = appName(c.env, status.tenant)
+    const title = `Join ${app} at ${status.tenant.name}`
+    securityHeaders(c, status.tenant.appUrl)
+    return c.html(
+      <Layout title={title}>
+        <h1>{title}</h1>
+        <p>
+          {status.tenant.name} has given you access to {app}. Check that this is you, then accept the invitation.
+        </p>
+        <dl>
+          <dt>Name</dt>
+          <dd>{person.displayName ?? person.userName}</dd>
+          <dt>Sign-in name</dt>
+          <dd>{person.userName}</dd>
+          {person.email ? (
+            <>
+              <dt>Email</dt>
+              <dd>{person.email}</dd>
+            </>
+          ) : null}
+          <dt>Organisation</dt>
+          <dd>{status.tenant.name}</dd>
+        </dl>
+        <form method="post" action={`/invite/${c.req.param('token')}`}>
+          <button type="submit">Accept invitation</button>
+        </form>
+        <p class="note">Not you? Close this page; nothing happens until you accept.</p>
+      </Layout>,
+    )
+  } catch (error) {
+    return failure(c, error)
+  }
+})
+
+invitePage.post('/:token', async (c) => {
+  try {
+    const result = await acceptInvite(createDb(c.env.DB), tenantLoader(c.env.TENANTS), c.req.param('token'), new Date())
+    if (!result.ok) return deadPage(c, result.status.reason, result.status.tenant?.appUrl)
+    log('info', 'invite_accepted', { requestId: c.get('requestId'), tenantId: result.tenant.id, userId: result.user.id, again: result.alreadyAccepted })
+    c.header('Cache-Control', 'no-store')
+    c.header('Referrer-Policy', 'no-referrer')
+    return c.redirect(result.tenant.appUrl, 303)
+  } catch (error) {
+    return failure(c, error)
+  }
+})
