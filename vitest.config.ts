@@ -5,14 +5,22 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations('migrations')
   return {
     plugins: [
-      cloudflareTest({
+      // A function, so the mail servers that test/mail-hub.ts starts in Node reach the Worker's bindings.
+      cloudflareTest(({ inject }) => ({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, APP_API_KEY: 'test-app-key', MAIL_API_KEY: 'test-mail-key' },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            APP_API_KEY: 'test-app-key',
+            MAIL_API_KEY: 'test-mail-key',
+            MAIL_API_URL: `${inject('mailSinkUrl')}/emails`,
+            MAIL_HUB_URL: inject('mailHubUrl'),
+          },
         },
-      }),
+      })),
     ],
     test: {
+      globalSetup: ['./test/mail-hub.ts'],
       setupFiles: ['./test/setup.ts'],
       include: ['test/**/*.test.ts'],
       exclude: ['test/node/**', 'node_modules/**'],

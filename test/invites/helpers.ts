@@ -104,7 +104,7 @@ export async function consume(deps: ConsumerDeps, bodies: unknown[], attempts = 
       m.retry(options)
     },
   }))
-  await handleInviteBatch({ queue: batch.queue, messages, ackAll: () => batch.ackAll(), retryAll: (o) => batch.retryAll(o) } as unknown as MessageBatch<unknown>, deps)
+  await handleInviteBatch({ queue: batch.queue, messages, ackAll: () => batch.ackAll(), retryAll: (o?: QueueRetryOptions) => batch.retryAll(o) } as unknown as MessageBatch<unknown>, deps)
   const result = await getQueueResult(batch, ctx)
   return { ...result, retryMessages: result.retryMessages.map((r) => ({ ...r, delaySeconds: delays.get(r.msgId) })) }
 }
