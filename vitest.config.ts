@@ -16,6 +16,8 @@ export default defineConfig(async () => {
             MAIL_API_URL: `${inject('mailSinkUrl')}/emails`,
             MAIL_HUB_URL: inject('mailHubUrl'),
           },
+          // A tiny tier that test/hardening/rate-limit.test.ts tenants opt into (settings.rateLimitTier "test").
+          ratelimits: { RATE_LIMITER_TEST: { namespace_id: '9001', simple: { limit: 3, period: 10 } } },
         },
       })),
     ],

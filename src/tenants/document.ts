@@ -21,8 +21,13 @@ export interface Credential {
 export interface TenantSettings {
   /** Days an invite link stays valid. */
   inviteTtlDays?: number
-  /** Requests per minute allowed by the rate limiter before 429. */
-  rateLimitPerMinute?: number
+  /**
+   * Which rate limit applies: the binding `RATE_LIMITER` for "standard" (the default), `RATE_LIMITER_{TIER}`
+   * for another tier declared in wrangler.toml, or "off".
+   */
+  rateLimitTier?: string
+  /** Days provisioning journal entries are kept (default 90). */
+  journalRetentionDays?: number
 }
 
 export interface TenantDocument {
