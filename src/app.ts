@@ -1,6 +1,9 @@
 import { Hono } from 'hono'
 import { requireTenant } from './auth/middleware.ts'
 import { relayInvites } from './invites/relay.ts'
+import { rateLimit } from './auth/rate-limit.ts'
+import { journal } from './observability/journal.ts'
+import { log } from './observability/log.ts'
 import type { AppEnv } from './routes/context.ts'
 import { appApi } from './routes/app-api.ts'
 import { discovery } from './routes/discovery.ts'
@@ -15,14 +18,17 @@ export function createApp() {
   const app = new Hono<AppEnv>()
   app.use(async (c, next) => {
     const requestId = c.req.header('cf-ray') ?? crypto.randomUUID()
+    const started = Date.now()
     c.set('requestId', requestId)
     await next()
     c.header('X-Request-Id', requestId)
+    // The path only: query strings carry filters with userNames and emails.
+    log('info', 'request', { requestId, method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Date.now() - started, tenantId: c.var.tenant?.id })
   })
   app.get('/health', (c) => c.json({ ok: true }))
 
   const scim = new Hono<AppEnv>()
-  scim.use(requireTenant)
+  scim.use(requireTenant, rateLimit, journal)
   scim.route('/', discovery)
   // Invites written by a user write go to the queue once the write succeeded (src/invites/relay.ts).
   scim.use('/Users/*', relayInvites)
