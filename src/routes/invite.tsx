@@ -4,10 +4,11 @@
  * tenant's app (303). Every dead link gets its own page and status, never a stack trace.
  */
 import { Hono } from 'hono'
-import type { FC, PropsWithChildren } from 'hono/jsx'
+import type { Child, FC, PropsWithChildren } from 'hono/jsx'
 import { createDb } from '../db/client.ts'
 import { acceptInvite, inviteStatus, type DeadReason } from '../invites/accept.ts'
 import { appName, tenantLoader } from '../invites/runtime.ts'
+import { personName } from '../invites/consumer.ts'
 import { appUser } from '../lifecycle/access.ts'
 import { log } from '../observability/log.ts'
 import type { AppContext, AppEnv } from './context.ts'
@@ -53,6 +54,11 @@ const DEAD: Record<DeadReason | 'error', { status: 403 | 404 | 410 | 503; title:
   error: { status: 503, title: 'Something went wrong', body: 'We could not handle this invite just now. Nothing was changed; please try again in a minute.' },
 }
 
+/** An HTML response in standards mode (JSX renders no doctype). */
+function html(c: AppContext, node: Child, status: 200 | 403 | 404 | 410 | 503 = 200) {
+  return c.html(`<!doctype html>${String(node)}`, status)
+}
+
 function securityHeaders(c: AppContext, appUrl?: string) {
   let formAction = "'self'"
   try {
@@ -69,7 +75,8 @@ function securityHeaders(c: AppContext, appUrl?: string) {
 function deadPage(c: AppContext, reason: DeadReason | 'error', appUrl?: string) {
   const page = DEAD[reason]
   securityHeaders(c)
-  return c.html(
+  return html(
+    c,
     <Layout title={page.title}>
       <h1>{page.title}</h1>
       <p>{page.body}</p>
@@ -98,7 +105,8 @@ invitePage.get('/:token', async (c) => {
     const app = appName(c.env, status.tenant)
     const title = `Join ${app} at ${status.tenant.name}`
     securityHeaders(c, status.tenant.appUrl)
-    return c.html(
+    return html(
+      c,
       <Layout title={title}>
         <h1>{title}</h1>
         <p>
@@ -106,7 +114,7 @@ invitePage.get('/:token', async (c) => {
         </p>
         <dl>
           <dt>Name</dt>
-          <dd>{person.displayName ?? person.userName}</dd>
+          <dd>{personName(status.user.resource)}</dd>
           <dt>Sign-in name</dt>
           <dd>{person.userName}</dd>
           {person.email ? (
