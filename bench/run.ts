@@ -1,0 +1,276 @@
+/**
+ * `npm run bench [-- --quick] [--out DIR]`: scim-edge's speed side by side with the stack's own limit
+ * (issue 3; how to read it: bench/README.md). Builds the Worker, serves it with Miniflare on
+ * 127.0.0.1, seeds local D1 directly, checks that the seeded data is served correctly, drives the
+ * workloads, then prints the tables on stdout and writes the JSON under bench/results/. Progress goes
+ * to stderr. Exit code 0 only when every check passed.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { buildBundles } from './build.ts'
+import { closedLoop, fixedRate, timed, type LoadResult, type Req } from './load.ts'
+import { machine } from './report.ts'
+import { renderTables, type BenchResult, type RowsFigure, type SingleFigure } from './tables.ts'
+import { seedTenant, type SeedStatement, type SeededTenant, type TenantShape } from './seed.ts'
+import { serve } from './server.ts'
+import { verifyAfterWrites, verifySeed } from './verify.ts'
+import { MIX, mixedStream, prng, requests } from './workloads.ts'
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Sizes and durations of a run. The full run is issue 3's; --quick proves the bench still works. */
+export interface Config {
+  mode: 'full' | 'quick'
+  big: TenantShape
+  mixTenants: number
+  mix: TenantShape
+  connections: number
+  warmupSeconds: number
+  seconds: number
+  singleSamples: number
+  pageSize: number
+  patchMembers: number
+  mixRatePerTenant: number
+  mixSeconds: number
+  limitRateSeconds: number
+  rowSamples: number
+}
+
+const FULL: Config = {
+  mode: 'full',
+  big: { users: 100_000, groups: 1_000, bigGroupMembers: 50_000, smallGroups: 900, smallGroupMembers: 10 },
+  mixTenants: 10,
+  mix: { users: 1_000, groups: 20, bigGroupMembers: 0, smallGroups: 15, smallGroupMembers: 20 },
+  connections: 10,
+  warmupSeconds: 1,
+  seconds: 5,
+  singleSamples: 300,
+  pageSize: 100,
+  patchMembers: 1_000,
+  mixRatePerTenant: 25,
+  mixSeconds: 60,
+  limitRateSeconds: 5,
+  rowSamples: 10,
+}
+
+const QUICK: Config = {
+  ...FULL,
+  mode: 'quick',
+  big: { users: 3_000, groups: 50, bigGroupMembers: 1_500, smallGroups: 40, smallGroupMembers: 10 },
+  mix: { users: 200, groups: 10, bigGroupMembers: 0, smallGroups: 5, smallGroupMembers: 10 },
+  warmupSeconds: 0.3,
+  seconds: 1,
+  singleSamples: 30,
+  patchMembers: 200,
+  mixSeconds: 3,
+  limitRateSeconds: 1,
+  rowSamples: 3,
+}
+
+const started = performance.now()
+function step(message: string): void {
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}\n`)
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Sends `req` to the instrumented Worker and reads what D1 reported for it. */
+async function rowsOf(origin: string, req: Req, expect: number[]): Promise<RowsFigure> {
+  return rowsFromHeaders((await timed(origin, req, expect)).headers)
+}
+
+function rowsFromHeaders(headers: Headers): RowsFigure {
+  const read = Number(headers.get('x-d1-rows-read'))
+  if (!Number.isFinite(read) || headers.get('x-d1-rows-read') === null) throw new Error('instrumented Worker sent no x-d1-rows-read header')
+  return {
+    read,
+    written: Number(headers.get('x-d1-rows-written')),
+    statements: Number(headers.get('x-d1-statements')),
+    roundTrips: Number(headers.get('x-d1-round-trips')),
+    samples: 1,
+  }
+}
+
+async function meanRows(origin: string, reqs: Req[], expect: number[]): Promise<RowsFigure> {
+  const all: RowsFigure[] = []
+  for (const req of reqs) all.push(await rowsOf(origin, req, expect))
+  const mean = (f: (r: RowsFigure) => number) => all.reduce((s, r) => s + f(r), 0) / all.length
+  return { read: mean((r) => r.read), written: mean((r) => r.written), statements: mean((r) => r.statements), roundTrips: mean((r) => r.roundTrips), samples: all.length }
+}
+
+function assertClean(name: string, r: LoadResult): void {
+  if (r.errors) throw new Error(`${name}: ${r.errors} failed requests (${JSON.stringify(r.statuses)}); first: ${r.firstError ?? 'connection error'}`)
+  if (!r.requests) throw new Error(`${name}: no request completed`)
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } })
+  const cfg = values.quick ? QUICK : FULL
+  const outDir = resolve(values.out ?? join(REPO_ROOT, 'bench/results'))
+  const run = Date.now().toString(36)
+  const random = prng(20261128)
+  const at = new Date()
+  const loadBefore = loadavg().map((l) => Math.round(l * 100) / 100)
+
+  step(`mode ${cfg.mode}: building the Worker bundles`)
+  const buildDir = mkdtempSync(join(tmpdir(), 'scim-edge-bench-'))
+  const bundles = await buildBundles(REPO_ROOT, buildDir)
+  step('starting workerd through Miniflare (3 Workers, one D1, one KV), applying migrations')
+  const served = await serve(REPO_ROOT, bundles)
+  const { app, instrumented, baseline } = served.urls
+  try {
+    const exec = async (statements: SeedStatement[]) => {
+      const res = await fetch(`${instrumented}/__bench/batch`, { method: 'POST', body: JSON.stringify(statements) })
+      if (!res.ok) throw new Error(`seeding failed: ${res.status} ${(await res.text()).slice(0, 300)}`)
+    }
+    step(`seeding: ${cfg.big.users} users, ${cfg.big.groups} groups, one of ${cfg.big.bigGroupMembers} members; ${cfg.mixTenants} tenants of ${cfg.mix.users} users`)
+    const seedStart = performance.now()
+    const big = await seedTenant(exec, served.kv, 'bench-big', cfg.big, at)
+    const mixTenants: SeededTenant[] = []
+    for (let i = 0; i < cfg.mixTenants; i++) mixTenants.push(await seedTenant(exec, served.kv, `bench-mix-${i}`, cfg.mix, at))
+    const seedSeconds = (performance.now() - seedStart) / 1000
+
+    step('verifying that the Worker serves the seeded data')
+    const verification = await verifySeed(app, baseline, served.d1, big, cfg.big, mixTenants, cfg.mix)
+
+    // Users by role, as seq ranges of the big tenant: the first bigGroupMembers are in the big group.
+    const B = cfg.big.bigGroupMembers
+    const M = cfg.patchMembers
+    const patchUsers = big.userIds.slice(B, B + M)
+    const rowsDeactivate = big.userIds.slice(B + M, B + M + cfg.rowSamples)
+    const deactivatePool = big.userIds.slice(B + M + cfg.rowSamples)
+    const anyUser = () => big.userIds[Math.floor(random() * big.userIds.length)]!
+    const anySeq = () => 1 + Math.floor(random() * cfg.big.users)
+    const loop = (origin: string, next: () => Req) => closedLoop(origin, next, cfg)
+
+    step(`limit: bare Hono + D1 point query, closed loop, ${cfg.connections} connections`)
+    const limitClosed = await loop(baseline, () => requests.limit(big, anyUser()))
+    assertClean('limit', limitClosed)
+    const singles: number[] = []
+    for (let i = 0; i < cfg.singleSamples; i++) singles.push((await timed(baseline, requests.limit(big, anyUser()))).ms)
+    const mixRate = cfg.mixRatePerTenant * cfg.mixTenants
+    step(`limit at the mixed workload's rate: ${mixRate} req/s for ${cfg.limitRateSeconds} s`)
+    const limitRate = await fixedRate(baseline, () => requests.limit(big, anyUser()), { rate: mixRate, seconds: cfg.limitRateSeconds, connections: 2 * cfg.mixTenants })
+    assertClean('limit at rate', limitRate)
+
+    const closed: Record<string, LoadResult> = {}
+    step('GET /Users/{id}')
+    closed['users.get'] = await loop(app, () => requests.getUser(big, anyUser()))
+    step('GET /Users?filter=userName eq "…"')
+    closed['users.filter'] = await loop(app, () => requests.filterUser(big, anySeq()))
+    step('GET /Groups?excludedAttributes=members')
+    closed['groups.list'] = await loop(app, () => requests.listGroups(big))
+
+    const pages = Math.ceil(cfg.big.users / cfg.pageSize)
+    step(`full import: ${pages} sequential pages of ${cfg.pageSize} (startIndex)`)
+    const pageMs: number[] = []
+    const seen = new Set<string>()
+    for (let p = 0; p < pages; p++) {
+      const page = await timed(app, requests.importPage(big, 1 + p * cfg.pageSize, cfg.pageSize))
+      pageMs.push(page.ms)
+      const body = JSON.parse(page.body) as { totalResults: number; Resources: { id: string }[] }
+      if (body.totalResults !== cfg.big.users) throw new Error(`import page ${p + 1}: totalResults ${body.totalResults}, expected ${cfg.big.users}`)
+      for (const r of body.Resources) seen.add(r.id)
+    }
+    if (seen.size !== cfg.big.users) throw new Error(`import returned ${seen.size} distinct users, expected ${cfg.big.users}`)
+    const middle = Math.floor(pages / 2)
+
+    // One request each, timed on the instrumented Worker so its rows come from the same request: at
+    // today's cost (tens of seconds, see README) a second copy would not fit in 5 minutes, and the
+    // counter's own cost (one JSON parse per D1 round trip, a handful here) is far below the noise.
+    step(`group PATCH: add ${M} members to the ${B}-member group, then to an empty group`)
+    const bigPatch = await timed(instrumented, requests.addMembers(big, big.bigGroupId!, patchUsers), [204])
+    const emptyPatch = await timed(instrumented, requests.addMembers(big, big.emptyGroupIds[0]!, patchUsers), [204])
+
+    step('POST /Users')
+    let created = 0
+    closed['users.create'] = await loop(app, () => {
+      created++
+      return requests.createUser(big, `bench-${run}-${created}@example.com`, cfg.big.users + created)
+    })
+    step('PATCH /Users/{id} deactivate (each request a different active user)')
+    let nextDeactivate = 0
+    closed['users.deactivate'] = await loop(app, () => requests.deactivate(big, deactivatePool[nextDeactivate++ % deactivatePool.length]!))
+    for (const [name, r] of Object.entries(closed)) assertClean(name, r)
+    const deactivatePoolWrapped = nextDeactivate > deactivatePool.length
+
+    step(`mixed Okta-like workload: ${cfg.mixTenants} tenants × ${cfg.mixRatePerTenant} req/s for ${cfg.mixSeconds} s`)
+    const mixed = await fixedRate(app, mixedStream(mixTenants, cfg.mix.users, run, random), { rate: mixRate, seconds: cfg.mixSeconds, connections: 2 * cfg.mixTenants })
+
+    step('D1 rows read and written per request type (instrumented copy of the same requests)')
+    const n = cfg.rowSamples
+    const times = <T>(f: (i: number) => T) => Array.from({ length: n }, (_, i) => f(i))
+    const rows: Record<string, RowsFigure> = {
+      limit: await meanRows(instrumented, times(() => requests.limit(big, anyUser())), [200]),
+      'users.get': await meanRows(instrumented, times(() => requests.getUser(big, anyUser())), [200]),
+      'users.filter': await meanRows(instrumented, times(() => requests.filterUser(big, anySeq())), [200]),
+      'groups.list': await meanRows(instrumented, times(() => requests.listGroups(big)), [200]),
+      'users.create': await meanRows(instrumented, times((i) => requests.createUser(big, `rows-${run}-${i}@example.com`, 900_000 + i)), [201]),
+      'users.deactivate': await meanRows(instrumented, rowsDeactivate.map((id) => requests.deactivate(big, id)), [200]),
+      'import.first': await rowsOf(instrumented, requests.importPage(big, 1, cfg.pageSize), [200]),
+      'import.middle': await rowsOf(instrumented, requests.importPage(big, 1 + middle * cfg.pageSize, cfg.pageSize), [200]),
+      'import.last': await rowsOf(instrumented, requests.importPage(big, 1 + (pages - 1) * cfg.pageSize, cfg.pageSize), [200]),
+      'groups.patch.big': rowsFromHeaders(bigPatch.headers),
+      'groups.patch.empty': rowsFromHeaders(emptyPatch.headers),
+      mixed: await meanRows(instrumented, times(mixedStream(mixTenants, cfg.mix.users, `${run}-rows`, prng(7))), [200, 201, 204]),
+    }
+
+    step('verifying the writes')
+    verification.push(
+      ...(await verifyAfterWrites(app, served.d1, big, {
+        bigGroupMembers: B + M,
+        emptyGroups: [big.emptyGroupIds[0]!],
+        emptyGroupMembers: M,
+        deactivated: deactivatePool.slice(0, Math.min(20, nextDeactivate - cfg.connections)),
+        minUsers: cfg.big.users + closed['users.create']!.requests + n,
+      })),
+    )
+
+    const single = (values: number[]): SingleFigure => ({ ms: median(values), all: values })
+    const result: BenchResult = {
+      version: 1,
+      mode: cfg.mode,
+      at: at.toISOString(),
+      seconds: 0,
+      machine: machine(REPO_ROOT),
+      loadBefore,
+      config: cfg,
+      seed: { seconds: seedSeconds, tenants: 1 + cfg.mixTenants },
+      verification,
+      limit: { closed: limitClosed, single: { ms: median(singles), mean: singles.reduce((s, v) => s + v, 0) / singles.length, samples: singles.length }, atMixedRate: limitRate },
+      closed,
+      single: {
+        'import.first': single([pageMs[0]!]),
+        'import.middle': single([pageMs[middle]!]),
+        'import.last': single([pageMs[pages - 1]!]),
+        'groups.patch.big': single([bigPatch.ms]),
+        'groups.patch.empty': single([emptyPatch.ms]),
+      },
+      import: { pages, pageSize: cfg.pageSize, users: seen.size, totalSeconds: pageMs.reduce((s, v) => s + v, 0) / 1000, pageMs },
+      mixed: { ...mixed, tenants: cfg.mixTenants, ratePerTenant: cfg.mixRatePerTenant, mix: MIX.map(([what, pct]) => ({ what, pct })) },
+      rows,
+      notes: deactivatePoolWrapped ? ['the deactivate pool ran out and wrapped: later PATCHes were no-ops on deactivated users'] : [],
+    }
+    result.seconds = (performance.now() - started) / 1000
+    mkdirSync(outDir, { recursive: true })
+    const file = join(outDir, `${result.at.replace(/[:.]/g, '-')}-${cfg.mode}.json`)
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n')
+    process.stdout.write(renderTables(result) + `\nJSON: ${file}\n`)
+    step(`done in ${result.seconds.toFixed(0)} s`)
+  } finally {
+    await served.mf.dispose()
+    rmSync(buildDir, { recursive: true, force: true })
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exit(1)
+})

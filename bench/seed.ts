@@ -1,0 +1,158 @@
+/**
+ * Seeds tenants straight into the local D1 database, bypassing the API, with rows shaped exactly as
+ * src/db/users.ts createUser and src/db/groups.ts createGroup write them: the resource normalised by
+ * the service's own normalizeResource, the indexed columns from its userColumns/userEmails (lower-cased
+ * comparison forms), lifecycle from initialState, per-tenant seq 1..N, the kept tenant_counts row, one
+ * user_emails row per email, group_members rows and member_count. Rows travel as one JSON parameter
+ * per statement (INSERT ... SELECT ... FROM json_each(?)), about 1,000 rows a statement.
+ */
+import { randomUUID } from 'node:crypto'
+import { userColumns, userEmails } from '../src/db/user-columns.ts'
+import { initialState } from '../src/lifecycle/state.ts'
+import { normalizeResource } from '../src/scim/resource/normalize.ts'
+import { groupResourceType, userResourceType } from '../src/scim/schemas/index.ts'
+import { URN } from '../src/scim/urns.ts'
+import { newTenantDocument } from '../src/tenants/mint.ts'
+import { tenantKey } from '../src/tenants/document.ts'
+
+const ROWS_PER_STATEMENT = 1000
+const STATEMENTS_PER_BATCH = 5
+
+export interface SeededTenant {
+  id: string
+  /** `Basic base64(username:password)` for this tenant's minted credential. */
+  authorization: string
+  /** userIds[seq - 1] is the id of the user with that seq. */
+  userIds: string[]
+  /** groupIds[seq - 1]; groups with no members are listed in emptyGroupIds. */
+  groupIds: string[]
+  emptyGroupIds: string[]
+  bigGroupId?: string
+}
+
+export interface TenantShape {
+  users: number
+  groups: number
+  /** Members of group 1 (users seq 1..bigGroupMembers). */
+  bigGroupMembers: number
+  /** Groups (after group 1) that get `smallGroupMembers` members each; the remaining groups stay empty. */
+  smallGroups: number
+  smallGroupMembers: number
+}
+
+/** The SCIM body an Okta-like IdP would POST for user `seq` of a tenant; userName is `user{seq}@example.com`. */
+export function userBody(seq: number, userName = `user${seq}@example.com`): Record<string, unknown> {
+  return {
+    schemas: [URN.user, URN.enterpriseUser],
+    userName,
+    externalId: `00u${String(seq).padStart(12, '0')}`,
+    name: { givenName: `Given${seq}`, familyName: `Family${seq}`, formatted: `Given${seq} Family${seq}` },
+    displayName: `Given${seq} Family${seq}`,
+    emails: [{ value: userName, type: 'work', primary: true }],
+    title: 'Engineer',
+    locale: 'en-US',
+    active: true,
+    [URN.enterpriseUser]: { employeeNumber: String(100000 + seq), department: `Department ${seq % 40}` },
+  }
+}
+
+/** `Basic base64(username:password)`. */
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+}
+
+/** One SQL statement and its parameters, as the bench's seeding transport carries it. */
+export interface SeedStatement {
+  sql: string
+  params: unknown[]
+}
+
+/** Runs statements in one D1 batch (a transaction). */
+export type SeedExec = (statements: SeedStatement[]) => Promise<void>
+
+async function runChunks(exec: SeedExec, sql: string, tenantId: string, rows: unknown[][]): Promise<void> {
+  let batch: SeedStatement[] = []
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    batch.push({ sql, params: [tenantId, JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))] })
+    if (batch.length === STATEMENTS_PER_BATCH) {
+      await exec(batch)
+      batch = []
+    }
+  }
+  if (batch.length) await exec(batch)
+}
+
+const col = (i: number) => `json_extract(j.value, '$[${i}]')`
+
+const USERS_SQL = `INSERT INTO users (tenant_id, id, seq, user_name, external_id, display_name, given_name, family_name, email,
+  employee_number, department, manager_id, active, state, state_before_deactivation, source, version, created_at, updated_at, deleted_at, resource)
+  SELECT ?1, ${Array.from({ length: 18 }, (_, i) => col(i)).join(', ')}, NULL, ${col(18)} FROM json_each(?2) j`
+
+const EMAILS_SQL = `INSERT INTO user_emails (tenant_id, user_id, value, type, is_primary)
+  SELECT ?1, ${col(0)}, ${col(1)}, ${col(2)}, ${col(3)} FROM json_each(?2) j`
+
+const GROUPS_SQL = `INSERT INTO groups (tenant_id, id, seq, display_name, external_id, member_count, source, version, created_at, updated_at, resource)
+  SELECT ?1, ${Array.from({ length: 10 }, (_, i) => col(i)).join(', ')} FROM json_each(?2) j`
+
+const MEMBERS_SQL = `INSERT INTO group_members (tenant_id, group_id, member_id) SELECT ?1, ${col(0)}, ${col(1)} FROM json_each(?2) j`
+
+/** Creates tenant `id` in KV (a document as newTenantDocument makes it) and seeds its users and groups. */
+export async function seedTenant(exec: SeedExec, kv: KVNamespace, id: string, shape: TenantShape, now: Date): Promise<SeededTenant> {
+  const { doc, secrets } = await newTenantDocument({ id, name: `bench ${id}` }, now)
+  await kv.put(tenantKey(id), JSON.stringify(doc))
+  const at = now.toISOString()
+
+  const userIds: string[] = []
+  const userRows: unknown[][] = []
+  const emailRows: unknown[][] = []
+  for (let seq = 1; seq <= shape.users; seq++) {
+    const userId = randomUUID()
+    userIds.push(userId)
+    const resource = normalizeResource(userResourceType, userBody(seq))
+    const c = userColumns(resource)
+    const life = initialState(true, 'scim')
+    userRows.push([
+      userId, seq, c.userName, c.externalId, c.displayName, c.givenName, c.familyName, c.email, c.employeeNumber, c.department, c.managerId,
+      c.active ? 1 : 0, life.state, life.stateBeforeDeactivation, 'scim', 1, at, at, JSON.stringify(resource),
+    ])
+    for (const e of userEmails(resource)) emailRows.push([userId, e.value, e.type, e.primary ? 1 : 0])
+  }
+  await runChunks(exec, USERS_SQL, id, userRows)
+  await runChunks(exec, EMAILS_SQL, id, emailRows)
+
+  const groupIds: string[] = []
+  const groupRows: unknown[][] = []
+  const memberCounts: number[] = []
+  for (let seq = 1; seq <= shape.groups; seq++) {
+    const groupId = randomUUID()
+    groupIds.push(groupId)
+    const resource = normalizeResource(groupResourceType, { schemas: [URN.group], displayName: `Group ${seq}`, externalId: `00g${String(seq).padStart(12, '0')}` })
+    const members = seq === 1 ? shape.bigGroupMembers : seq <= 1 + shape.smallGroups ? shape.smallGroupMembers : 0
+    memberCounts.push(members)
+    groupRows.push([groupId, seq, String(resource.displayName).toLowerCase(), resource.externalId, members, 'scim', 1, at, at, JSON.stringify(resource)])
+  }
+  await runChunks(exec, GROUPS_SQL, id, groupRows)
+  const memberRows: unknown[][] = []
+  for (let g = 0; g < shape.groups; g++) {
+    const n = memberCounts[g]!
+    // Small groups take a window of users that moves along, so memberships spread over the tenant.
+    const start = g === 0 ? 0 : (g * 37) % Math.max(1, shape.users - n)
+    for (const userId of userIds.slice(start, start + n)) memberRows.push([groupIds[g], userId])
+  }
+  await runChunks(exec, MEMBERS_SQL, id, memberRows)
+  await exec([
+    {
+      sql: 'INSERT INTO tenant_counts (tenant_id, users, groups) VALUES (?1, ?2, ?3) ON CONFLICT (tenant_id) DO UPDATE SET users = ?2, groups = ?3',
+      params: [id, shape.users, shape.groups],
+    },
+  ])
+
+  return {
+    id,
+    authorization: basicAuth(secrets.username, secrets.password),
+    userIds,
+    groupIds,
+    emptyGroupIds: groupIds.filter((_, i) => memberCounts[i] === 0),
+    bigGroupId: shape.bigGroupMembers ? groupIds[0] : undefined,
+  }
+}

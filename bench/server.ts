@@ -1,0 +1,87 @@
+/**
+ * Serves the bundles with Miniflare directly (not `wrangler dev`, whose proxy adds its own cost):
+ * one workerd, three Workers sharing one local D1 database and one KV namespace, each on its own
+ * socket on 127.0.0.1 so no Miniflare entry worker sits in front of any of them.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Miniflare, convertV4MiniflareOptions } from 'miniflare'
+import type { Bundles } from './build.ts'
+
+/** Log lines the Workers wrote during the run (the app logs one per request). */
+export const logs = { lines: 0, errors: 0 }
+
+export interface Served {
+  mf: Miniflare
+  urls: { app: string; instrumented: string; baseline: string }
+  d1: D1Database
+  kv: KVNamespace
+}
+
+/** compatibility_date, compatibility_flags and [vars] of wrangler.toml (flat keys only). */
+export function readWranglerToml(repoRoot: string): { date: string; flags: string[]; vars: Record<string, string> } {
+  const text = readFileSync(join(repoRoot, 'wrangler.toml'), 'utf8')
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1] ?? '2026-11-01'
+  const flagsText = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(text)?.[1] ?? ''
+  const flags = [...flagsText.matchAll(/"([^"]+)"/g)].map((m) => m[1]!)
+  const vars: Record<string, string> = {}
+  const section = /^\[vars\]\s*$([\s\S]*?)(?=^\[)/m.exec(text)?.[1] ?? ''
+  for (const m of section.matchAll(/^(\w+)\s*=\s*"([^"]*)"/gm)) vars[m[1]!] = m[2]!
+  return { date, flags, vars }
+}
+
+/** Starts workerd with the three Workers and applies migrations/*.sql to the fresh D1 database. */
+export async function serve(repoRoot: string, bundles: Bundles): Promise<Served> {
+  const { date, flags, vars } = readWranglerToml(repoRoot)
+  const worker = (name: string, script: string) => ({
+    name,
+    modules: true,
+    modulesRoot: bundles.dir,
+    scriptPath: join(bundles.dir, script),
+    compatibilityDate: date,
+    compatibilityFlags: flags,
+    d1Databases: { DB: 'bench-db' },
+    kvNamespaces: { TENANTS: 'bench-tenants' },
+    queueProducers: { INVITES: { queueName: 'invites' } },
+    // No RATE_LIMITER binding: the bench measures the service, not the per-tenant limiter.
+    bindings: { ...vars, MAIL_API_KEY: 'bench-mail-key', APP_API_KEY: 'bench-app-key' },
+    unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+  })
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port: 0,
+      cf: false,
+      verbose: false,
+      // The app logs a line per request; echoing 100,000s of them would load the machine being measured.
+      // Errors still reach stderr (at most 20, then a count).
+      handleStructuredLogs: (entry: { level: string; message: string }) => {
+        logs.lines++
+        if (entry.level === 'error' && logs.errors++ < 20) process.stderr.write(`workerd: ${entry.message}\n`)
+      },
+      workers: [worker('app', bundles.app), worker('instrumented', bundles.instrumented), worker('baseline', bundles.baseline)],
+    } as Parameters<typeof convertV4MiniflareOptions>[0]),
+  )
+  await mf.ready
+  const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).origin
+  const urls = { app: await url('app'), instrumented: await url('instrumented'), baseline: await url('baseline') }
+  const d1 = (await mf.getD1Database('DB', 'app')) as unknown as D1Database
+  const kv = (await mf.getKVNamespace('TENANTS', 'app')) as unknown as KVNamespace
+  await applyMigrations(repoRoot, d1)
+  return { mf, urls, d1, kv }
+}
+
+/** Applies every migrations/*.sql in name order (as wrangler does), split on drizzle-kit's statement breakpoints. */
+async function applyMigrations(repoRoot: string, d1: D1Database): Promise<void> {
+  const files = readdirSync(join(repoRoot, 'migrations'))
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+  for (const file of files) {
+    const sql = readFileSync(join(repoRoot, 'migrations', file), 'utf8')
+    const statements = sql
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    await d1.batch(statements.map((s) => d1.prepare(s)))
+  }
+}

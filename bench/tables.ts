@@ -1,0 +1,121 @@
+/** The shape of a bench result (the JSON under bench/results/) and its rendering as stdout tables. */
+import type { LoadResult } from './load.ts'
+import { count, ms, ratio, table, type Machine } from './report.ts'
+
+/** D1 rows per request, from the instrumented Worker (means over `samples` requests). */
+export interface RowsFigure {
+  read: number
+  written: number
+  statements: number
+  roundTrips: number
+  samples: number
+}
+
+/** A request timed on its own: the median of `all` (ms). */
+export interface SingleFigure {
+  ms: number
+  all: number[]
+}
+
+export interface BenchResult {
+  version: 1
+  mode: 'full' | 'quick'
+  at: string
+  seconds: number
+  machine: Machine
+  /** Load averages when the run started. */
+  loadBefore: number[]
+  config: unknown
+  seed: { seconds: number; tenants: number }
+  verification: { check: string; ok: true }[]
+  limit: { closed: LoadResult; single: { ms: number; mean: number; samples: number }; atMixedRate: LoadResult }
+  closed: Record<string, LoadResult>
+  single: Record<string, SingleFigure>
+  import: { pages: number; pageSize: number; users: number; totalSeconds: number; pageMs: number[] }
+  mixed: LoadResult & { tenants: number; ratePerTenant: number; mix: { what: string; pct: number }[] }
+  rows: Record<string, RowsFigure>
+  notes: string[]
+}
+
+/** Every workload the issue names, with the label the tables use. */
+export const WORKLOADS = {
+  'users.get': 'GET /Users/{id}',
+  'users.filter': 'GET /Users?filter=userName eq "…"',
+  'users.create': 'POST /Users',
+  'users.deactivate': 'PATCH /Users/{id} active=false',
+  'groups.list': 'GET /Groups?excludedAttributes=members',
+  'import.first': 'import: first page',
+  'import.middle': 'import: middle page',
+  'import.last': 'import: last page',
+  'groups.patch.big': 'PATCH /Groups +members (big group)',
+  'groups.patch.empty': 'PATCH /Groups +members (empty group)',
+  mixed: 'mixed Okta-like workload',
+} as const
+
+/** The stdout report: four tables, every figure absolute and as a ratio to the limit. */
+export function renderTables(r: BenchResult): string {
+  const limit = r.limit.closed
+  const cfg = r.config as { connections: number; big: { bigGroupMembers: number }; patchMembers: number }
+  const out: string[] = []
+  const m = r.machine
+  out.push(
+    `scim-edge bench (${r.mode}) ${r.at}, commit ${m.commit}${m.dirty ? ' + uncommitted src changes' : ''}`,
+    `machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB; node ${m.node}, workerd ${m.workerd}, miniflare ${m.miniflare}, autocannon ${m.autocannon}; load average ${r.loadBefore[0]} before, ${m.loadAverage[0]} after`,
+    `seeded ${count(r.import.users)} users in the big tenant + ${r.seed.tenants - 1} mixed-workload tenants in ${r.seed.seconds.toFixed(1)} s; ${r.verification.length} read-back checks passed`,
+    `limit = bare Hono + D1 point query (bench/baseline), served the same way in the same run. ×limit: rate / limit rate, time / limit time, rows / limit rows.`,
+    '',
+    `Throughput: closed loop, ${cfg.connections} connections (limit: ${count(Math.round(limit.rps))} req/s, p50 ${ms(limit.p50)} ms, p99 ${ms(limit.p99)} ms)`,
+  )
+  const closedRows = Object.entries(r.closed).map(([key, l]) => [
+    WORKLOADS[key as keyof typeof WORKLOADS] ?? key,
+    count(Math.round(l.rps)),
+    ratio(l.rps, limit.rps),
+    ms(l.p50),
+    ratio(l.p50, limit.p50),
+    ms(l.p99),
+    ratio(l.p99, limit.p99),
+    count(l.errors),
+  ])
+  closedRows.unshift(['limit: GET /u/{id} point query', count(Math.round(limit.rps)), '1.00×', ms(limit.p50), '1.00×', ms(limit.p99), '1.00×', count(limit.errors)])
+  out.push(table(['workload', 'req/s', '×limit', 'p50 ms', '×limit', 'p99 ms', '×limit', 'errors'], closedRows), '')
+
+  const one = r.limit.single.ms
+  out.push(`One request at a time (limit: one point query takes ${ms(one)} ms, median of ${r.limit.single.samples})`)
+  const singleRows = Object.entries(r.single).map(([key, s]) => [
+    WORKLOADS[key as keyof typeof WORKLOADS] ?? key,
+    ms(s.ms),
+    ratio(s.ms, one),
+    key.startsWith('groups.patch') ? 'timed on the instrumented Worker (one request)' : s.all.length > 1 ? `median of ${s.all.length}` : '',
+  ])
+  singleRows.push([
+    `import: all ${count(r.import.users)} users, ${count(r.import.pages)} pages of ${r.import.pageSize}`,
+    ms(r.import.totalSeconds * 1000),
+    ratio(r.import.totalSeconds * 1000, one * r.import.pages),
+    `${r.import.totalSeconds.toFixed(1)} s; ×limit vs ${count(r.import.pages)} point queries`,
+  ])
+  out.push(table(['request', 'ms', '×limit', 'note'], singleRows))
+  out.push(`(group PATCH adds ${count(cfg.patchMembers)} members; the big group starts at ${count(cfg.big.bigGroupMembers)})`, '')
+
+  const x = r.mixed
+  const lr = r.limit.atMixedRate
+  const offered = x.tenants * x.ratePerTenant
+  out.push(`Mixed Okta-like workload: ${x.tenants} tenants × ${x.ratePerTenant} req/s = ${offered} req/s offered for ${x.seconds.toFixed(0)} s (limit at the same rate: ${count(Math.round(lr.rps))} req/s, p50 ${ms(lr.p50)} ms, p99 ${ms(lr.p99)} ms)`)
+  out.push(
+    table(
+      ['requests', 'req/s achieved', '×limit', 'errors', 'p50 ms', '×limit', 'p99 ms', '×limit'],
+      [[count(x.requests), count(Math.round(x.rps)), ratio(x.rps, lr.rps), count(x.errors), ms(x.p50), ratio(x.p50, lr.p50), ms(x.p99), ratio(x.p99, lr.p99)]],
+    ),
+  )
+  if (x.rps < 0.95 * offered) out.push(`NOT SUSTAINED: ${count(Math.round(x.rps))} of ${offered} req/s offered (${count(Math.round(x.rps / x.tenants))} per tenant; Entra asks for 25)`)
+  out.push(`mix: ${x.mix.map((k) => `${k.pct}% ${k.what}`).join('; ')}`, '')
+
+  const base = r.rows.limit!
+  out.push(`D1 rows per request (D1 result meta, summed over the request's queries; limit reads ${count(base.read)} row)`)
+  const rowRows = Object.entries(r.rows)
+    .filter(([key]) => key !== 'limit')
+    .map(([key, f]) => [WORKLOADS[key as keyof typeof WORKLOADS] ?? key, count(f.read), ratio(f.read, base.read), count(f.written), count(f.statements), count(f.roundTrips), count(f.samples)])
+  rowRows.unshift(['limit: GET /u/{id} point query', count(base.read), '1.00×', count(base.written), count(base.statements), count(base.roundTrips), count(base.samples)])
+  out.push(table(['request', 'rows read', '×limit', 'rows written', 'statements', 'round trips', 'samples'], rowRows))
+  for (const note of r.notes) out.push(`note: ${note}`)
+  return out.join('\n') + '\n'
+}
