@@ -3,11 +3,12 @@
  * Parses argv, picks a row of the command table in commands.ts, and prints its result: human
  * lines, or with `--json` exactly one JSON object on stdout (also for errors, as `{ "error" }`).
  */
-import { resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { CliError, commands, type Command, type CommandResult } from './commands.ts'
-import { createWranglerTenantStore, type TenantStore } from './kv-store.ts'
+import { REPO_ROOT, createWranglerTenantStore, type TenantStore } from './kv-store.ts'
 
 const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8787'
 
@@ -52,6 +53,8 @@ interface Io {
   /** Lets tests and `npm start` pass a store other than wrangler's. */
   store?: (target: { remote: boolean; persistTo?: string }) => TenantStore
   now?: () => Date
+  /** Lets tests answer the Worker's app API (`reinvite`). */
+  fetch?: typeof fetch
 }
 
 /** Runs the CLI on argv (without `node cli.ts`) and returns the exit code. */
@@ -113,7 +116,18 @@ async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'>
   const store = (io.store ?? createWranglerTenantStore)(target)
   const args = Object.fromEntries(command.args.map((a, i) => [a, rest[i]!]))
   const flags = Object.fromEntries(Object.keys(command.flags ?? {}).map((f) => [f, values[f] as string | undefined]))
-  return command.run({ store, publicUrl, now: io.now ?? (() => new Date()) }, args, flags)
+  const appApiKey = () => io.env.APP_API_KEY || (target.remote ? undefined : devAppApiKey(target.persistTo))
+  return command.run({ store, publicUrl, now: io.now ?? (() => new Date()), appApiKey, fetch: io.fetch }, args, flags)
+}
+
+/** The APP_API_KEY that `npm start` generated for the local Worker (src/dev/start.ts keeps it there). */
+function devAppApiKey(persistTo: string | undefined): string | undefined {
+  try {
+    const file = join(persistTo ?? join(REPO_ROOT, '.wrangler'), 'dev-secrets.json')
+    return (JSON.parse(readFileSync(file, 'utf8')) as { APP_API_KEY?: string }).APP_API_KEY
+  } catch {
+    return undefined
+  }
 }
 
 function findCommand(positionals: string[]): { name: string; command: Command } {

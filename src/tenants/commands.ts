@@ -22,6 +22,10 @@ export interface CommandContext {
   /** `{PUBLIC_URL}` without a trailing slash; the Base URL is `{publicUrl}/scim/v2/{tenantId}`. */
   publicUrl: string
   now: () => Date
+  /** The running Worker's APP_API_KEY, for commands that go through its app API (`reinvite`). */
+  appApiKey?: () => string | undefined
+  /** How those commands reach the Worker (tests pass a fake). */
+  fetch?: typeof fetch
 }
 
 /** A command's output: `json` is printed with `--json`, `lines` otherwise; warnings go to stderr. */
@@ -128,6 +132,39 @@ async function setStatus(ctx: CommandContext, id: string, status: TenantDocument
   }
 }
 
+/**
+ * Support's resend: asks the running Worker (`POST {publicUrl}/app/v1/{tenant}/reinvite`) to void the
+ * person's open invite and queue a fresh one. It goes through the Worker because only the Worker can
+ * write D1 and the queue in one step; locally that is `npm start`.
+ */
+export async function reinviteUser(ctx: CommandContext, tenantId: string, userName: string): Promise<CommandResult> {
+  checkId(tenantId)
+  const key = ctx.appApiKey?.()
+  if (!key) throw new CliError('reinvite needs the Worker\'s APP_API_KEY: set APP_API_KEY (npm start prints it and keeps it in .wrangler/dev-secrets.json)')
+  const url = `${ctx.publicUrl}/app/v1/${tenantId}/reinvite`
+  let res: Response
+  try {
+    res = await (ctx.fetch ?? fetch)(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ userName }) })
+  } catch (error) {
+    throw new CliError(`cannot reach ${ctx.publicUrl} (${(error as Error).message}): is the Worker running (npm start), or pass --public-url`)
+  }
+  const body = (await res.json().catch(() => ({}))) as { inviteId?: string; userId?: string; reason?: string; detail?: string }
+  if (res.status === 202) {
+    return {
+      json: { tenantId, userName, userId: body.userId, inviteId: body.inviteId },
+      lines: [`Queued a fresh invite for ${userName} in tenant ${tenantId} (invite ${body.inviteId}); earlier links no longer work.`],
+    }
+  }
+  const why: Record<string, string> = {
+    unknown: `tenant "${tenantId}" has no user "${userName}"`,
+    ambiguous: `"${userName}" names more than one user`,
+    deactivated: `${userName} is deactivated; reactivate them in the IdP (that sends a fresh invite)`,
+    joined: `${userName} has already joined; there is nothing to resend`,
+  }
+  if (res.status === 401) throw new CliError(`the Worker at ${ctx.publicUrl} rejected APP_API_KEY`)
+  throw new CliError(why[body.reason ?? ''] ?? `the Worker answered ${res.status}: ${body.detail ?? body.reason ?? 'no detail'}`)
+}
+
 /** The command table. Keys may be two words (`group create`); the CLI matches the longest first. */
 export const commands: Record<string, Command> = {
   create: {
@@ -229,6 +266,12 @@ export const commands: Record<string, Command> = {
     args: ['id'],
     summary: 'accept requests for a disabled tenant again',
     run: (ctx, args) => setStatus(ctx, args.id!, 'active'),
+  },
+
+  reinvite: {
+    args: ['id', 'userName'],
+    summary: "send a fresh invite to a person who has not joined (through the running Worker's app API)",
+    run: (ctx, args) => reinviteUser(ctx, args.id!, args.userName!),
   },
 
   delete: {
