@@ -12,12 +12,13 @@
  * - Removing or clearing a required attribute is 400 invalidValue, as a PUT without it is.
  */
 import { checkRequired, schemaUrns } from '../resource/normalize.ts'
+import { jsonEqual } from '../resource/equal.ts'
 import { isObject, type Json } from '../resource/values.ts'
 import { InvalidPath, Mutability, NoTarget } from '../errors.ts'
 import { matchesElement } from '../filter/evaluate.ts'
 import { canonicalPath, findAttribute, resolveAttribute, type AttributeDef, type ResolvedAttribute, type ResourceTypeDef } from '../schemas/index.ts'
 import { inOperation, type PatchOperation } from './operation.ts'
-import { deepEqual, mergeComplex, normalizeList, normalizeOne, sameValue, stillImmutable } from './values.ts'
+import { mergeComplex, normalizeList, normalizeOne, sameValue, stillImmutable } from './values.ts'
 
 /** The outcome of a PATCH: the new stored resource and whether it differs from the old one (RFC 7644 §3.5.2). */
 export interface PatchResult {
@@ -37,7 +38,7 @@ export function applyPatch(type: ResourceTypeDef, resource: Json, ops: PatchOper
   work.schemas = schemaUrns(type, work)
   const { schemas: _before, ...oldAttributes } = resource
   const { schemas: _after, ...newAttributes } = work
-  return { resource: work, changed: !deepEqual(oldAttributes, newAttributes) }
+  return { resource: work, changed: !jsonEqual(oldAttributes, newAttributes) }
 }
 
 /** Where one operation lands: the resolved attribute, its holder object and the sub-attribute, if any. */
@@ -100,7 +101,7 @@ function singleValued(holder: Json, t: Target, op: PatchOperation): void {
     return
   }
   const next = t.def.type === 'complex' ? mergeComplex(t.def, current, op.value, t.name) : normalizeOne(t.def, op.value, t.name)
-  if (t.def.mutability === 'immutable' && current !== undefined && !deepEqual(current, next)) {
+  if (t.def.mutability === 'immutable' && current !== undefined && !jsonEqual(current, next)) {
     throw new Mutability(`${t.name} is immutable and already has a value`)
   }
   if (t.def.type === 'complex') stillImmutable(t.def, current, next, t.name)

@@ -5,11 +5,12 @@
  * wrong endpoint. Member names (`Operations`, `op`, `path`, `value`) are matched case-insensitively
  * (RFC 7643 §2.1).
  */
-import { InvalidSyntax } from '../errors.ts'
+import { InvalidSyntax, TooMany } from '../errors.ts'
 import { describe, isObject, type Json } from '../resource/values.ts'
 import type { ResourceTypeDef } from '../schemas/index.ts'
 import { URN } from '../urns.ts'
 import { canonicalOperations } from './dialects.ts'
+import { MAX_PATCH_OPERATIONS } from '../limits.ts'
 import { inOperation, type PatchOperation } from './operation.ts'
 
 export type { PatchOperation } from './operation.ts'
@@ -25,6 +26,9 @@ export function parsePatchRequest(type: ResourceTypeDef, body: unknown): PatchOp
   const operations = member(body, 'Operations').value
   if (!Array.isArray(operations) || operations.length === 0) {
     throw new InvalidSyntax(`"Operations" must be a non-empty array of {"op", "path", "value"}, got ${describe(operations ?? null)}`)
+  }
+  if (operations.length > MAX_PATCH_OPERATIONS) {
+    throw new TooMany(`The PATCH has ${operations.length} operations; at most ${MAX_PATCH_OPERATIONS} are accepted in one request`)
   }
   return operations.flatMap((raw, i) => {
     const index = i + 1

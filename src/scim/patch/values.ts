@@ -2,6 +2,7 @@
 import { InvalidValue, Mutability } from '../errors.ts'
 import { describe, isObject, isUnassigned, normalizeSingle, normalizeValue, type Json } from '../resource/values.ts'
 import { findAttribute, type AttributeDef } from '../schemas/index.ts'
+import { jsonEqual } from '../resource/equal.ts'
 
 /** One value of a single-valued attribute or sub-attribute in canonical form; undefined clears (RFC 7643 §2.5). */
 export function normalizeOne(def: AttributeDef, value: unknown, where: string): unknown {
@@ -40,7 +41,7 @@ export function stillImmutable(def: AttributeDef, before: unknown, after: unknow
   for (const sub of def.subAttributes ?? []) {
     if (sub.mutability !== 'immutable' || before[sub.name] === undefined) continue
     const now = isObject(after) ? after[sub.name] : undefined
-    if (!deepEqual(before[sub.name], now)) throw new Mutability(`${where}.${sub.name} is immutable and already has a value`)
+    if (!jsonEqual(before[sub.name], now)) throw new Mutability(`${where}.${sub.name} is immutable and already has a value`)
   }
 }
 
@@ -61,16 +62,5 @@ export function sameValue(def: AttributeDef, given: unknown, element: unknown, s
 
 function sameScalar(def: AttributeDef, a: unknown, b: unknown): boolean {
   if (typeof a === 'string' && typeof b === 'string' && !def.caseExact) return a.toLowerCase() === b.toLowerCase()
-  return deepEqual(a, b)
-}
-
-/** Structural equality of JSON values, ignoring key order. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]))
-  }
-  if (!isObject(a) || !isObject(b)) return false
-  const keys = Object.keys(a)
-  return keys.length === Object.keys(b).length && keys.every((k) => k in b && deepEqual(a[k], b[k]))
+  return jsonEqual(a, b)
 }

@@ -1,4 +1,5 @@
 import { InvalidValue } from '../errors.ts'
+import { MAX_BINARY_LENGTH, MAX_MEMBERS_PER_REQUEST, MAX_MULTI_VALUES, MAX_STRING_LENGTH } from '../limits.ts'
 import { findAttribute, type AttributeDef } from '../schemas/index.ts'
 
 /** A JSON object as SCIM resources use it. */
@@ -26,6 +27,8 @@ export function normalizeValue(def: AttributeDef, value: unknown, where: string,
   if (isUnassigned(value)) return undefined
   if (def.multiValued) {
     const list = Array.isArray(value) ? value : [value]
+    const max = def.name === 'members' ? MAX_MEMBERS_PER_REQUEST : MAX_MULTI_VALUES
+    if (list.length > max) throw new InvalidValue(`${where} has ${list.length} values; at most ${max} are accepted in one request`)
     const out = list.map((v, i) => normalizeSingle(def, v, `${where}[${i}]`, keepReadOnly)).filter((v) => v !== undefined)
     if (def.type === 'complex') checkOnePrimary(out as Json[], where)
     return out.length ? out : undefined
@@ -42,6 +45,9 @@ export function normalizeSingle(def: AttributeDef, value: unknown, where: string
     case 'reference':
     case 'binary':
       if (typeof value !== 'string') throw new InvalidValue(`${where} must be a string, got ${describe(value)}`)
+      if (value.length > (def.type === 'binary' ? MAX_BINARY_LENGTH : MAX_STRING_LENGTH)) {
+        throw new InvalidValue(`${where} is ${value.length} characters long; the limit is ${def.type === 'binary' ? MAX_BINARY_LENGTH : MAX_STRING_LENGTH}`)
+      }
       return value
     case 'boolean':
       return toBoolean(value, where)
