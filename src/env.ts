@@ -10,6 +10,8 @@ export interface Env {
   MAIL_FROM: string
   MAIL_API_KEY?: string
   APP_API_KEY?: string
+  /** Days the provisioning journal keeps entries (default 90, src/maintenance.ts). */
+  JOURNAL_RETENTION_DAYS?: string
   /** What the invite email and page call the product (default: the host of the tenant's appUrl). */
   APP_NAME?: string
   /** Secret that invite link tokens are derived from; APP_API_KEY when unset (src/invites/token.ts). */

@@ -4,6 +4,7 @@ import type { Env } from './env.ts'
 import { handleInviteBatch } from './invites/consumer.ts'
 import { sweepStrandedInvites } from './invites/outbox.ts'
 import { consumerDeps } from './invites/runtime.ts'
+import { runMaintenance } from './maintenance.ts'
 
 export { Directory } from './directory.ts'
 
@@ -15,8 +16,12 @@ export default {
   async queue(batch, env) {
     await handleInviteBatch(batch, consumerDeps(env))
   },
-  /** The cron sweep: re-enqueues invites whose queue send failed. */
+  /** The cron sweep: re-enqueues invites whose queue send failed, prunes the journal and page marks. */
   async scheduled(controller, env) {
-    await sweepStrandedInvites(createDb(env.DB), env.INVITES, new Date(controller.scheduledTime))
+    const db = createDb(env.DB)
+    const now = new Date(controller.scheduledTime)
+    await sweepStrandedInvites(db, env.INVITES, now)
+    const days = Number(env.JOURNAL_RETENTION_DAYS)
+    await runMaintenance(db, now, Number.isFinite(days) && days > 0 ? days : undefined)
   },
 } satisfies ExportedHandler<Env, unknown>

@@ -26,8 +26,6 @@ export interface TenantSettings {
    * for another tier declared in wrangler.toml, or "off".
    */
   rateLimitTier?: string
-  /** Days provisioning journal entries are kept (default 90). */
-  journalRetentionDays?: number
 }
 
 export interface TenantDocument {
