@@ -11,111 +11,17 @@
  */
 import { sql, type SQL } from 'drizzle-orm'
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
-import { formatPath, type AttrPath, type CompareOp, type Filter } from '../scim/filter/ast.ts'
+import type { AttrPath, CompareOp, Filter } from '../scim/filter/ast.ts'
 import { normalizeFilter, resolveNormalPath } from '../scim/filter/check.ts'
 import { compareValue } from '../scim/filter/evaluate.ts'
-import { InvalidFilter, InvalidValue } from '../scim/errors.ts'
-import { canonicalPath, groupResourceType, resolveAttribute, userResourceType } from '../scim/schemas/index.ts'
-import type { AttributeDef, ResourceTypeDef } from '../scim/schemas/types.ts'
-import { URN } from '../scim/urns.ts'
-import { groupMembers, groups, userEmails, users } from './schema.ts'
+import { InvalidFilter } from '../scim/errors.ts'
+import { canonicalPath } from '../scim/schemas/index.ts'
+import type { AttributeDef } from '../scim/schemas/types.ts'
+import { GROUPS, USERS, type Source, type TableMap } from './filter-columns.ts'
+export { groupSortSql, groupSortableAttributes, userSortSql, userSortableAttributes } from './sort-columns.ts'
 
 /** Most bound parameters a filter may use; D1 allows 100 per statement and the caller adds a few. */
 export const MAX_FILTER_PARAMS = 90
-
-/** How a value is stored where the filter reads it. */
-type Source =
-  /** `lower`: toLowerCase() of a caseExact:false string; `exact`: as sent; `iso`: toISOString(); `bool`: 0/1. */
-  | { kind: 'column'; column: AnySQLiteColumn; form: 'lower' | 'exact' | 'iso' | 'bool' }
-  | { kind: 'json'; doc: SQL; path: string }
-  /** Same value on every row (meta.resourceType). */
-  | { kind: 'constant'; value: string }
-  /** Not stored in a filterable form (meta.location, meta.version); always present. */
-  | { kind: 'unsupported' }
-
-/** A multi-valued attribute kept in its own table, one row per element. */
-interface ChildTable {
-  from: SQL
-  link: SQL
-  subs: Record<string, Source>
-  /** Whether `resource` also holds the attribute, so sub-attributes without a column can use JSON. */
-  inJson: boolean
-  /** Rows exist only for elements where this sub-attribute is present; filters that could match without it read the JSON. */
-  onlyWith?: string
-}
-
-interface TableMap {
-  type: ResourceTypeDef
-  resource: AnySQLiteColumn
-  columns: Record<string, Source>
-  children: Record<string, ChildTable>
-}
-
-const column = (c: AnySQLiteColumn, form: 'lower' | 'exact' | 'iso' | 'bool'): Source => ({ kind: 'column', column: c, form })
-const unsupported: Source = { kind: 'unsupported' }
-
-const USERS: TableMap = {
-  type: userResourceType,
-  resource: users.resource,
-  columns: {
-    id: column(users.id, 'exact'),
-    externalId: column(users.externalId, 'exact'),
-    userName: column(users.userName, 'lower'),
-    displayName: column(users.displayName, 'lower'),
-    'name.givenName': column(users.givenName, 'lower'),
-    'name.familyName': column(users.familyName, 'lower'),
-    active: column(users.active, 'bool'),
-    [`${URN.enterpriseUser}:employeeNumber`]: column(users.employeeNumber, 'lower'),
-    [`${URN.enterpriseUser}:department`]: column(users.department, 'lower'),
-    [`${URN.enterpriseUser}:manager.value`]: column(users.managerId, 'exact'),
-    'meta.created': column(users.createdAt, 'iso'),
-    'meta.lastModified': column(users.updatedAt, 'iso'),
-    'meta.resourceType': { kind: 'constant', value: 'User' },
-    'meta.location': unsupported,
-    'meta.version': unsupported,
-  },
-  children: {
-    emails: {
-      from: sql`${userEmails}`,
-      link: sql`${userEmails.tenantId} = ${users.tenantId} AND ${userEmails.userId} = ${users.id}`,
-      // is_primary is not used: the writer keeps one row per (value, type), so it cannot tell which
-      // duplicate was primary, and 0 cannot tell false from missing. `primary` reads the JSON.
-      subs: { value: column(userEmails.value, 'lower'), type: column(userEmails.type, 'lower') },
-      inJson: true,
-      // Emails without a value get no row (src/db/user-columns.ts).
-      onlyWith: 'value',
-    },
-    groups: {
-      from: sql`${groupMembers} JOIN ${groups} ON ${groups.tenantId} = ${groupMembers.tenantId} AND ${groups.id} = ${groupMembers.groupId}`,
-      link: sql`${groupMembers.tenantId} = ${users.tenantId} AND ${groupMembers.memberId} = ${users.id}`,
-      subs: { value: column(groupMembers.groupId, 'exact'), display: column(groups.displayName, 'lower') },
-      inJson: false,
-    },
-  },
-}
-
-const GROUPS: TableMap = {
-  type: groupResourceType,
-  resource: groups.resource,
-  columns: {
-    id: column(groups.id, 'exact'),
-    externalId: column(groups.externalId, 'exact'),
-    displayName: column(groups.displayName, 'lower'),
-    'meta.created': column(groups.createdAt, 'iso'),
-    'meta.lastModified': column(groups.updatedAt, 'iso'),
-    'meta.resourceType': { kind: 'constant', value: 'Group' },
-    'meta.location': unsupported,
-    'meta.version': unsupported,
-  },
-  children: {
-    members: {
-      from: sql`${groupMembers}`,
-      link: sql`${groupMembers.tenantId} = ${groups.tenantId} AND ${groupMembers.groupId} = ${groups.id}`,
-      subs: { value: column(groupMembers.memberId, 'exact') },
-      inJson: false,
-    },
-  },
-}
 
 /** A boolean SQL condition on `users` for a SCIM filter, RFC 7644 §3.4.2.2; throws InvalidFilter. The caller adds tenant and deleted_at. */
 export function userFilterSql(filter: Filter): SQL {
@@ -125,54 +31,6 @@ export function userFilterSql(filter: Filter): SQL {
 /** A boolean SQL condition on `groups` for a SCIM filter, RFC 7644 §3.4.2.2; throws InvalidFilter. The caller adds the tenant. */
 export function groupFilterSql(filter: Filter): SQL {
   return compileTop(GROUPS, filter)
-}
-
-const USER_SORT: Record<string, AnySQLiteColumn> = {
-  userName: users.userName,
-  displayName: users.displayName,
-  'name.givenName': users.givenName,
-  'name.familyName': users.familyName,
-  externalId: users.externalId,
-  // The primary email, else the first (src/db/schema.ts); RFC 7644 §3.4.2.3 sorts multi-valued attributes by primary.
-  'emails.value': users.email,
-  'meta.created': users.createdAt,
-  'meta.lastModified': users.updatedAt,
-  id: users.id,
-}
-
-const GROUP_SORT: Record<string, AnySQLiteColumn> = {
-  displayName: groups.displayName,
-  externalId: groups.externalId,
-  'meta.created': groups.createdAt,
-  'meta.lastModified': groups.updatedAt,
-  id: groups.id,
-}
-
-/** Attribute paths that `sortBy` accepts on /Users, RFC 7644 §3.4.2.3 (for ServiceProviderConfig and messages). */
-export const userSortableAttributes: readonly string[] = Object.keys(USER_SORT)
-/** Attribute paths that `sortBy` accepts on /Groups, RFC 7644 §3.4.2.3. */
-export const groupSortableAttributes: readonly string[] = Object.keys(GROUP_SORT)
-
-/** The users column for `sortBy`, RFC 7644 §3.4.2.3; throws InvalidValue for other attributes. */
-export function userSortSql(path: AttrPath): AnySQLiteColumn {
-  return sortColumn(userResourceType, USER_SORT, path)
-}
-
-/** The groups column for `sortBy`, RFC 7644 §3.4.2.3; throws InvalidValue for other attributes. */
-export function groupSortSql(path: AttrPath): AnySQLiteColumn {
-  return sortColumn(groupResourceType, GROUP_SORT, path)
-}
-
-function sortColumn(type: ResourceTypeDef, map: Record<string, AnySQLiteColumn>, path: AttrPath): AnySQLiteColumn {
-  const resolved = resolveAttribute(type, path.urn, path.attr, path.sub)
-  let key = resolved ? canonicalPath(resolved) : undefined
-  // `sortBy=emails` sorts by the value sub-attribute, as filters do.
-  if (key !== undefined && map[key] === undefined && map[`${key}.value`] !== undefined) key = `${key}.value`
-  const found = key === undefined ? undefined : map[key]
-  if (!found) {
-    throw new InvalidValue(`sortBy "${formatPath(path)}" is not supported; sortable attributes: ${Object.keys(map).join(', ')}`)
-  }
-  return found
 }
 
 interface Context {

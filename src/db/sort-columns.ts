@@ -1,0 +1,55 @@
+/** `sortBy` (RFC 7644 §3.4.2.3): the attributes that have a column, and nothing else. */
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
+import { InvalidValue } from '../scim/errors.ts'
+import { formatPath, type AttrPath } from '../scim/filter/ast.ts'
+import { canonicalPath, groupResourceType, resolveAttribute, userResourceType } from '../scim/schemas/index.ts'
+import type { ResourceTypeDef } from '../scim/schemas/types.ts'
+import { groups, users } from './schema.ts'
+
+const USER_SORT: Record<string, AnySQLiteColumn> = {
+  userName: users.userName,
+  displayName: users.displayName,
+  'name.givenName': users.givenName,
+  'name.familyName': users.familyName,
+  externalId: users.externalId,
+  // The primary email, else the first (src/db/schema.ts); RFC 7644 §3.4.2.3 sorts multi-valued attributes by primary.
+  'emails.value': users.email,
+  'meta.created': users.createdAt,
+  'meta.lastModified': users.updatedAt,
+  id: users.id,
+}
+
+const GROUP_SORT: Record<string, AnySQLiteColumn> = {
+  displayName: groups.displayName,
+  externalId: groups.externalId,
+  'meta.created': groups.createdAt,
+  'meta.lastModified': groups.updatedAt,
+  id: groups.id,
+}
+
+/** Attribute paths that `sortBy` accepts on /Users, RFC 7644 §3.4.2.3 (for ServiceProviderConfig and messages). */
+export const userSortableAttributes: readonly string[] = Object.keys(USER_SORT)
+/** Attribute paths that `sortBy` accepts on /Groups, RFC 7644 §3.4.2.3. */
+export const groupSortableAttributes: readonly string[] = Object.keys(GROUP_SORT)
+
+/** The users column for `sortBy`, RFC 7644 §3.4.2.3; throws InvalidValue for other attributes. */
+export function userSortSql(path: AttrPath): AnySQLiteColumn {
+  return sortColumn(userResourceType, USER_SORT, path)
+}
+
+/** The groups column for `sortBy`, RFC 7644 §3.4.2.3; throws InvalidValue for other attributes. */
+export function groupSortSql(path: AttrPath): AnySQLiteColumn {
+  return sortColumn(groupResourceType, GROUP_SORT, path)
+}
+
+function sortColumn(type: ResourceTypeDef, map: Record<string, AnySQLiteColumn>, path: AttrPath): AnySQLiteColumn {
+  const resolved = resolveAttribute(type, path.urn, path.attr, path.sub)
+  let key = resolved ? canonicalPath(resolved) : undefined
+  // `sortBy=emails` sorts by the value sub-attribute, as filters do.
+  if (key !== undefined && map[key] === undefined && map[`${key}.value`] !== undefined) key = `${key}.value`
+  const found = key === undefined ? undefined : map[key]
+  if (!found) {
+    throw new InvalidValue(`sortBy "${formatPath(path)}" is not supported; sortable attributes: ${Object.keys(map).join(', ')}`)
+  }
+  return found
+}
