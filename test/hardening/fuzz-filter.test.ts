@@ -1,0 +1,270 @@
+/**
+ * Property-based fuzzing of the filter parser and SQL compiler through the Worker (issue 8 item 6,
+ * RFC 7644 §3.4.2.2). Three generators: grammar-aware filters, the same filters subtly broken, and raw
+ * junk (unicode, control characters, invalid percent-encoded UTF-8). Every answer is checked against the
+ * reference semantics: what parseFilter + the SQL compiler accept must be a 200 ListResponse holding
+ * exactly the rows matchesFilter selects from this tenant's own resources; what they reject must be a
+ * 400 invalidFilter with a detail; nothing is ever a 5xx.
+ */
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { groupFilterSql, userFilterSql } from '../../src/db/filter-sql.ts'
+import { ScimError } from '../../src/scim/errors.ts'
+import { matchesFilter } from '../../src/scim/filter/evaluate.ts'
+import { parseFilter } from '../../src/scim/filter/parser.ts'
+import { groupResourceType, userResourceType, type ResourceTypeDef } from '../../src/scim/schemas/index.ts'
+import type { TestTenant } from '../helpers/tenant.ts'
+import { answer, ENTERPRISE_URN, LIST_URN, muteLogs, scimErrorProblems, unlimitedTenant, type Answer } from './scim-assert.ts'
+
+const RUNS = { grammarUsers: 500, grammarGroups: 250, broken: 500, junk: 400 }
+const counts = { requests: 0, ok: 0, invalidFilter: 0 }
+
+// Values seeded into both tenants, so a filter leaking across tenants would visibly match the other's rows.
+const USERS = [
+  { userName: 'ada@example.com', displayName: 'Ada Lovelace', name: { givenName: 'Ada', familyName: 'Lovelace' }, title: 'Countess', active: true, externalId: 'ext-1', emails: [{ value: 'ada@example.com', type: 'work', primary: true }, { value: 'ada@home.org', type: 'home' }], [ENTERPRISE_URN]: { department: 'Math', employeeNumber: '001' } },
+  { userName: 'Grace@Example.com', displayName: 'Grace Hopper', name: { givenName: 'Grace', familyName: 'Hopper' }, title: 'Admiral', active: false, emails: [{ value: 'grace@navy.mil', type: 'work' }], phoneNumbers: [{ value: '+1 555 0100', type: 'mobile' }] },
+  { userName: 'Émile@example.com', displayName: 'Émile Ünïcode', name: { givenName: 'Émile' }, nickName: 'em', addresses: [{ locality: 'Paris', country: 'FR', type: 'work' }] },
+  { userName: 'linus', externalId: 'EXT-1', title: '', emails: [{ type: 'other' }], [ENTERPRISE_URN]: { department: 'kernel', manager: { value: 'boss-id' } } },
+  { userName: 'o\'brien "quoted" \\ back', displayName: '100%_under_score', userType: 'Employee', locale: 'en-US', roles: [{ value: 'admin', primary: true }] },
+  { userName: 'zed', active: true, profileUrl: 'https://example.com/zed', x509Certificates: [{ value: 'TUlJQw==' }] },
+]
+const GROUPS = ['Engineering', 'engineering-ops', 'Ünïcode Team', '50% off']
+
+interface Seeded {
+  tenant: TestTenant
+  users: Record<string, unknown>[]
+  groups: Record<string, unknown>[]
+}
+
+async function seed(): Promise<Seeded> {
+  const tenant = await unlimitedTenant()
+  const ids: string[] = []
+  for (const user of USERS) {
+    const res = await tenant.fetch('/Users', { method: 'POST', json: user })
+    expect(res.status, await res.clone().text()).toBe(201)
+    ids.push(((await res.json()) as { id: string }).id)
+  }
+  for (const [i, displayName] of GROUPS.entries()) {
+    const members = ids.filter((_, j) => (i + j) % 2 === 0).map((value) => ({ value }))
+    const res = await tenant.fetch('/Groups', { method: 'POST', json: { displayName, externalId: `g-${i}`, members } })
+    expect(res.status, await res.clone().text()).toBe(201)
+  }
+  const users = ((await (await tenant.fetch('/Users?count=1000')).json()) as { Resources: Record<string, unknown>[] }).Resources
+  const groups = ((await (await tenant.fetch('/Groups?count=1000')).json()) as { Resources: Record<string, unknown>[] }).Resources
+  return { tenant, users, groups }
+}
+
+let mine: Seeded
+let other: Seeded
+let mute: ReturnType<typeof muteLogs>
+
+beforeAll(async () => {
+  mute = muteLogs()
+  mine = await seed()
+  other = await seed()
+})
+
+afterAll(() => {
+  mute.log.mockRestore()
+  mute.warn.mockRestore()
+  mute.error.mockRestore()
+  console.log(`fuzz-filter: ${counts.requests} filter requests (${counts.ok} 200, ${counts.invalidFilter} 400 invalidFilter)`)
+})
+
+/** Percent-encodes UTF-8 bytes (lone surrogates become U+FFFD, as a real client's encoder does). */
+function encodeQuery(text: string): string {
+  return [...new TextEncoder().encode(text)].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0').toUpperCase()}`)).join('')
+}
+
+/** What the reference semantics say about a filter: the ids it selects, or that it is invalid. */
+function expected(type: ResourceTypeDef, resources: Record<string, unknown>[], text: string): { ids: string[] } | { invalid: string } {
+  try {
+    const filter = parseFilter(text)
+    ;(type === userResourceType ? userFilterSql : groupFilterSql)(filter)
+    return { ids: resources.filter((r) => matchesFilter(type, r, filter)).map((r) => r.id as string).sort() }
+  } catch (error) {
+    if (error instanceof ScimError) return { invalid: error.message }
+    throw error
+  }
+}
+
+/** SQLite lower() folds ASCII only (documented in src/db/filter-sql.ts), so non-ASCII literals are compared for validity, not rows. */
+const ascii = (text: string) => /^[\x00-\x7f]*$/.test(text)
+
+/** Sends one filter and checks the answer against the reference semantics; `query` is the already-encoded value. */
+async function check(endpoint: 'Users' | 'Groups', query: string, decoded: string | undefined): Promise<void> {
+  const seeded = mine
+  const type = endpoint === 'Users' ? userResourceType : groupResourceType
+  const a = await answer(await seeded.tenant.fetch(`/${endpoint}?count=1000&filter=${query}`))
+  counts.requests++
+  const context = `${endpoint} filter=${JSON.stringify(decoded ?? query)} -> ${a.status} ${a.text.slice(0, 300)}`
+  expect(a.status, context).toBeLessThan(500)
+  expect(a.headers.get('content-type'), context).toContain('application/scim+json')
+  if (a.status === 200) {
+    counts.ok++
+    expectList(a, seeded, endpoint, context)
+  } else {
+    counts.invalidFilter++
+    expect(a.status, context).toBe(400)
+    expect(scimErrorProblems(a), context).toEqual([])
+    expect(a.json.scimType, context).toBe('invalidFilter')
+  }
+  if (decoded === undefined) return
+  const want = expected(type, endpoint === 'Users' ? seeded.users : seeded.groups, decoded.trim() === '' ? 'id pr' : decoded)
+  if ('invalid' in want) {
+    expect(a.status, `${context}\nreference rejects it: ${want.invalid}`).toBe(400)
+  } else {
+    expect(a.status, context).toBe(200)
+    if (ascii(decoded)) expect((a.json.Resources as { id: string }[]).map((r) => r.id).sort(), context).toEqual(want.ids)
+  }
+}
+
+function expectList(a: Answer, seeded: Seeded, endpoint: 'Users' | 'Groups', context: string): void {
+  expect(a.json.schemas, context).toEqual([LIST_URN])
+  expect(Number.isInteger(a.json.totalResults), context).toBe(true)
+  expect(a.json.itemsPerPage, context).toBe(a.json.Resources.length)
+  const own = new Set((endpoint === 'Users' ? seeded.users : seeded.groups).map((r) => r.id))
+  const foreign = new Set((endpoint === 'Users' ? other.users : other.groups).map((r) => r.id))
+  for (const r of a.json.Resources as { id: string; meta: { location: string } }[]) {
+    expect(own.has(r.id) && !foreign.has(r.id), `${context}\nresource ${r.id} is not this tenant's`).toBe(true)
+    expect(r.meta.location.startsWith(seeded.tenant.baseUrl), context).toBe(true)
+  }
+  expect(a.json.totalResults, context).toBe(a.json.Resources.length)
+}
+
+// ---- grammar-aware filters ----
+
+const randomCase = (word: string) =>
+  fc.array(fc.boolean(), { minLength: word.length, maxLength: word.length }).map((flags) => [...word].map((ch, i) => (flags[i] ? ch.toUpperCase() : ch)).join(''))
+
+const USER_PATHS = [
+  'userName', 'displayName', 'name.givenName', 'name.familyName', 'name', 'title', 'nickName', 'active', 'externalId', 'id',
+  'emails', 'emails.value', 'emails.type', 'emails.primary', 'phoneNumbers.value', 'addresses.locality', 'addresses', 'roles.primary',
+  'x509Certificates.value', 'profileUrl', 'userType', 'locale', 'groups', 'groups.value', 'groups.display', 'meta.created',
+  'meta.lastModified', 'meta.resourceType', 'meta.location', 'meta.version', 'password', 'nope', 'name.nope', 'emails.nope',
+  `${ENTERPRISE_URN}:department`, `${ENTERPRISE_URN}:employeeNumber`, `${ENTERPRISE_URN}:manager.value`, `${ENTERPRISE_URN}:manager`,
+  `${ENTERPRISE_URN}:costCenter`, 'urn:ietf:params:scim:schemas:core:2.0:User:userName', 'urn:x:nope:attr',
+]
+const USER_COMPLEX = ['emails', 'phoneNumbers', 'addresses', 'roles', 'groups', 'name', 'x509Certificates', 'userName']
+const SUBS = ['value', 'value', 'type', 'type', 'primary', 'display', 'locality', 'givenName', 'nope']
+const GROUP_PATHS = ['displayName', 'externalId', 'id', 'members', 'members.value', 'members.display', 'members.type', 'meta.created', 'meta.lastModified', 'meta.resourceType', 'meta.location', 'meta.version', 'userName', 'nope']
+const GROUP_COMPLEX = ['members', 'displayName']
+const OPS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']
+
+const FRAGMENTS = ['ada', 'Ada', 'ADA', 'example.com', '@', 'work', 'home', 'Émile', 'émile', 'éMILE', 'grace', 'Engineering', 'eng', 'ops', '50%', '%', '_', 'under_score',
+  'o\'brien', '"quoted"', '\\', 'EXT-1', 'ext-1', 'User', 'Group', 'math', 'Kernel', 'boss-id', '+1 555', 'Paris', 'admin', 'en-US', '', ' ', 'a'.repeat(60), 'ü', 'Ü', 'ß', 'İ', '\u212a']
+
+const stringValue = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom(...FRAGMENTS) },
+  { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
+  { weight: 1, arbitrary: fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()) },
+  { weight: 1, arbitrary: fc.constantFrom('2024-05-01', '2024-05-01T12:00:00+02:00', '2024-13-45T99:99:99Z', 'May 2020', '1') },
+)
+const literal = fc.oneof(
+  { weight: 6, arbitrary: stringValue.map((s) => JSON.stringify(s)) },
+  { weight: 1, arbitrary: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.double({ noNaN: true, noDefaultInfinity: true })).map((n) => JSON.stringify(n)) },
+  { weight: 1, arbitrary: fc.constantFrom('true', 'false', 'null').chain(randomCase) },
+)
+const space = fc.constantFrom(' ', ' ', ' ', '  ', '\t', ' \n ')
+
+/** Comparisons that fit the attribute's type, so most generated filters are valid and exercise the SQL. */
+const STRING_OPS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']
+const typedString = (paths: string[]) => fc.tuple(fc.constantFrom(...paths), fc.constantFrom(...STRING_OPS), stringValue).map(([p, o, v]) => `${p} ${o} ${JSON.stringify(v)}`)
+const typedBoolean = (paths: string[]) => fc.tuple(fc.constantFrom(...paths), fc.constantFrom('eq', 'ne'), fc.constantFrom('true', 'false', 'True', 'null')).map((p) => p.join(' '))
+const typedDate = fc
+  .tuple(fc.constantFrom('meta.created', 'meta.lastModified'), fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le'), fc.date({ min: new Date('2020-01-01'), max: new Date('2040-01-01'), noInvalidDate: true }))
+  .map(([p, o, d]) => `${p} ${o} "${d.toISOString()}"`)
+const USER_TYPED = fc.oneof(
+  typedString(['userName', 'displayName', 'name.givenName', 'name.familyName', 'title', 'externalId', 'emails.value', 'emails.type', 'emails', 'phoneNumbers.value', 'addresses.locality', 'userType', 'groups.display', `${ENTERPRISE_URN}:department`, `${ENTERPRISE_URN}:manager.value`, 'meta.resourceType']),
+  typedBoolean(['active', 'emails.primary', 'roles.primary']),
+  typedDate,
+)
+const GROUP_TYPED = fc.oneof(typedString(['displayName', 'externalId', 'members.value', 'members', 'meta.resourceType', 'id']), typedDate)
+
+function filterArbitrary(paths: string[], complex: string[], typed: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  const path = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...paths) }, { weight: 1, arbitrary: fc.constantFrom(...paths).chain(randomCase) })
+  const anyComparison = fc.tuple(path, space, fc.constantFrom(...OPS).chain(randomCase), space, literal).map((parts) => parts.join(''))
+  const comparison = fc.oneof({ weight: 3, arbitrary: typed }, { weight: 1, arbitrary: anyComparison })
+  const present = fc.tuple(path, space, randomCase('pr')).map((parts) => parts.join(''))
+  const subComparison = fc.tuple(fc.constantFrom(...SUBS), fc.constantFrom(...OPS), literal).map(([p, o, v]) => `${p} ${o} ${v}`)
+  const subFilter = fc.oneof(subComparison, fc.constantFrom(...SUBS).map((p) => `${p} pr`), fc.tuple(subComparison, fc.constantFrom('and', 'or'), subComparison).map((p) => p.join(' ')))
+  const valuePath = fc
+    .tuple(fc.constantFrom(...complex), subFilter, fc.option(fc.tuple(fc.constantFrom(...SUBS), fc.constantFrom(...OPS), literal), { nil: undefined }))
+    .map(([attr, inner, after]) => `${attr}[${inner}]${after ? `.${after[0]} ${after[1]} ${after[2]}` : ''}`)
+  const { filter } = fc.letrec<{ filter: string; atom: string }>((tie) => ({
+    atom: fc.oneof({ weight: 5, arbitrary: comparison }, { weight: 2, arbitrary: present }, { weight: 2, arbitrary: valuePath }),
+    filter: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      { weight: 4, arbitrary: tie('atom') },
+      { weight: 2, arbitrary: fc.tuple(tie('filter'), space, fc.constantFrom('and', 'or').chain(randomCase), space, tie('filter')).map((p) => p.join('')) },
+      { weight: 1, arbitrary: fc.tuple(randomCase('not'), space, tie('filter')).map(([n, s, f]) => `${n}${s}(${f})`) },
+      { weight: 1, arbitrary: fc.tuple(randomCase('not'), tie('atom')).map(([n, f]) => `${n} ${f}`) },
+      { weight: 1, arbitrary: tie('filter').map((f) => `(${f})`) },
+    ),
+  }))
+  return filter
+}
+
+const userFilter = filterArbitrary(USER_PATHS, USER_COMPLEX, USER_TYPED)
+const groupFilter = filterArbitrary(GROUP_PATHS, GROUP_COMPLEX, GROUP_TYPED)
+
+/** Subtle breakage: drop, insert, swap or truncate at a random position, with characters the grammar cares about. */
+const broken = fc
+  .tuple(userFilter, fc.nat(), fc.constantFrom('drop', 'insert', 'truncate', 'swapQuotes', 'doubleOp', 'dot'), fc.constantFrom('(', ')', '[', ']', '"', "'", '\\', '.', ' ', 'and', 'or', 'not', 'eq', ':', '-', '0', 'é', '\u0000', '\\u12'))
+  .map(([f, n, kind, piece]) => {
+    const i = f.length ? n % f.length : 0
+    switch (kind) {
+      case 'drop':
+        return f.slice(0, i) + f.slice(i + 1)
+      case 'insert':
+        return f.slice(0, i) + piece + f.slice(i)
+      case 'truncate':
+        return f.slice(0, i)
+      case 'swapQuotes':
+        return f.replaceAll('"', "'")
+      case 'doubleOp':
+        return f.replace(/ (eq|ne|co|sw|ew|gt|ge|lt|le) /i, ' $1 $1 ')
+      default:
+        return f.replace(/\.(\w)/, '..$1')
+    }
+  })
+
+describe('fuzzing GET ?filter= (RFC 7644 §3.4.2.2)', () => {
+  it(`grammar-aware /Users filters agree with the reference semantics (${RUNS.grammarUsers} runs)`, async () => {
+    await fc.assert(fc.asyncProperty(userFilter, (f) => check('Users', encodeQuery(f), f)), { numRuns: RUNS.grammarUsers, seed: 0x5c1, endOnFailure: true })
+  })
+
+  it(`grammar-aware /Groups filters agree with the reference semantics (${RUNS.grammarGroups} runs)`, async () => {
+    await fc.assert(fc.asyncProperty(groupFilter, (f) => check('Groups', encodeQuery(f), f)), { numRuns: RUNS.grammarGroups, seed: 0x5c2, endOnFailure: true })
+  })
+
+  it(`subtly broken filters are 400 invalidFilter exactly when the parser says so (${RUNS.broken} runs)`, async () => {
+    await fc.assert(fc.asyncProperty(broken, fc.boolean(), (f, groups) => check(groups ? 'Groups' : 'Users', encodeQuery(f), f)), { numRuns: RUNS.broken, seed: 0x5c3, endOnFailure: true })
+  })
+
+  it(`raw junk, unicode and invalid percent-encoding never give a 5xx (${RUNS.junk} runs)`, async () => {
+    const junk = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 60 }).map((s) => ({ query: encodeQuery(s), decoded: s.isWellFormed() ? s : undefined })),
+      fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => ({ query: encodeQuery(s), decoded: s })),
+      fc.string({ unit: fc.constantFrom('(', ')', '[', ']', '"', ' ', 'a', 'eq', 'not', '.', '\\', 'pr', 'and', 'emails', ':', 'urn'), maxLength: 30 }).map((s) => ({ query: encodeQuery(s), decoded: s })),
+      // Raw bytes, including invalid UTF-8 and stray "%": the reference cannot say what they decode to.
+      fc.uint8Array({ maxLength: 24 }).map((bytes) => ({ query: [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''), decoded: undefined })),
+      fc.constantFrom('%', '%zz', '%E2%82', 'userName%20eq%20%22a%', '%C0%80').map((q) => ({ query: q, decoded: undefined })),
+    )
+    await fc.assert(fc.asyncProperty(junk, fc.boolean(), ({ query, decoded }, groups) => check(groups ? 'Groups' : 'Users', query, decoded)), { numRuns: RUNS.junk, seed: 0x5c4, endOnFailure: true })
+  })
+
+  it('a filter on the other tenant\'s unique values matches nothing here', async () => {
+    for (const id of other.users.map((u) => u.id as string)) {
+      const a = await answer(await mine.tenant.fetch(`/Users?filter=${encodeQuery(`id eq "${id}" or groups.value pr and id eq "${id}"`)}`))
+      expect(a.json.totalResults).toBe(0)
+    }
+    for (const id of other.groups.map((g) => g.id as string)) {
+      const a = await answer(await mine.tenant.fetch(`/Groups?filter=${encodeQuery(`id eq "${id}"`)}`))
+      expect(a.json.totalResults).toBe(0)
+      const users = await answer(await mine.tenant.fetch(`/Users?filter=${encodeQuery(`groups.value eq "${id}"`)}`))
+      expect(users.json.totalResults).toBe(0)
+    }
+  })
+})
