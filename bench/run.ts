@@ -181,6 +181,15 @@ async function main(): Promise<void> {
     }
     if (seen.size !== cfg.big.users) throw new Error(`import returned ${seen.size} distinct users, expected ${cfg.big.users}`)
     const middle = Math.floor(pages / 2)
+    // Rows of pages 1, middle and last as a sequential import meets them: the page before is read
+    // through the app first, so the instrumented page finds the page mark that page leaves (src/db/pages.ts).
+    const importRows = async (page: number): Promise<RowsFigure> => {
+      if (page > 0) await timed(app, requests.importPage(big, 1 + (page - 1) * cfg.pageSize, cfg.pageSize))
+      return rowsOf(instrumented, requests.importPage(big, 1 + page * cfg.pageSize, cfg.pageSize), [200])
+    }
+    const importFirstRows = await importRows(0)
+    const importMiddleRows = await importRows(middle)
+    const importLastRows = await importRows(pages - 1)
 
     // One request each, timed on the instrumented Worker so its rows come from the same request: at
     // today's cost (tens of seconds, see README) a second copy would not fit in 5 minutes, and the
@@ -214,9 +223,9 @@ async function main(): Promise<void> {
       'groups.list': await meanRows(instrumented, times(() => requests.listGroups(big)), [200]),
       'users.create': await meanRows(instrumented, times((i) => requests.createUser(big, `rows-${run}-${i}@example.com`, 900_000 + i)), [201]),
       'users.deactivate': await meanRows(instrumented, rowsDeactivate.map((id) => requests.deactivate(big, id)), [200]),
-      'import.first': await rowsOf(instrumented, requests.importPage(big, 1, cfg.pageSize), [200]),
-      'import.middle': await rowsOf(instrumented, requests.importPage(big, 1 + middle * cfg.pageSize, cfg.pageSize), [200]),
-      'import.last': await rowsOf(instrumented, requests.importPage(big, 1 + (pages - 1) * cfg.pageSize, cfg.pageSize), [200]),
+      'import.first': importFirstRows,
+      'import.middle': importMiddleRows,
+      'import.last': importLastRows,
       'groups.patch.big': rowsFromHeaders(bigPatch.headers),
       'groups.patch.empty': rowsFromHeaders(emptyPatch.headers),
       mixed: await meanRows(instrumented, times(mixedStream(mixTenants, cfg.mix.users, `${run}-rows`, prng(7))), [200, 201, 204]),

@@ -102,23 +102,30 @@ export async function seedTenant(exec: SeedExec, kv: KVNamespace, id: string, sh
   await kv.put(tenantKey(id), JSON.stringify(doc))
   const at = now.toISOString()
 
+  // Rows are built a batch at a time while D1 inserts the batch before (building takes about a third
+  // of the time, so overlapping it keeps the full seed well under half a minute).
   const userIds: string[] = []
-  const userRows: unknown[][] = []
-  const emailRows: unknown[][] = []
-  for (let seq = 1; seq <= shape.users; seq++) {
-    const userId = randomUUID()
-    userIds.push(userId)
-    const resource = normalizeResource(userResourceType, userBody(seq))
-    const c = userColumns(resource)
-    const life = initialState(true, 'scim')
-    userRows.push([
-      userId, seq, c.userName, c.externalId, c.displayName, c.givenName, c.familyName, c.email, c.employeeNumber, c.department, c.managerId,
-      c.active ? 1 : 0, life.state, life.stateBeforeDeactivation, 'scim', 1, at, at, JSON.stringify(resource),
-    ])
-    for (const e of userEmails(resource)) emailRows.push([userId, e.value, e.type, e.primary ? 1 : 0])
+  const batchUsers = ROWS_PER_STATEMENT * STATEMENTS_PER_BATCH
+  let pending: Promise<void> = Promise.resolve()
+  for (let from = 1; from <= shape.users; from += batchUsers) {
+    const userRows: unknown[][] = []
+    const emailRows: unknown[][] = []
+    for (let seq = from; seq < from + batchUsers && seq <= shape.users; seq++) {
+      const userId = randomUUID()
+      userIds.push(userId)
+      const resource = normalizeResource(userResourceType, userBody(seq))
+      const c = userColumns(resource)
+      const life = initialState(true, 'scim')
+      userRows.push([
+        userId, seq, c.userName, c.externalId, c.displayName, c.givenName, c.familyName, c.email, c.employeeNumber, c.department, c.managerId,
+        c.active ? 1 : 0, life.state, life.stateBeforeDeactivation, 'scim', 1, at, at, JSON.stringify(resource),
+      ])
+      for (const e of userEmails(resource)) emailRows.push([userId, e.value, e.type, e.primary ? 1 : 0])
+    }
+    await pending
+    pending = runChunks(exec, USERS_SQL, id, userRows).then(() => runChunks(exec, EMAILS_SQL, id, emailRows))
   }
-  await runChunks(exec, USERS_SQL, id, userRows)
-  await runChunks(exec, EMAILS_SQL, id, emailRows)
+  await pending
 
   const groupIds: string[] = []
   const groupRows: unknown[][] = []
