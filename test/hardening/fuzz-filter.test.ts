@@ -233,15 +233,15 @@ const broken = fc
 describe('fuzzing GET ?filter= (RFC 7644 §3.4.2.2)', () => {
   it(`grammar-aware /Users filters agree with the reference semantics (${RUNS.grammarUsers} runs)`, async () => {
     await fc.assert(fc.asyncProperty(userFilter, (f) => check('Users', encodeQuery(f), f)), { numRuns: RUNS.grammarUsers, seed: 0x5c1, endOnFailure: true })
-  }, 60_000))
+  }, 60_000)
 
   it(`grammar-aware /Groups filters agree with the reference semantics (${RUNS.grammarGroups} runs)`, async () => {
     await fc.assert(fc.asyncProperty(groupFilter, (f) => check('Groups', encodeQuery(f), f)), { numRuns: RUNS.grammarGroups, seed: 0x5c2, endOnFailure: true })
-  }, 60_000))
+  }, 60_000)
 
   it(`subtly broken filters are 400 invalidFilter exactly when the parser says so (${RUNS.broken} runs)`, async () => {
     await fc.assert(fc.asyncProperty(broken, fc.boolean(), (f, groups) => check(groups ? 'Groups' : 'Users', encodeQuery(f), f)), { numRuns: RUNS.broken, seed: 0x5c3, endOnFailure: true })
-  }, 60_000))
+  }, 60_000)
 
   it(`raw junk, unicode and invalid percent-encoding never give a 5xx (${RUNS.junk} runs)`, async () => {
     const junk = fc.oneof(
@@ -253,7 +253,7 @@ describe('fuzzing GET ?filter= (RFC 7644 §3.4.2.2)', () => {
       fc.constantFrom('%', '%zz', '%E2%82', 'userName%20eq%20%22a%', '%C0%80').map((q) => ({ query: q, decoded: undefined })),
     )
     await fc.assert(fc.asyncProperty(junk, fc.boolean(), ({ query, decoded }, groups) => check(groups ? 'Groups' : 'Users', query, decoded)), { numRuns: RUNS.junk, seed: 0x5c4, endOnFailure: true })
-  }, 60_000))
+  }, 60_000)
 
   it('a filter on the other tenant\'s unique values matches nothing here', async () => {
     for (const id of other.users.map((u) => u.id as string)) {
