@@ -88,6 +88,8 @@ function expected(type: ResourceTypeDef, resources: Record<string, unknown>[], t
   }
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 /** SQLite lower() folds ASCII only (documented in src/db/filter-sql.ts), so non-ASCII literals are compared for validity, not rows. */
 const ascii = (text: string) => /^[\x00-\x7f]*$/.test(text)
 
@@ -245,7 +247,7 @@ describe('fuzzing GET ?filter= (RFC 7644 §3.4.2.2)', () => {
 
   it(`raw junk, unicode and invalid percent-encoding never give a 5xx (${RUNS.junk} runs)`, async () => {
     const junk = fc.oneof(
-      fc.string({ unit: 'binary', maxLength: 60 }).map((s) => ({ query: encodeQuery(s), decoded: s.isWellFormed() ? s : undefined })),
+      fc.string({ unit: 'binary', maxLength: 60 }).map((s) => ({ query: encodeQuery(s), decoded: LONE_SURROGATE.test(s) ? undefined : s })),
       fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => ({ query: encodeQuery(s), decoded: s })),
       fc.string({ unit: fc.constantFrom('(', ')', '[', ']', '"', ' ', 'a', 'eq', 'not', '.', '\\', 'pr', 'and', 'emails', ':', 'urn'), maxLength: 30 }).map((s) => ({ query: encodeQuery(s), decoded: s })),
       // Raw bytes, including invalid UTF-8 and stray "%": the reference cannot say what they decode to.
