@@ -69,7 +69,7 @@ const USER_KEYS: Record<string, fc.Arbitrary<unknown>> = {
   phoneNumbers: fc.oneof(fc.array(email, { maxLength: 2 }), anyValue),
   x509Certificates: fc.oneof(fc.array(fc.record({ value: text }), { maxLength: 2 }), anyValue),
   groups: fc.oneof(fc.array(member, { maxLength: 2 }), anyValue),
-  id: fc.oneof(fc.constant(userId), text),
+  id: fc.oneof(fc.constant(null).map(() => userId), text),
   meta: anyValue,
   password: anyValue,
   externalId: fc.oneof(text, anyValue),
@@ -82,7 +82,7 @@ const GROUP_KEYS: Record<string, fc.Arbitrary<unknown>> = {
   displayName: fc.oneof({ weight: 4, arbitrary: text }, { weight: 1, arbitrary: anyValue }),
   members: fc.oneof(fc.array(member, { maxLength: 4 }), member, anyValue),
   externalId: fc.oneof(text, anyValue),
-  id: fc.oneof(fc.constant(groupId), text),
+  id: fc.oneof(fc.constant(null).map(() => groupId), text),
   meta: anyValue,
   'urn:ietf:params:scim:schemas:extension:Entra:2.0:Group': anyValue,
 }
