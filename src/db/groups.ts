@@ -94,8 +94,10 @@ export function memberStatements(db: Db, tenantId: string, groupId: string, chan
   if (add.length) {
     const ids = JSON.stringify([...new Set(add)])
     // Only live users of this tenant become members, so a user deleted meanwhile is simply skipped.
+    // CROSS JOIN keeps the id list as the outer loop (SQLite does not reorder it), so each id is one
+    // primary-key probe: without it the planner may walk the tenant's users for every id.
     const fresh = sql`SELECT DISTINCT j.value AS id FROM json_each(${ids}) j
-      JOIN users u ON u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL
+      CROSS JOIN users u ON u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL
       WHERE NOT EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = ${tenantId} AND m.group_id = ${groupId} AND m.member_id = j.value)`
     out.push(db.run(sql`UPDATE groups SET member_count = member_count + (SELECT count(*) FROM (${fresh})) WHERE tenant_id = ${tenantId} AND id = ${groupId} AND ${guard}`))
     out.push(db.run(sql`INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id) SELECT ${tenantId}, ${groupId}, id FROM (${fresh}) WHERE ${guard}`))
@@ -201,8 +203,9 @@ export async function groupsOfUsers(db: Db, tenantId: string, userIds: string[])
   if (!userIds.length) return out
   const rows = await db.all<{ userId: string; id: string; displayName: string }>(
     sql`SELECT m.member_id AS userId, g.id AS id, json_extract(g.resource, '$.displayName') AS displayName
-        FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-        WHERE m.tenant_id = ${tenantId} AND m.member_id IN (SELECT value FROM json_each(${JSON.stringify(userIds)}))
+        FROM json_each(${JSON.stringify(userIds)}) j
+        CROSS JOIN group_members m ON m.tenant_id = ${tenantId} AND m.member_id = j.value
+        CROSS JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
         ORDER BY g.seq`,
   )
   for (const row of rows) {
