@@ -16,8 +16,8 @@ import { groupResourceType, userResourceType, type ResourceTypeDef } from '../..
 import type { TestTenant } from '../helpers/tenant.ts'
 import { answer, ENTERPRISE_URN, LIST_URN, muteLogs, scimErrorProblems, unlimitedTenant, type Answer } from './scim-assert.ts'
 
-const RUNS = { grammarUsers: 500, grammarGroups: 250, broken: 500, junk: 400 }
-const counts = { requests: 0, ok: 0, invalidFilter: 0 }
+const RUNS = { grammarUsers: 500, grammarGroups: 250, broken: 500, junk: 400, params: 400 }
+const counts = { requests: 0, ok: 0, invalidFilter: 0, params: 0, paramsOk: 0 }
 
 // Values seeded into both tenants, so a filter leaking across tenants would visibly match the other's rows.
 const USERS = [
@@ -68,7 +68,7 @@ afterAll(() => {
   mute.log.mockRestore()
   mute.warn.mockRestore()
   mute.error.mockRestore()
-  console.log(`fuzz-filter: ${counts.requests} filter requests (${counts.ok} 200, ${counts.invalidFilter} 400 invalidFilter)`)
+  console.log(`fuzz-filter: ${counts.requests} filter requests (${counts.ok} 200, ${counts.invalidFilter} 400 invalidFilter); ${counts.params} list-parameter requests (${counts.paramsOk} 200)`)
 })
 
 /** Percent-encodes UTF-8 bytes (lone surrogates become U+FFFD, as a real client's encoder does). */
@@ -255,6 +255,53 @@ describe('fuzzing GET ?filter= (RFC 7644 §3.4.2.2)', () => {
       fc.constantFrom('%', '%zz', '%E2%82', 'userName%20eq%20%22a%', '%C0%80').map((q) => ({ query: q, decoded: undefined })),
     )
     await fc.assert(fc.asyncProperty(junk, fc.boolean(), ({ query, decoded }, groups) => check(groups ? 'Groups' : 'Users', query, decoded)), { numRuns: RUNS.junk, seed: 0x5c4, endOnFailure: true })
+  }, 60_000)
+
+  it(`other list parameters (startIndex, count, sortBy, sortOrder, attributes, cursor) are 400 invalidValue or a ListResponse (${RUNS.params} runs)`, async () => {
+    const number = fc.oneof(
+      fc.integer({ min: -5, max: 1005 }).map(String),
+      fc.constantFrom('', ' ', '1e3', '1e20', '99999999999999999999999', '9007199254740991', '9007199254740992', '-99999999999999999999', '0x10', '1.5', 'NaN', 'Infinity', '-0', '١٢', 'lots'),
+    )
+    const name = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('userName', 'displayName', 'id', 'meta.created') }, fc.constantFrom('userName', 'displayName', 'emails', 'emails.value', 'name.givenName', 'meta.created', 'id', 'groups', 'members', 'password', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', 'nope', 'emails[type eq "work"]', ''), fc.string({ maxLength: 10 }))
+    const params = fc.record(
+      {
+        startIndex: number,
+        count: number,
+        sortBy: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('id', 'meta.created', 'displayName') }, name),
+        sortOrder: fc.oneof(fc.constantFrom('ascending', 'DESCENDING', 'sideways', ''), fc.string({ maxLength: 5 })),
+        attributes: fc.array(name, { maxLength: 3 }).map((a) => a.join(',')),
+        excludedAttributes: fc.array(name, { maxLength: 3 }).map((a) => a.join(',')),
+        cursor: fc.oneof(fc.constantFrom('', 'abc', 'eyJ9', 'A'.repeat(300)), fc.string({ maxLength: 20 })),
+        filter: fc.constantFrom('id pr', 'meta.created pr'),
+      },
+      { requiredKeys: [] },
+    )
+    await fc.assert(
+      fc.asyncProperty(params, fc.constantFrom<'Users' | 'Groups'>('Users', 'Groups'), fc.boolean(), async (p, endpoint, search) => {
+        const query = Object.entries(p).map(([k, v]) => `${k}=${encodeQuery(v)}`).join('&')
+        const res = search
+          ? await mine.tenant.fetch(`/${endpoint}/.search`, { method: 'POST', json: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, /^-?\d+$/.test(v) ? Number(v) : v])) })
+          : await mine.tenant.fetch(`/${endpoint}?${query}`)
+        const a = await answer(res)
+        counts.params++
+        const context = `${search ? 'POST .search' : 'GET'} /${endpoint}?${query} -> ${a.status} ${a.text.slice(0, 300)}`
+        expect(a.status, context).toBeLessThan(500)
+        expect(a.headers.get('content-type'), context).toContain('application/scim+json')
+        if (a.status === 200) {
+          counts.paramsOk++
+          expect(a.json.schemas, context).toEqual([LIST_URN])
+          expect(a.json.itemsPerPage, context).toBeLessThanOrEqual(1000)
+          expect(a.json.Resources.length, context).toBe(a.json.itemsPerPage)
+          if ('startIndex' in a.json) expect(Number.isSafeInteger(a.json.startIndex) && a.json.startIndex >= 1, context).toBe(true)
+          expect(a.text, context).not.toMatch(/"startIndex":[^,}]*e/)
+          return
+        }
+        expect(a.status, context).toBe(400)
+        expect(scimErrorProblems(a), context).toEqual([])
+        expect(['invalidValue', 'invalidCursor', 'expiredCursor', 'invalidCount'], context).toContain(a.json.scimType)
+      }),
+      { numRuns: RUNS.params, seed: 0x5c5, endOnFailure: true },
+    )
   }, 60_000)
 
   it('a filter on the other tenant\'s unique values matches nothing here', async () => {

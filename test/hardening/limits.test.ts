@@ -129,6 +129,14 @@ describe('input limits', () => {
     const none = (await (await tenant.fetch('/Users?count=-5')).json()) as { totalResults: number; itemsPerPage: number; Resources: unknown[] }
     expect(none).toMatchObject({ totalResults: 1005, itemsPerPage: 0, Resources: [] })
     await expectScimError(await tenant.fetch('/Users?count=lots'), 400, 'invalidValue', /^count must be an integer, got "lots"$/)
+    // startIndex is echoed: beyond 2^53 it would come back rounded (…992 for …993) or as 1e+23, so it is refused.
+    await expectScimError(await tenant.fetch('/Users?startIndex=99999999999999999999999'), 400, 'invalidValue', /^startIndex must be at most 9007199254740991, got "99999999999999999999999"$/)
+    await expectScimError(await tenant.fetch('/Users/.search', { method: 'POST', json: { startIndex: 9007199254740993 } }), 400, 'invalidValue', /^startIndex must be at most 9007199254740991/)
+    const far = (await (await tenant.fetch('/Users?startIndex=9007199254740991&count=100000')).json()) as { startIndex: number; itemsPerPage: number }
+    expect(far).toMatchObject({ startIndex: 9007199254740991, itemsPerPage: 0 })
+    // Huge counts are capped, huge negative ones mean 0, huge negative startIndex means 1.
+    expect(((await (await tenant.fetch('/Users?count=1e30')).json()) as { itemsPerPage: number }).itemsPerPage).toBe(1000)
+    expect(((await (await tenant.fetch('/Users?startIndex=-1e30&count=-1e30')).json()) as { startIndex: number; itemsPerPage: number })).toMatchObject({ startIndex: 1, itemsPerPage: 0 })
     const config = (await (await tenant.fetch('/ServiceProviderConfig')).json()) as { pagination: { maxPageSize: number } }
     expect(config.pagination.maxPageSize).toBe(1000)
   })

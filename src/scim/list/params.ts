@@ -41,7 +41,10 @@ export function parseListParams(input: Record<string, unknown>): ListParams {
     const key = Object.keys(input).find((k) => k.toLowerCase() === name.toLowerCase())
     return key === undefined ? undefined : input[key]
   }
-  const startIndex = Math.max(1, integer('startIndex', get('startIndex')) ?? 1)
+  const requested = integer('startIndex', get('startIndex')) ?? 1
+  // Echoed in the ListResponse: beyond 2^53 it would come back rounded or as "1e+23", not the integer sent.
+  if (requested > Number.MAX_SAFE_INTEGER) throw new InvalidValue(`startIndex must be at most ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(String(get('startIndex')).slice(0, 40))}`)
+  const startIndex = Math.max(1, requested)
   const count = Math.min(MAX_PAGE_SIZE, Math.max(0, integer('count', get('count')) ?? DEFAULT_PAGE_SIZE))
   const order = text('sortOrder', get('sortOrder'))?.toLowerCase()
   if (order !== undefined && order !== '' && order !== 'ascending' && order !== 'descending') {
