@@ -14,6 +14,7 @@ import type { TestTenant } from '../helpers/tenant.ts'
 import { answer, ENTERPRISE_URN, GROUP_URN, leaks, muteLogs, scimErrorProblems, unlimitedTenant, USER_URN } from './scim-assert.ts'
 
 const RUNS = 1200
+const ID_RUNS = 300
 const statuses: Record<string, number> = {}
 
 let tenant: TestTenant
@@ -193,4 +194,38 @@ describe('fuzzing POST and PUT bodies (RFC 7644 §3.3, §3.5.1)', () => {
       { numRuns: RUNS, seed: 0xb0d1, endOnFailure: true },
     )
   }, 60_000)
+
+  it(`random resource ids and methods in the URL never give a 5xx (${ID_RUNS} runs)`, async () => {
+    const segment = fc.oneof(
+      fc.string({ maxLength: 40 }).map(encodeURIComponent),
+      fc.string({ unit: 'grapheme', maxLength: 12 }).map(encodeURIComponent),
+      fc.constantFrom('%2e%2e', '..', '.search', '%2F', 'a%2Fb', '%00', 'x'.repeat(3000), '%20', 'Users', '%25', "'; DROP TABLE users; --"),
+      fc.constant(null).map(() => userId),
+    )
+    const method = fc.constantFrom('GET', 'PUT', 'PATCH', 'DELETE', 'POST', 'HEAD', 'OPTIONS')
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('Users', 'Groups'), segment, method, async (endpoint, id, m) => {
+        const body = m === 'PUT' || m === 'POST' ? JSON.stringify({ userName: 'idfuzz@example.com', displayName: 'idfuzz', active: false }) : m === 'PATCH' ? JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'externalId', value: 'x' }] }) : undefined
+        const res = await tenant.fetch(`/${endpoint}/${id}`, { method: m, body, headers: { 'content-type': 'application/scim+json' } })
+        const a = await answer(res)
+        statuses[`id ${a.status}`] = (statuses[`id ${a.status}`] ?? 0) + 1
+        const context = `${m} /${endpoint}/${id.slice(0, 100)} -> ${a.status} ${a.text.slice(0, 300)}`
+        expect(a.status, context).toBeLessThan(500)
+        if (a.status >= 400 && m !== 'HEAD') expect(scimErrorProblems(a), context).toEqual([])
+      }),
+      { numRuns: ID_RUNS, seed: 0x1d5, endOnFailure: true },
+    )
+  }, 60_000)
+
+  // BUG (src/observability/journal.ts, `decodeURIComponent(match[2])` for resourceId): a write whose
+  // URL id is not valid percent-encoding (e.g. DELETE /Users/%ZZ) has been answered by the route
+  // (404 or 405) when the journal middleware's decodeURIComponent throws URIError, which onError turns
+  // into a 500 "Internal error" (and the journal entry is lost). Expected: the route's 404/405.
+  // Reads are fine (the journal skips GET). Flip to it() once the journal decodes safely.
+  it.fails('a write whose URL id is malformed percent-encoding is the route\'s 404/405, not a 500', async () => {
+    for (const [m, path] of [['DELETE', '/Users/%ZZ'], ['PATCH', '/Users/%E0%A4%A'], ['PUT', '/Groups/%'], ['POST', '/Users/%ZZ']] as const) {
+      const res = await tenant.fetch(path, { method: m, body: m === 'DELETE' ? undefined : '{}', headers: { 'content-type': 'application/scim+json' } })
+      expect(res.status, `${m} ${path}`).toBeLessThan(500)
+    }
+  })
 })
