@@ -29,3 +29,22 @@ export async function pruneJournal(db: Db, before: Date, limit = 5000): Promise<
   )
   return result.meta.changes ?? 0
 }
+
+/** A tenant's journal, newest first: all of it, or the entries about the users who had `userName`. */
+export async function readJournal(
+  db: Db,
+  tenantId: string,
+  query: { userName?: string; since?: Date; limit: number },
+): Promise<(JournalEntry & { id: string })[]> {
+  const conditions = [sql`e.tenant_id = ${tenantId}`]
+  if (query.since) conditions.push(sql`e.at >= ${query.since.toISOString()}`)
+  if (query.userName !== undefined) {
+    // Tombstones too: "why was this person deleted?" is a question support gets.
+    conditions.push(sql`e.resource_id IN (SELECT id FROM users WHERE tenant_id = ${tenantId} AND user_name = ${query.userName.toLowerCase()})`)
+  }
+  return db.all<JournalEntry & { id: string }>(
+    sql`SELECT e.id AS id, e.at AS at, e.credential_id AS credentialId, e.request_id AS requestId, e.method AS method, e.path AS path,
+               e.resource_type AS resourceType, e.resource_id AS resourceId, e.action AS action, e.outcome AS outcome, e.summary AS summary
+        FROM audit_events e WHERE ${sql.join(conditions, sql` AND `)} ORDER BY e.at DESC LIMIT ${query.limit}`,
+  )
+}

@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { createDb } from '../db/client.ts'
+import { readJournal } from '../db/journal.ts'
 import { acceptInvite } from '../invites/accept.ts'
 import { reinvite } from '../invites/reinvite.ts'
 import { inviteOutbox, tenantLoader } from '../invites/runtime.ts'
@@ -88,4 +89,17 @@ appApi.post('/reinvite', async (c) => {
   if (result.ok) return c.json(result, 202)
   const status = result.reason === 'unknown' ? 404 : 409
   return c.json({ ok: false, reason: result.reason, userId: result.userId ?? null }, status)
+})
+
+/**
+ * The provisioning journal, newest first (for support: `npm run tenant -- log`). `?userName=` narrows
+ * it to one person, `?since=` (ISO date-time) to recent entries, `?limit=` (at most 1000, default 100).
+ */
+appApi.get('/journal', async (c) => {
+  const { userName, since, limit } = c.req.query()
+  const sinceDate = since ? new Date(since) : undefined
+  if (sinceDate && Number.isNaN(sinceDate.getTime())) throw new InvalidValue(`since must be an ISO date-time such as 2026-11-01T00:00:00Z, got "${String(since).slice(0, 40)}"`)
+  const max = limit === undefined ? 100 : Number(limit)
+  if (!Number.isInteger(max) || max < 1 || max > 1000) throw new InvalidValue('limit must be an integer from 1 to 1000')
+  return c.json({ entries: await readJournal(c.var.db, c.var.tenant.id, { userName: userName || undefined, since: sinceDate, limit: max }) })
 })

@@ -3,47 +3,12 @@
  * one result (a JSON object plus human-readable lines). They talk to KV through a TenantStore, so
  * new commands (`group create`, `reinvite`, `log`) are a new row, not a new parser.
  */
-import { isTenantId, type TenantDocument } from './document.ts'
+import type { TenantDocument } from './document.ts'
+import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
+export { checkId, CliError, type Command, type CommandContext, type CommandResult }
 import type { TenantStore } from './kv-store.ts'
 import { mintCredentials, newTenantDocument, type MintedSecrets } from './mint.ts'
-
-/** A user mistake or a missing tenant: one line on stderr, non-zero exit, nothing written. */
-export class CliError extends Error {
-  readonly exitCode: number
-  constructor(message: string, exitCode = 1) {
-    super(message)
-    this.exitCode = exitCode
-  }
-}
-
-/** What a command needs besides its arguments. */
-export interface CommandContext {
-  store: TenantStore
-  /** `{PUBLIC_URL}` without a trailing slash; the Base URL is `{publicUrl}/scim/v2/{tenantId}`. */
-  publicUrl: string
-  now: () => Date
-  /** The running Worker's APP_API_KEY, for commands that go through its app API (`reinvite`). */
-  appApiKey?: () => string | undefined
-  /** How those commands reach the Worker (tests pass a fake). */
-  fetch?: typeof fetch
-}
-
-/** A command's output: `json` is printed with `--json`, `lines` otherwise; warnings go to stderr. */
-export interface CommandResult {
-  json: Record<string, unknown>
-  lines: string[]
-  warnings?: string[]
-}
-
-/** One row of the command table. */
-export interface Command {
-  /** Positional parameter names, in order; all required. */
-  args: string[]
-  /** Command-specific string flags (global flags are handled by the CLI). */
-  flags?: Record<string, { description: string }>
-  summary: string
-  run(ctx: CommandContext, args: Record<string, string>, flags: Record<string, string | undefined>): Promise<CommandResult>
-}
+import { workerCommands } from './worker-commands.ts'
 
 /** The Base URL an IdP admin configures (shared/DESIGN.md "HTTP surface"). */
 export function baseUrl(publicUrl: string, tenantId: string): string {
@@ -53,10 +18,6 @@ export function baseUrl(publicUrl: string, tenantId: string): string {
 const SHOWN_ONCE = 'These secrets are shown once; only their SHA-256 is stored.'
 const PROPAGATION = 'Remote KV is eventually consistent: edge locations may see this change up to 60 s later.'
 
-function checkId(id: string): string {
-  if (!isTenantId(id)) throw new CliError(`invalid tenant id "${id}": use 2-63 characters a-z, 0-9 and "-", not starting or ending with "-"`, 2)
-  return id
-}
 
 async function load(ctx: CommandContext, id: string): Promise<TenantDocument> {
   const doc = await ctx.store.get(checkId(id))
@@ -130,39 +91,6 @@ async function setStatus(ctx: CommandContext, id: string, status: TenantDocument
     json: { tenantId: doc.id, status, changed },
     lines: [changed ? `Tenant ${doc.id} is now ${status}.` : `Tenant ${doc.id} was already ${status}; nothing changed.`, ...(changed ? remoteNote(ctx) : [])],
   }
-}
-
-/**
- * Support's resend: asks the running Worker (`POST {publicUrl}/app/v1/{tenant}/reinvite`) to void the
- * person's open invite and queue a fresh one. It goes through the Worker because only the Worker can
- * write D1 and the queue in one step; locally that is `npm start`.
- */
-export async function reinviteUser(ctx: CommandContext, tenantId: string, userName: string): Promise<CommandResult> {
-  checkId(tenantId)
-  const key = ctx.appApiKey?.()
-  if (!key) throw new CliError('reinvite needs the Worker\'s APP_API_KEY: set APP_API_KEY (npm start prints it and keeps it in .wrangler/dev-secrets.json)')
-  const url = `${ctx.publicUrl}/app/v1/${tenantId}/reinvite`
-  let res: Response
-  try {
-    res = await (ctx.fetch ?? fetch)(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ userName }) })
-  } catch (error) {
-    throw new CliError(`cannot reach ${ctx.publicUrl} (${(error as Error).message}): is the Worker running (npm start), or pass --public-url`)
-  }
-  const body = (await res.json().catch(() => ({}))) as { inviteId?: string; userId?: string; reason?: string; detail?: string }
-  if (res.status === 202) {
-    return {
-      json: { tenantId, userName, userId: body.userId, inviteId: body.inviteId },
-      lines: [`Queued a fresh invite for ${userName} in tenant ${tenantId} (invite ${body.inviteId}); earlier links no longer work.`],
-    }
-  }
-  const why: Record<string, string> = {
-    unknown: `tenant "${tenantId}" has no user "${userName}"`,
-    ambiguous: `"${userName}" names more than one user`,
-    deactivated: `${userName} is deactivated; reactivate them in the IdP (that sends a fresh invite)`,
-    joined: `${userName} has already joined; there is nothing to resend`,
-  }
-  if (res.status === 401) throw new CliError(`the Worker at ${ctx.publicUrl} rejected APP_API_KEY`)
-  throw new CliError(why[body.reason ?? ''] ?? `the Worker answered ${res.status}: ${body.detail ?? body.reason ?? 'no detail'}`)
 }
 
 /** The command table. Keys may be two words (`group create`); the CLI matches the longest first. */
@@ -268,11 +196,7 @@ export const commands: Record<string, Command> = {
     run: (ctx, args) => setStatus(ctx, args.id!, 'active'),
   },
 
-  reinvite: {
-    args: ['id', 'userName'],
-    summary: "send a fresh invite to a person who has not joined (through the running Worker's app API)",
-    run: (ctx, args) => reinviteUser(ctx, args.id!, args.userName!),
-  },
+  ...workerCommands,
 
   delete: {
     args: ['id'],
