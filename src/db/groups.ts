@@ -204,7 +204,7 @@ export async function groupsOfUsers(db: Db, tenantId: string, userIds: string[])
   const rows = await db.all<{ userId: string; id: string; displayName: string }>(
     sql`SELECT m.member_id AS userId, g.id AS id, json_extract(g.resource, '$.displayName') AS displayName
         FROM json_each(${JSON.stringify(userIds)}) j
-        CROSS JOIN group_members m ON m.tenant_id = ${tenantId} AND m.member_id = j.value
+        CROSS JOIN group_members m INDEXED BY group_members_tenant_member ON m.tenant_id = ${tenantId} AND m.member_id = j.value
         CROSS JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
         ORDER BY g.seq`,
   )
