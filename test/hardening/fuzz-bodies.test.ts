@@ -13,7 +13,7 @@ import { groupResourceType, userResourceType } from '../../src/scim/schemas/inde
 import type { TestTenant } from '../helpers/tenant.ts'
 import { answer, ENTERPRISE_URN, GROUP_URN, leaks, muteLogs, scimErrorProblems, unlimitedTenant, USER_URN } from './scim-assert.ts'
 
-const RUNS = 1200
+const RUNS = 800
 const ID_RUNS = 300
 const statuses: Record<string, number> = {}
 
@@ -106,7 +106,8 @@ function bodies(keys: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Body>
   const validish = fc
     .tuple(picked.chain((names) => fc.record(Object.fromEntries(names.map((n) => [n, keys[n]!])))), fc.string({ minLength: 1, maxLength: 10 }))
     .map(([rest, name]) => {
-      const json = { ...rest, [required]: `${name}-${unique++}` }
+      // Inactive unless the fuzz says otherwise: an active user gets an invite, and the mail consumer's work would slow the suite.
+      const json = { ...(required === 'userName' ? { active: false } : {}), ...rest, [required]: `${name}-${unique++}` }
       return { body: JSON.stringify(json), json }
     })
   return fc.oneof(

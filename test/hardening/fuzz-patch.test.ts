@@ -18,7 +18,7 @@ import { userResourceType } from '../../src/scim/schemas/index.ts'
 import type { TestTenant } from '../helpers/tenant.ts'
 import { answer, ENTERPRISE_URN, muteLogs, PATCH_URN, scimErrorProblems, unlimitedTenant, type Answer } from './scim-assert.ts'
 
-const RUNS = { user: 500, group: 300 }
+const RUNS = { user: 400, group: 250 }
 const counts = { user: { ok: 0, error: 0, conflict: 0 }, group: { ok: 0, error: 0 } }
 
 let tenant: TestTenant
@@ -53,7 +53,7 @@ afterAll(() => {
   mute.log.mockRestore()
   mute.warn.mockRestore()
   mute.error.mockRestore()
-  console.log(`fuzz-patch: ${RUNS.user} user PATCHes (${counts.user.ok} 200, ${counts.user.error} 4xx, ${counts.user.conflict} 409) and ${RUNS.group} group PATCHes (${counts.group.ok} 204, ${counts.group.error} 4xx), each with a GET before and after`)
+  console.log(`fuzz-patch: ${RUNS.user} user PATCHes (${counts.user.ok} 200, ${counts.user.error} 4xx, ${counts.user.conflict} 409) and ${RUNS.group} group PATCHes (${counts.group.ok} 204, ${counts.group.error} 4xx), each followed by a GET`)
 })
 
 // ---- generators ----
@@ -176,9 +176,13 @@ function stored(representation: Record<string, unknown>): Record<string, unknown
   return rest
 }
 
+/** The last GET of each resource: only this suite writes them, so it is the next case's "before" (one request less a case). */
+const lastRead = new Map<string, Answer>()
+
 async function read(path: string): Promise<Answer> {
   const a = await answer(await tenant.fetch(path))
   expect(a.status, a.text).toBe(200)
+  lastRead.set(path, a)
   return a
 }
 
@@ -188,7 +192,7 @@ function expectSame(before: Answer, after: Answer, context: string): void {
 }
 
 async function patchUser(body: unknown): Promise<void> {
-  const before = await read(`/Users/${userId}`)
+  const before = lastRead.get(`/Users/${userId}`) ?? (await read(`/Users/${userId}`))
   const res = await answer(await tenant.fetch(`/Users/${userId}`, { method: 'PATCH', body: JSON.stringify(body), headers: { 'content-type': 'application/scim+json' } }))
   const after = await read(`/Users/${userId}`)
   const context = `PATCH ${JSON.stringify(body).slice(0, 1500)}\n-> ${res.status} ${res.text.slice(0, 500)}`
@@ -232,7 +236,7 @@ async function patchUser(body: unknown): Promise<void> {
 }
 
 async function patchGroup(body: unknown): Promise<void> {
-  const before = await read(`/Groups/${groupId}`)
+  const before = lastRead.get(`/Groups/${groupId}`) ?? (await read(`/Groups/${groupId}`))
   const res = await answer(await tenant.fetch(`/Groups/${groupId}`, { method: 'PATCH', body: JSON.stringify(body), headers: { 'content-type': 'application/scim+json' } }))
   const after = await read(`/Groups/${groupId}`)
   const context = `PATCH ${JSON.stringify(body).slice(0, 1500)}\n-> ${res.status} ${res.text.slice(0, 500)}`

@@ -8,7 +8,7 @@
 import { env, SELF } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tenantKey } from '../../src/tenants/document.ts'
-import { sha256Hex } from '../../src/tenants/secrets.ts'
+import { parseBearerToken, sha256Hex } from '../../src/tenants/secrets.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 import { answer, ENTERPRISE_URN, expectScimError, leaks, muteLogs, PATCH_URN, type Answer } from './scim-assert.ts'
 
@@ -41,8 +41,7 @@ describe('authentication failures (RFC 7644 §3.12)', () => {
     const disabled = await newTenant({ status: 'disabled' })
     const url = (id: string, path = '/Users') => `${env.PUBLIC_URL}/scim/v2/${id}${path}`
     const basic = (user: string, pass: string) => `Basic ${btoa(`${user}:${pass}`)}`
-    const bearerSecret = tenant.bearerToken.slice(tenant.bearerToken.lastIndexOf('_') + 1)
-    const bearerId = tenant.bearerToken.split('_')[1]!
+    const { credentialId: bearerId, secret: bearerSecret } = parseBearerToken(tenant.bearerToken)!
     const attempts: [string, string, RequestInit][] = [
       ['no Authorization', url(tenant.id), {}],
       ['unknown scheme', url(tenant.id), { headers: { authorization: `Digest ${tenant.password}` } }],
@@ -224,7 +223,8 @@ describe('secrets', () => {
   it('KV holds only the SHA-256 hex of each secret, never the secret', async () => {
     const tenant = await newTenant()
     const raw = (await env.TENANTS.get(tenantKey(tenant.id)))!
-    const bearerSecret = tenant.bearerToken.slice(tenant.bearerToken.lastIndexOf('_') + 1)
+    // The secret is base64url, so it may itself contain "_".
+    const bearerSecret = parseBearerToken(tenant.bearerToken)!.secret
     expect(raw).not.toContain(tenant.password)
     expect(raw).not.toContain(bearerSecret)
     const doc = JSON.parse(raw) as { credentials: { kind: string; secretSha256: string }[] }
@@ -238,7 +238,8 @@ describe('secrets', () => {
   it('no response and no log line carries a secret, a hash, a password, SQL or a stack trace', async () => {
     const tenant = await newTenant()
     const raw = JSON.parse((await env.TENANTS.get(tenantKey(tenant.id)))!) as { credentials: { secretSha256: string }[] }
-    const bearerSecret = tenant.bearerToken.slice(tenant.bearerToken.lastIndexOf('_') + 1)
+    // The secret is base64url, so it may itself contain "_".
+    const bearerSecret = parseBearerToken(tenant.bearerToken)!.secret
     const forbidden = [tenant.password, bearerSecret, ...raw.credentials.map((c) => c.secretSha256), 'secretSha256', 'hunter2-secret']
     // Personal data may appear in responses, never in logs (issue 8 item 7: ids only).
     const personal = ['private.person@example.com', 'Private Person']

@@ -62,7 +62,8 @@ export const userSchema: SchemaDef = {
       multiValued: true,
       mutability: 'readOnly',
       subAttributes: [
-        attr('value', 'string', 'The id of the group.', { mutability: 'readOnly' }),
+        // caseExact like the group's id it holds (and Group members.value): filters compare it as stored.
+        attr('value', 'string', 'The id of the group.', { caseExact: true, mutability: 'readOnly' }),
         attr('$ref', 'reference', 'The URI of the group.', { mutability: 'readOnly', referenceTypes: ['Group'] }),
         attr('display', 'string', 'The displayName of the group.', { mutability: 'readOnly' }),
         attr('type', 'string', 'direct or indirect membership.', { mutability: 'readOnly', canonicalValues: ['direct', 'indirect'] }),
