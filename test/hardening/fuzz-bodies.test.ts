@@ -11,10 +11,10 @@ import { ScimError } from '../../src/scim/errors.ts'
 import { normalizeResource } from '../../src/scim/resource/normalize.ts'
 import { groupResourceType, userResourceType } from '../../src/scim/schemas/index.ts'
 import type { TestTenant } from '../helpers/tenant.ts'
-import { answer, ENTERPRISE_URN, GROUP_URN, leaks, muteLogs, scimErrorProblems, unlimitedTenant, USER_URN } from './scim-assert.ts'
+import { answer, ENTERPRISE_URN, fixedUuids, GROUP_URN, leaks, muteLogs, scimErrorProblems, unlimitedTenant, USER_URN } from './scim-assert.ts'
 
-const RUNS = 800
-const ID_RUNS = 300
+const RUNS = 650
+const ID_RUNS = 200
 const statuses: Record<string, number> = {}
 
 let tenant: TestTenant
@@ -25,11 +25,13 @@ let mute: ReturnType<typeof muteLogs>
 
 beforeAll(async () => {
   mute = muteLogs()
+  const uuids = fixedUuids()
   tenant = await unlimitedTenant()
   const post = async (path: string, json: unknown) => ((await (await tenant.fetch(path, { method: 'POST', json })).json()) as { id: string }).id
   userId = await post('/Users', { userName: 'put-target@example.com', active: false })
   memberId = await post('/Users', { userName: 'member@example.com', active: false })
   groupId = await post('/Groups', { displayName: 'Put target' })
+  uuids.mockRestore()
 })
 
 afterAll(() => {

@@ -7,16 +7,16 @@
  * 400 invalidFilter with a detail; nothing is ever a 5xx.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { groupFilterSql, userFilterSql } from '../../src/db/filter-sql.ts'
 import { ScimError } from '../../src/scim/errors.ts'
 import { matchesFilter } from '../../src/scim/filter/evaluate.ts'
 import { parseFilter } from '../../src/scim/filter/parser.ts'
 import { groupResourceType, userResourceType, type ResourceTypeDef } from '../../src/scim/schemas/index.ts'
 import type { TestTenant } from '../helpers/tenant.ts'
-import { answer, ENTERPRISE_URN, LIST_URN, muteLogs, scimErrorProblems, unlimitedTenant, type Answer } from './scim-assert.ts'
+import { answer, ENTERPRISE_URN, fixedUuids, LIST_URN, muteLogs, scimErrorProblems, unlimitedTenant, type Answer } from './scim-assert.ts'
 
-const RUNS = { grammarUsers: 400, grammarGroups: 200, broken: 400, junk: 300, params: 300 }
+const RUNS = { grammarUsers: 350, grammarGroups: 150, broken: 300, junk: 250, params: 250 }
 const counts = { requests: 0, ok: 0, invalidFilter: 0, params: 0, paramsOk: 0 }
 
 // Values seeded into both tenants, so a filter leaking across tenants would visibly match the other's rows.
@@ -57,24 +57,6 @@ async function seed(): Promise<Seeded> {
 let mine: Seeded
 let other: Seeded
 let mute: ReturnType<typeof muteLogs>
-
-/**
- * Server-issued ids are random, and filters compare them (`groups lt "Paris"`), so the seeded ids come
- * from a fixed sequence: a failing seed then fails the same way on every run. The Worker shares this
- * isolate's globals, so the spy reaches it.
- */
-function fixedUuids() {
-  let state = 0x2545f491
-  const hex = (n: number) => {
-    let out = ''
-    for (let i = 0; i < n; i++) {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0
-      out += ((state >>> 16) & 15).toString(16)
-    }
-    return out
-  }
-  return vi.spyOn(crypto, 'randomUUID').mockImplementation(() => `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}` as `${string}-${string}-${string}-${string}-${string}`)
-}
 
 beforeAll(async () => {
   mute = muteLogs()
@@ -288,14 +270,16 @@ describe('fuzzing GET ?filter= (RFC 7644 §3.4.2.2)', () => {
         startIndex: number,
         count: number,
         sortBy: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('id', 'meta.created', 'displayName') }, name),
-        sortOrder: fc.oneof(fc.constantFrom('ascending', 'DESCENDING', 'sideways', ''), fc.string({ maxLength: 5 })),
-        attributes: fc.array(name, { maxLength: 3 }).map((a) => a.join(',')),
-        excludedAttributes: fc.array(name, { maxLength: 3 }).map((a) => a.join(',')),
+        sortOrder: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('ascending', 'DESCENDING', 'sideways', '') }, fc.string({ maxLength: 5 })),
+        attributes: fc.array(name, { maxLength: 2 }).map((a) => a.join(',')),
+        excludedAttributes: fc.array(name, { maxLength: 2 }).map((a) => a.join(',')),
         cursor: fc.oneof(fc.constantFrom('', 'abc', 'eyJ9', 'A'.repeat(300)), fc.string({ maxLength: 20 })),
         filter: fc.constantFrom('id pr', 'meta.created pr'),
       },
       { requiredKeys: [] },
     )
+      // Cursors are mostly invalid and refuse sortBy: keep them to one request in five, so the rest reach the list.
+      .chain((p) => fc.nat(4).map((n) => (n === 0 ? p : (({ cursor: _cursor, ...rest }) => rest)(p))))
     await fc.assert(
       fc.asyncProperty(params, fc.constantFrom<'Users' | 'Groups'>('Users', 'Groups'), fc.boolean(), async (p, endpoint, search) => {
         const query = Object.entries(p).map(([k, v]) => `${k}=${encodeQuery(v)}`).join('&')

@@ -16,9 +16,9 @@ import { applyPatch } from '../../src/scim/patch/apply.ts'
 import { parsePatchRequest } from '../../src/scim/patch/parse.ts'
 import { userResourceType } from '../../src/scim/schemas/index.ts'
 import type { TestTenant } from '../helpers/tenant.ts'
-import { answer, ENTERPRISE_URN, muteLogs, PATCH_URN, scimErrorProblems, unlimitedTenant, type Answer } from './scim-assert.ts'
+import { answer, ENTERPRISE_URN, fixedUuids, muteLogs, PATCH_URN, scimErrorProblems, unlimitedTenant, type Answer } from './scim-assert.ts'
 
-const RUNS = { user: 400, group: 250 }
+const RUNS = { user: 320, group: 200 }
 const counts = { user: { ok: 0, error: 0, conflict: 0 }, group: { ok: 0, error: 0 } }
 
 let tenant: TestTenant
@@ -31,6 +31,7 @@ let mute: ReturnType<typeof muteLogs>
 
 beforeAll(async () => {
   mute = muteLogs()
+  const uuids = fixedUuids()
   tenant = await unlimitedTenant()
   foreign = await unlimitedTenant()
   const post = async (t: TestTenant, path: string, json: unknown) => {
@@ -47,6 +48,7 @@ beforeAll(async () => {
   memberIds = [await post(tenant, '/Users', { userName: 'm1@example.com', active: false }), await post(tenant, '/Users', { userName: 'm2@example.com', active: false })]
   foreignUserId = await post(foreign, '/Users', { userName: 'fuzz@example.com', active: false })
   groupId = await post(tenant, '/Groups', { displayName: 'Fuzzers', members: [{ value: memberIds[0] }] })
+  uuids.mockRestore()
 })
 
 afterAll(() => {

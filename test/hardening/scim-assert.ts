@@ -78,3 +78,21 @@ export async function expectScimError(res: Response, status: number, scimType: s
   expect(a.json.detail).toMatch(detail)
   return a
 }
+
+/**
+ * Server-issued ids come from a fixed sequence while the spy is on, so a fuzz run that compares or
+ * orders ids (`groups lt "Paris"`) fails the same way for the same seed on every run. The Worker shares this
+ * isolate's globals, so the spy reaches it.
+ */
+export function fixedUuids() {
+  let state = 0x2545f491
+  const hex = (n: number) => {
+    let out = ''
+    for (let i = 0; i < n; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0
+      out += ((state >>> 16) & 15).toString(16)
+    }
+    return out
+  }
+  return vi.spyOn(crypto, 'randomUUID').mockImplementation(() => `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}` as `${string}-${string}-${string}-${string}-${string}`)
+}
