@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
 import { requireTenant } from './auth/middleware.ts'
-import { relayInvites } from './invites/relay.ts'
 import { rateLimit } from './auth/rate-limit.ts'
 import { journal } from './observability/journal.ts'
 import { log } from './observability/log.ts'
@@ -30,8 +29,6 @@ export function createApp() {
   const scim = new Hono<AppEnv>()
   scim.use(requireTenant, rateLimit, journal)
   scim.route('/', discovery)
-  // Invites written by a user write go to the queue once the write succeeded (src/invites/relay.ts).
-  scim.use('/Users/*', relayInvites)
   scim.route('/Users', users)
   scim.route('/Groups', groups)
   scim.all('/Bulk', () => {

@@ -165,14 +165,3 @@ export async function strandedInvites(db: Db, olderThan: Date, limit: number): P
 export function afterUserWrite(tenantId: string, userId: string, version: number, now: Date): SQL {
   return sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.tenantId} = ${tenantId} AND ${users.id} = ${userId} AND ${users.version} = ${version + 1} AND ${users.updatedAt} = ${now.toISOString()} AND ${users.deletedAt} IS NULL)`
 }
-
-/** The tenant's pending invites created at or after `since` that no consumer took yet: what a write request just queued. */
-export async function freshInvites(db: Db, tenantId: string, since: Date): Promise<string[]> {
-  const rows = await db
-    .select({ id: invites.id })
-    .from(invites)
-    .where(and(eq(invites.state, 'pending'), sql`${invites.createdAt} >= ${since.toISOString()}`, eq(invites.tenantId, tenantId), eq(invites.attempts, 0)))
-    .limit(100)
-    .all()
-  return rows.map((r) => r.id)
-}

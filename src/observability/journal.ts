@@ -17,7 +17,7 @@ export const journal = createMiddleware<AppEnv>(async (c, next) => {
   await next()
   const match = /\/scim\/v2\/[^/]+\/(Users|Groups)(?:\/([^/?]+))?/.exec(url.pathname)
   const location = c.res.headers.get('location')
-  const resourceId = match?.[2] ? decodeURIComponent(match[2]) : location ? location.slice(location.lastIndexOf('/') + 1) : null
+  const resourceId = match?.[2] ? safeDecode(match[2]) : location ? location.slice(location.lastIndexOf('/') + 1) : null
   let summary: string | null = null
   try {
     summary = summarizeChange(c.req.method, JSON.parse(new TextDecoder().decode(await c.req.arrayBuffer())))
@@ -43,3 +43,12 @@ export const journal = createMiddleware<AppEnv>(async (c, next) => {
     log('error', 'journal_write_failed', { requestId: entry.requestId, message: error.message }),
   )
 })
+
+/** A URL path segment decoded, or as it came when its percent-encoding is malformed (the route already answered). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment).slice(0, 200)
+  } catch {
+    return segment.slice(0, 200)
+  }
+}

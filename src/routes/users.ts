@@ -12,6 +12,7 @@ import { userProjection, userSearch } from '../provisioning/search-users.ts'
 import { userRepresentation } from '../provisioning/user-representation.ts'
 import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser, requireUser } from '../provisioning/users.ts'
 import type { UserRecord } from '../db/users.ts'
+import { inviteOutbox } from '../invites/runtime.ts'
 import type { AppContext, AppEnv } from './context.ts'
 import { readScimJson, scimJson } from './http.ts'
 
@@ -40,7 +41,7 @@ users.post('/.search', async (c) => {
 })
 
 users.post('/', async (c) => {
-  const record = await createScimUser(c.var.db, c.var.tenant.id, await readScimJson(c), new Date())
+  const record = await createScimUser(c.var.db, c.var.tenant.id, await readScimJson(c), new Date(), inviteOutbox(c.env))
   return userResponse(c, record, 201)
 })
 
@@ -52,13 +53,13 @@ users.get('/:id', async (c) => {
 
 users.put('/:id', async (c) => {
   const body = await readScimJson(c)
-  const record = await replaceScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date())
+  const record = await replaceScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), inviteOutbox(c.env))
   return userResponse(c, record)
 })
 
 users.patch('/:id', async (c) => {
   const body = await readScimJson(c)
-  const record = await patchScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date())
+  const record = await patchScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), inviteOutbox(c.env))
   return userResponse(c, record)
 })
 
