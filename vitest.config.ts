@@ -12,6 +12,8 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             APP_API_KEY: 'test-app-key',
+            // Tests change tenant documents and expect the next request to see it.
+            TENANT_CACHE_SECONDS: '0',
             MAIL_API_KEY: 'test-mail-key',
             MAIL_API_URL: `${inject('mailSinkUrl')}/emails`,
             MAIL_HUB_URL: inject('mailHubUrl'),

@@ -10,6 +10,8 @@ export interface Env {
   MAIL_FROM: string
   MAIL_API_KEY?: string
   APP_API_KEY?: string
+  /** Seconds a tenant document stays cached in the isolate (default 30; 0 in tests, src/auth/tenant-cache.ts). */
+  TENANT_CACHE_SECONDS?: string
   /** Days the provisioning journal keeps entries (default 90, src/maintenance.ts). */
   JOURNAL_RETENTION_DAYS?: string
   /** What the invite email and page call the product (default: the host of the tenant's appUrl). */

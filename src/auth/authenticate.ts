@@ -1,5 +1,6 @@
 /** Turns Basic or Bearer credentials into a tenant (shared/DESIGN.md "Tenants and credentials"). */
-import { isTenantId, parseTenantDocument, tenantKey, type Credential, type TenantDocument } from '../tenants/document.ts'
+import { isTenantId, type Credential, type TenantDocument } from '../tenants/document.ts'
+import { loadTenant } from './tenant-cache.ts'
 import { constantTimeEqual, parseBearerToken, sha256Hex } from '../tenants/secrets.ts'
 
 export type AuthResult = { ok: true; tenant: TenantDocument; credential: Credential } | { ok: false; reason: string }
@@ -40,13 +41,13 @@ export function parseAuthorization(header: string | undefined): Presented | stri
  * Authenticates a request for one tenant. Every failure is the same to the caller; `reason` is for the log.
  * The hash is computed and compared even when the credential is unknown, so timing says nothing.
  */
-export async function authenticate(kv: KVNamespace, tenantId: string, header: string | undefined): Promise<AuthResult> {
+export async function authenticate(kv: KVNamespace, tenantId: string, header: string | undefined, cacheSeconds = 0): Promise<AuthResult> {
   const presented = parseAuthorization(header)
   if (typeof presented === 'string') return { ok: false, reason: presented }
   const hash = await sha256Hex(presented.secret)
   if (!isTenantId(tenantId)) return { ok: false, reason: 'invalid tenant id in URL' }
   // KV is eventually consistent and edge-cached: a revoke or disable takes up to a minute (README).
-  const tenant = parseTenantDocument(await kv.get(tenantKey(tenantId), { cacheTtl: 60 }))
+  const tenant = await loadTenant(kv, tenantId, cacheSeconds)
   const credential = tenant?.credentials.find((c) => c.id === presented.credentialId && c.kind === presented.kind)
   const matches = constantTimeEqual(hash, credential?.secretSha256 ?? '0'.repeat(64))
   if (!tenant) return { ok: false, reason: 'unknown tenant' }

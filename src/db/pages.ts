@@ -48,9 +48,11 @@ export async function readPage<R extends { seq: number }>(db: Db, request: PageR
   }
   const offset = request.startIndex - 1
   const mark = !request.sorted && offset > 0 ? await findMark(db, request, offset, now) : undefined
-  const total = mark && request.filtered ? mark.total : await source.total()
-  if (request.count === 0 || (!mark && offset >= total)) return { total, rows: [], hasMore: false }
+  if (request.count === 0) return { total: mark && request.filtered ? mark.total : await source.total(), rows: [], hasMore: false }
   const rows = mark ? await source.rows({ afterSeq: mark.seq, limit: request.count }) : await source.rows({ offset, limit: request.count })
+  // A first page that is not full holds the whole result, so its total needs no count: the usual
+  // `userName eq` lookup is one query.
+  const total = mark && request.filtered ? mark.total : offset === 0 && rows.length < request.count ? rows.length : await source.total()
   const end = offset + rows.length
   const last = rows[rows.length - 1]
   if (!request.sorted && last && rows.length === request.count && end < total) await saveMark(db, request, end, last.seq, total, now)

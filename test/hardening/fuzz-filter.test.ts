@@ -49,7 +49,13 @@ async function seed(): Promise<Seeded> {
     const res = await tenant.fetch('/Groups', { method: 'POST', json: { displayName, externalId: `g-${i}`, members } })
     expect(res.status, await res.clone().text()).toBe(201)
   }
-  const users = ((await (await tenant.fetch('/Users?count=1000')).json()) as { Resources: Record<string, unknown>[] }).Resources
+  const listed = ((await (await tenant.fetch('/Users?count=1000')).json()) as { Resources: Record<string, unknown>[] }).Resources
+  // `groups` is returned on request only (src/scim/schemas/user.ts); filters still see it, so the reference resources carry it.
+  const memberships = ((await (await tenant.fetch('/Users?count=1000&attributes=groups')).json()) as { Resources: Record<string, unknown>[] }).Resources
+  const users = listed.map((u) => {
+    const groups = memberships.find((m) => m.id === u.id)?.groups
+    return groups ? { ...u, groups } : u
+  })
   const groups = ((await (await tenant.fetch('/Groups?count=1000')).json()) as { Resources: Record<string, unknown>[] }).Resources
   return { tenant, users, groups }
 }

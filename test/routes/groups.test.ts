@@ -91,7 +91,9 @@ describe('/Groups', () => {
     const tenant = await newTenant()
     const [a, b] = await users(tenant, 2)
     const g = await group(tenant, 'Staff', [a!, b!])
-    const user = (await (await tenant.fetch(`/Users/${a}`)).json()) as any
+    // `groups` is returned on request (attributes=groups), as /Schemas says.
+    expect(((await (await tenant.fetch(`/Users/${a}`)).json()) as any).groups).toBeUndefined()
+    const user = (await (await tenant.fetch(`/Users/${a}?attributes=groups`)).json()) as any
     expect(user.groups).toEqual([{ value: g.id, $ref: `${tenant.baseUrl}/Groups/${g.id}`, display: 'Staff', type: 'direct' }])
     await tenant.fetch(`/Users/${a}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] } })
     expect(await memberIds(tenant, g.id)).toEqual([a, b].sort())

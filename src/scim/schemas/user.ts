@@ -58,9 +58,12 @@ export const userSchema: SchemaDef = {
         attr('primary', 'boolean', 'Indicates the primary address; at most one is true.'),
       ],
     }),
-    attr('groups', 'complex', 'The groups the user belongs to directly. Read-only; change membership through /Groups.', {
+    // Returned on request (`attributes=groups`): reading memberships for every user of an import page
+    // would double the rows a page reads, and neither Okta nor Entra reads it.
+    attr('groups', 'complex', 'The groups the user belongs to directly; returned when asked for (attributes=groups). Read-only; change membership through /Groups.', {
       multiValued: true,
       mutability: 'readOnly',
+      returned: 'request',
       subAttributes: [
         // caseExact like the group's id it holds (and Group members.value): filters compare it as stored.
         attr('value', 'string', 'The id of the group.', { caseExact: true, mutability: 'readOnly' }),
