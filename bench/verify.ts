@@ -44,7 +44,9 @@ export async function verifySeed(app: string, baseline: string, d1: D1Database, 
   out.push(expectEqual(`filter (case-insensitive) userName eq "USER${mid}@EXAMPLE.COM": id`, (await json(app, scimGet(big, userNameFilter(`USER${mid}@EXAMPLE.COM`)))).Resources?.[0]?.id, big.userIds[mid - 1]))
   const first = await json(app, requests.getUser(big, big.userIds[0]!))
   out.push(expectEqual('GET /Users/{user 1}: userName', first.userName, 'user1@example.com'))
-  out.push(expectEqual('GET /Users/{user 1}: in the big group', (first.groups as Json[] | undefined)?.some((g) => g.value === big.bigGroupId), true))
+  // `groups` is returned on request (src/scim/schemas/user.ts).
+  const firstGroups = await json(app, scimGet(big, `/Users/${big.userIds[0]!}?attributes=groups`))
+  out.push(expectEqual('GET /Users/{user 1}?attributes=groups: in the big group', (firstGroups.groups as Json[] | undefined)?.some((g) => g.value === big.bigGroupId), true))
   out.push(expectEqual('baseline GET /u/{user 1}: userName', (await json(baseline, requests.limit(big, big.userIds[0]!))).userName, 'user1@example.com'))
   out.push(expectEqual('GET /Users?count=1: totalResults', (await json(app, scimGet(big, '/Users?count=1'))).totalResults, shape.users))
   const groups = await json(app, requests.listGroups(big))

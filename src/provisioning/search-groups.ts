@@ -18,7 +18,7 @@ export const groupSearch: SearchSpec<GroupRecord> = {
   sortColumn: groupSortSql,
   pages: groupPages,
   async represent(db, tenantId, baseUrl, records, projection) {
-    const withMembers = wantsAttribute(projection, 'members')
+    const withMembers = wantsAttribute(groupResourceType, projection, 'members')
     const out = []
     for (const record of records) {
       const members = withMembers && record.memberCount > 0 ? await loadMembers(db, tenantId, record.id) : undefined

@@ -19,7 +19,7 @@ export const userSearch: SearchSpec<UserRecord> = {
   sortColumn: userSortSql,
   pages: userPages,
   async represent(db, tenantId, baseUrl, records, projection) {
-    const groups = wantsAttribute(projection, 'groups') ? await groupsOfUsers(db, tenantId, records.map((r) => r.id)) : undefined
+    const groups = wantsAttribute(userResourceType, projection, 'groups') ? await groupsOfUsers(db, tenantId, records.map((r) => r.id)) : undefined
     return records.map((r) => project(userResourceType, userRepresentation(r, baseUrl, groups?.get(r.id)), projection))
   },
 }

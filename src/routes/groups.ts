@@ -25,7 +25,7 @@ async function groupResponse(c: AppContext, record: GroupRecord, status: 200 | 2
   const projection = groupProjection(c.req.query())
   const headers: Record<string, string> = { ETag: etag(record.version), 'Content-Type': SCIM_CONTENT_TYPE }
   if (status === 201) headers.Location = `${c.var.baseUrl}/Groups/${record.id}`
-  if (wantsAttribute(projection, 'members') && record.memberCount > 0) {
+  if (wantsAttribute(groupResourceType, projection, 'members') && record.memberCount > 0) {
     return new Response(streamGroup(c.var.db, c.var.tenant.id, c.var.baseUrl, record, projection), { status, headers })
   }
   return scimJson(c, project(groupResourceType, groupRepresentation(record, c.var.baseUrl), projection), status, headers)

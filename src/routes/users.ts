@@ -25,7 +25,7 @@ function queryParams(c: AppContext): Record<string, string> {
 /** A single-user response with its ETag, projected by the query's attributes parameters (RFC 7644 §3.9). */
 async function userResponse(c: AppContext, record: UserRecord, status: 200 | 201 = 200): Promise<Response> {
   const projection = userProjection(queryParams(c))
-  const groups = wantsAttribute(projection, 'groups') ? (await groupsOfUsers(c.var.db, c.var.tenant.id, [record.id])).get(record.id) : undefined
+  const groups = wantsAttribute(userResourceType, projection, 'groups') ? (await groupsOfUsers(c.var.db, c.var.tenant.id, [record.id])).get(record.id) : undefined
   const body = project(userResourceType, userRepresentation(record, c.var.baseUrl, groups), projection)
   const headers: Record<string, string> = { ETag: etag(record.version) }
   if (status === 201) headers.Location = `${c.var.baseUrl}/Users/${record.id}`

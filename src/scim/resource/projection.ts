@@ -33,12 +33,17 @@ export function parseAttributeList(type: ResourceTypeDef, text: string | undefin
   })
 }
 
-/** True when the projection asks for the members of a group (or any attribute) to be returned at all. */
-export function wantsAttribute(projection: Projection, name: string): boolean {
-  const lower = name.toLowerCase()
-  if (projection.attributes) return projection.attributes.some((a) => a.attribute.name.toLowerCase() === lower)
-  if (projection.excludedAttributes) return !projection.excludedAttributes.some((a) => a.attribute.name.toLowerCase() === lower && !a.subAttribute)
-  return true
+/**
+ * True when a response under this projection will hold the (core) attribute `name`, by the same rules
+ * as `project`: so a route reads members or groups from D1 only when they will be returned.
+ */
+export function wantsAttribute(type: ResourceTypeDef, projection: Projection, name: string): boolean {
+  const def = resolveAttribute(type, undefined, name)?.attribute
+  if (!def || def.returned === 'never') return false
+  if (def.returned === 'always') return true
+  if (projection.attributes) return projection.attributes.some((a) => a.attribute === def)
+  if (def.returned === 'request') return false
+  return !projection.excludedAttributes?.some((a) => a.attribute === def && !a.subAttribute)
 }
 
 /**
