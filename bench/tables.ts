@@ -85,7 +85,7 @@ export function renderTables(r: BenchResult): string {
     WORKLOADS[key as keyof typeof WORKLOADS] ?? key,
     ms(s.ms),
     ratio(s.ms, one),
-    key.startsWith('groups.patch') ? 'timed on the instrumented Worker (one request)' : s.all.length > 1 ? `median of ${s.all.length}` : '',
+    key.startsWith('groups.patch') ? `median of ${s.all.length} alternating rounds` : s.all.length > 1 ? `median of ${s.all.length}` : '',
   ])
   singleRows.push([
     `import: all ${count(r.import.users)} users, ${count(r.import.pages)} pages of ${r.import.pageSize}`,

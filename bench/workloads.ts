@@ -47,6 +47,8 @@ export const requests = {
   listGroups: (t: SeededTenant) => scim(t, 'GET', '/Groups?excludedAttributes=members'),
   importPage: (t: SeededTenant, startIndex: number, count: number) => scim(t, 'GET', `/Users?startIndex=${startIndex}&count=${count}`),
   addMembers: (t: SeededTenant, groupId: string, ids: string[]) => scim(t, 'PATCH', `/Groups/${groupId}`, addMembersBody(ids)),
+  removeMembers: (t: SeededTenant, groupId: string, ids: string[]) =>
+    scim(t, 'PATCH', `/Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'members', value: ids.map((value) => ({ value })) }] }),
 }
 
 /** The mix of the Okta-like workload, in percent (README "Mixed workload"). */
