@@ -75,32 +75,36 @@ export async function unknownMemberIds(db: Db, tenantId: string, ids: string[]):
   return rows.map((r) => r.value)
 }
 
-/** Statements that apply a membership change to one group; counts are adjusted before rows change. */
+/**
+ * Statements that apply a membership change to one group. Each writes the rows first and then moves
+ * the kept count by `changes()` (the rows the statement before it changed; D1 runs a batch on one
+ * connection), so every member id is looked at once and duplicates or absent members count nothing.
+ */
 export function memberStatements(db: Db, tenantId: string, groupId: string, change: MemberChange, guard: SQL = sql`1`): Statement[] {
   const out: Statement[] = []
+  const moveCount = (sign: '+' | '-') =>
+    db.run(sql`UPDATE groups SET member_count = member_count ${sql.raw(sign)} changes() WHERE tenant_id = ${tenantId} AND id = ${groupId}`)
   const add = change.mode === 'replace' ? change.ids : change.add
   if (change.mode === 'replace') {
-    out.push(db.run(sql`UPDATE groups SET member_count = 0 WHERE tenant_id = ${tenantId} AND id = ${groupId} AND ${guard}`))
-    out.push(db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND ${guard}`))
+    out.push(db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND ${guard}`), moveCount('-'))
   } else if (change.remove.length) {
     const ids = JSON.stringify(change.remove)
     out.push(
-      db.run(sql`UPDATE groups SET member_count = member_count - (SELECT count(*) FROM group_members
-        WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND member_id IN (SELECT value FROM json_each(${ids})))
-        WHERE tenant_id = ${tenantId} AND id = ${groupId} AND ${guard}`),
+      db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND member_id IN (SELECT value FROM json_each(${ids})) AND ${guard}`),
+      moveCount('-'),
     )
-    out.push(db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND member_id IN (SELECT value FROM json_each(${ids})) AND ${guard}`))
   }
   if (add.length) {
-    const ids = JSON.stringify([...new Set(add)])
     // Only live users of this tenant become members, so a user deleted meanwhile is simply skipped.
     // CROSS JOIN keeps the id list as the outer loop (SQLite does not reorder it), so each id is one
     // primary-key probe: without it the planner may walk the tenant's users for every id.
-    const fresh = sql`SELECT DISTINCT j.value AS id FROM json_each(${ids}) j
-      CROSS JOIN users u ON u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL
-      WHERE NOT EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = ${tenantId} AND m.group_id = ${groupId} AND m.member_id = j.value)`
-    out.push(db.run(sql`UPDATE groups SET member_count = member_count + (SELECT count(*) FROM (${fresh})) WHERE tenant_id = ${tenantId} AND id = ${groupId} AND ${guard}`))
-    out.push(db.run(sql`INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id) SELECT ${tenantId}, ${groupId}, id FROM (${fresh}) WHERE ${guard}`))
+    out.push(
+      db.run(sql`INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id)
+        SELECT ${tenantId}, ${groupId}, j.value FROM json_each(${JSON.stringify(add)}) j
+        CROSS JOIN users u ON u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL
+        WHERE ${guard}`),
+      moveCount('+'),
+    )
   }
   return out
 }

@@ -150,4 +150,25 @@ describe('/Groups', () => {
     const list = (await (await tenant.fetch('/Groups?excludedAttributes=members')).json()) as any
     expect(list.Resources[0].members).toBeUndefined()
   })
+
+  it('honours ETags: 304 on If-None-Match, 412 on a stale If-Match for PATCH, PUT and DELETE', async () => {
+    const tenant = await newTenant()
+    const [a] = await users(tenant, 1)
+    const g = await group(tenant, 'Tagged')
+    expect((await tenant.fetch(`/Groups/${g.id}`, { headers: { 'if-none-match': 'W/"1"' } })).status).toBe(304)
+    const added = await tenant.fetch(`/Groups/${g.id}`, { method: 'PATCH', headers: { 'if-match': 'W/"1"' }, json: { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: a }] }] } })
+    expect(added.status).toBe(204)
+    expect(added.headers.get('etag')).toBe('W/"2"')
+    for (const [method, json] of [
+      ['PATCH', { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: 'Stale' }] }],
+      ['PUT', { schemas: [GROUP], displayName: 'Stale' }],
+      ['DELETE', undefined],
+    ] as const) {
+      const res = await tenant.fetch(`/Groups/${g.id}`, { method, headers: { 'if-match': 'W/"1"' }, json })
+      expect(res.status, method).toBe(412)
+    }
+    const current = (await (await tenant.fetch(`/Groups/${g.id}`)).json()) as any
+    expect(current).toMatchObject({ displayName: 'Tagged', meta: { version: 'W/"2"' } })
+    expect(current.members.map((m: any) => m.value)).toEqual([a])
+  })
 })
