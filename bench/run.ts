@@ -16,7 +16,7 @@ import { machine } from './report.ts'
 import { renderTables, type BenchResult, type RowsFigure, type SingleFigure } from './tables.ts'
 import { seedTenant, type SeedStatement, type SeededTenant, type TenantShape } from './seed.ts'
 import { serve } from './server.ts'
-import { verifyAfterWrites, verifySeed } from './verify.ts'
+import { verifyAfterWrites, verifyMixedTenants, verifySeed } from './verify.ts'
 import { MIX, mixedStream, prng, requests } from './workloads.ts'
 
 /** Rounds of the group PATCH pair; the reported time is their median. */
@@ -256,6 +256,7 @@ async function main(): Promise<void> {
         deactivated: deactivatePool.slice(0, Math.min(20, nextDeactivate - cfg.connections)),
         minUsers: cfg.big.users + closed['users.create']!.requests + n,
       })),
+      ...(await verifyMixedTenants(served.d1, mixTenants)),
     )
 
     const single = (values: number[]): SingleFigure => ({ ms: median(values), all: values })

@@ -85,3 +85,32 @@ export async function verifyAfterWrites(
   out.push({ check: `after POST: ${users.live} live users >= ${expected.minUsers} (seeded + created)`, ok: true })
   return out
 }
+
+/**
+ * After the mixed workload: nothing lost or duplicated in its tenants. Per tenant, the kept user and
+ * group counts equal the live rows, no userName is live twice, every group's kept member count
+ * equals its member rows, and every member is a live user of that tenant.
+ */
+export async function verifyMixedTenants(d1: D1Database, mix: SeededTenant[]): Promise<Check[]> {
+  const out: Check[] = []
+  for (const t of mix) {
+    const row = await d1Row(
+      d1,
+      `SELECT
+         (SELECT users FROM tenant_counts WHERE tenant_id = ?1) AS keptUsers,
+         (SELECT count(*) FROM users WHERE tenant_id = ?1 AND deleted_at IS NULL) AS liveUsers,
+         (SELECT groups FROM tenant_counts WHERE tenant_id = ?1) AS keptGroups,
+         (SELECT count(*) FROM groups WHERE tenant_id = ?1) AS groupRows,
+         (SELECT count(*) FROM (SELECT user_name FROM users WHERE tenant_id = ?1 AND deleted_at IS NULL GROUP BY user_name HAVING count(*) > 1)) AS duplicateUserNames,
+         (SELECT count(*) FROM groups g WHERE g.tenant_id = ?1 AND g.member_count <> (SELECT count(*) FROM group_members m WHERE m.tenant_id = ?1 AND m.group_id = g.id)) AS groupsWithWrongCount,
+         (SELECT count(*) FROM group_members m WHERE m.tenant_id = ?1 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ?1 AND u.id = m.member_id AND u.deleted_at IS NULL)) AS orphanMembers`,
+      t.id,
+    )
+    out.push(
+      expectEqual(`${t.id} after the mixed workload: kept/live users, kept/rows groups, duplicate userNames, groups with a wrong member count, orphan members`,
+        [row.keptUsers, row.keptGroups, row.duplicateUserNames, row.groupsWithWrongCount, row.orphanMembers],
+        [row.liveUsers, row.groupRows, 0, 0, 0]),
+    )
+  }
+  return out
+}
