@@ -97,13 +97,12 @@ export function memberStatements(db: Db, tenantId: string, groupId: string, chan
   if (add.length) {
     // Only live users of this tenant become members, so a user deleted meanwhile is simply skipped.
     // CROSS JOIN keeps the id list as the outer loop (SQLite does not reorder it), so each id is one
-    // primary-key probe: without it the planner may walk the tenant's users for every id. Inserting in
-    // id order visits the membership indexes' pages in order, so a big group costs little more than an empty one.
+    // primary-key probe: without it the planner may walk the tenant's users for every id.
     out.push(
       db.run(sql`INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id)
         SELECT ${tenantId}, ${groupId}, j.value FROM json_each(${JSON.stringify(add)}) j
         CROSS JOIN users u ON u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL
-        WHERE ${guard} ORDER BY j.value`),
+        WHERE ${guard}`),
       moveCount('+'),
     )
   }
