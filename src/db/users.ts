@@ -168,21 +168,31 @@ export async function updateUser(
  * Makes a user a tombstone (shared/DESIGN.md "Lifecycle"): SCIM answers 404 from then on, the userName
  * is free again, memberships and email index rows go, the row stays for audit. Returns false if absent.
  */
-export async function deleteUser(db: Db, tenantId: string, id: string, now: Date, expectedVersion?: number): Promise<boolean> {
+export async function deleteUser(
+  db: Db,
+  tenantId: string,
+  id: string,
+  now: Date,
+  expectedVersion?: number,
+  /** Statements of the same change (voiding invites), built with the guard so they apply only with the delete. */
+  extra: (guard: SQL) => Statement[] = () => [],
+): Promise<boolean> {
   const at = now.toISOString()
   const live = and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt), expectedVersion === undefined ? undefined : eq(users.version, expectedVersion))
   const guard = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${live})`
   const results = await runBatch(db, [
     db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard)),
-    db.run(sql`UPDATE groups SET member_count = member_count - 1 WHERE tenant_id = ${tenantId} AND id IN (SELECT group_id FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id}) AND ${guard}`),
+    // The groups lose a member: their count, version (ETag) and lastModified move with it.
+    db.run(sql`UPDATE groups SET member_count = member_count - 1, version = version + 1, updated_at = ${at} WHERE tenant_id = ${tenantId} AND id IN (SELECT group_id FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id}) AND ${guard}`),
     db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id} AND ${guard}`),
     db.run(sql`UPDATE tenant_counts SET users = users - 1 WHERE tenant_id = ${tenantId} AND ${guard}`),
+    ...extra(guard),
     db
       .update(users)
       .set({ deletedAt: at, updatedAt: at, state: 'deleted', version: sql`${users.version} + 1` })
       .where(live),
   ])
-  return results[4]!.meta.changes === 1
+  return results[results.length - 1]!.meta.changes === 1
 }
 
 /** Reads pages of live users in `seq` order (or `orderBy`, then `seq`) for src/db/pages.ts. */

@@ -1,7 +1,7 @@
 /** The invite machinery built from the Worker's bindings: one place that reads env for src/invites/. */
 import { createDb, type Db } from '../db/client.ts'
 import type { Env } from '../env.ts'
-import { parseTenantDocument, tenantKey, type TenantDocument } from '../tenants/document.ts'
+import { isTenantId, parseTenantDocument, tenantKey, type TenantDocument } from '../tenants/document.ts'
 import type { ConsumerDeps } from './consumer.ts'
 import { createMailClient } from './mail.ts'
 import { queueOutbox, type InviteOutbox } from './outbox.ts'
@@ -9,7 +9,8 @@ import { inviteTokenKey } from './token.ts'
 
 /** Reads a tenant document from KV; a missing or malformed one is undefined. */
 export function tenantLoader(kv: KVNamespace): (id: string) => Promise<TenantDocument | undefined> {
-  return async (id) => parseTenantDocument(await kv.get(tenantKey(id)))
+  // An id that is no tenant slug names no tenant (and would be over KV's key limit).
+  return async (id) => (isTenantId(id) ? parseTenantDocument(await kv.get(tenantKey(id))) : undefined)
 }
 
 /** `{PUBLIC_URL}` without a trailing slash. */

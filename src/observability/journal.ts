@@ -19,10 +19,13 @@ export const journal = createMiddleware<AppEnv>(async (c, next) => {
   const location = c.res.headers.get('location')
   const resourceId = match?.[2] ? safeDecode(match[2]) : location ? location.slice(location.lastIndexOf('/') + 1) : null
   let summary: string | null = null
-  try {
-    summary = summarizeChange(c.req.method, JSON.parse(new TextDecoder().decode(await c.req.arrayBuffer())))
-  } catch {
-    summary = null // An unreadable body was already answered with 400; the outcome says so.
+  // A body refused as too large (413) is never read, not even for the summary.
+  if (c.res.status !== 413) {
+    try {
+      summary = summarizeChange(c.req.method, JSON.parse(new TextDecoder().decode(await c.req.arrayBuffer())))
+    } catch {
+      summary = null // An unreadable body was already answered with 400; the outcome says so.
+    }
   }
   const status = c.res.status
   const entry = {

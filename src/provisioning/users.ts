@@ -2,7 +2,7 @@
  * User writes as the IdP asks for them (RFC 7644 §3.3, §3.5, §3.6): normalise, apply the lifecycle,
  * persist once. Routes stay thin; the app-facing API uses the same operations.
  */
-import { runBatch, type Statement } from '../db/batch.ts'
+import type { Statement } from '../db/batch.ts'
 import type { Db } from '../db/client.ts'
 import { createUser, deleteUser, getUser, updateUser, type UserRecord } from '../db/users.ts'
 import type { InviteOutbox } from '../invites/outbox.ts'
@@ -136,7 +136,8 @@ export async function patchScimUser(
     (current) => {
       const result = applyPatch(userResourceType, current.resource, ops)
       if (!result.changed) return undefined
-      result.resource.active ??= true
+      // Removing or clearing `active` keeps the current value, as PUT does: it never reactivates by omission.
+      result.resource.active ??= current.resource.active ?? true
       return result.resource
     },
     outbox,
@@ -151,10 +152,8 @@ export async function patchScimUser(
 export async function deleteScimUser(db: Db, tenantId: string, id: string, ifMatch: string | undefined, now: Date): Promise<void> {
   const current = await requireUser(db, tenantId, id)
   const expected = ifMatchVersion(ifMatch, current.version)
-  if (await deleteUser(db, tenantId, id, now, expected)) {
-    await runBatch(db, [voidInvites(db, tenantId, id, 'user deleted')])
-    return
-  }
+  // The person's open invites die in the same batch as the user (their links stop working at once).
+  if (await deleteUser(db, tenantId, id, now, expected, (guard) => [voidInvites(db, tenantId, id, 'user deleted', guard)])) return
   if (expected !== undefined && (await getUser(db, tenantId, id))) throw new PreconditionFailed(`User ${id} changed since If-Match was read`)
   throw userNotFound(id)
 }

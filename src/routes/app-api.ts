@@ -75,7 +75,8 @@ appApi.post('/groups', async (c) => {
 appApi.post('/invites/accept', async (c) => {
   const { token } = await jsonBody(c)
   if (typeof token !== 'string') throw new InvalidValue('token must be a string')
-  const result = await acceptInvite(c.var.db, tenantLoader(c.env.TENANTS), token, new Date())
+  // Only this tenant's invites: another tenant's token is unknown here and is not touched.
+  const result = await acceptInvite(c.var.db, async (id) => (id === c.var.tenant.id ? c.var.tenant : undefined), token, new Date())
   if (!result.ok || result.tenant.id !== c.var.tenant.id) {
     const reason = result.ok ? 'unknown' : result.status.reason
     return c.json({ accepted: false, reason }, reason === 'unknown' ? 404 : 410)

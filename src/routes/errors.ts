@@ -24,7 +24,9 @@ export function onError(error: Error, c: AppContext): Response {
     return errorResponse(error, requestId)
   }
   if (isStorageError(error)) {
-    log('error', 'storage_error', { requestId, message: error.message.slice(0, 500) })
+    // drizzle's message carries the bound parameters (userNames, emails): log the SQL and D1's cause only.
+    const cause = (error as { cause?: unknown }).cause
+    log('error', 'storage_error', { requestId, message: error.message.split('\nparams:')[0]!.slice(0, 500), cause: cause instanceof Error ? cause.message.slice(0, 300) : undefined })
     return errorResponse(new ServiceUnavailable('Storage is temporarily unavailable; nothing was changed. Retry shortly.'), requestId)
   }
   log('error', 'unhandled_error', { requestId, message: error.message, stack: error.stack?.slice(0, 2000) })

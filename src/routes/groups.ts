@@ -17,6 +17,12 @@ import { readScimJson, SCIM_CONTENT_TYPE, scimJson } from './http.ts'
 
 export const groups = new Hono<AppEnv>()
 
+// attributes / excludedAttributes are checked before any write, so a bad value never answers 400 after a change.
+groups.use(async (c, next) => {
+  groupProjection(c.req.query())
+  await next()
+})
+
 /**
  * A single-group response with its ETag. Members are read only when the projection wants them, and
  * then streamed page by page (src/routes/group-stream.ts), whatever the size of the group.

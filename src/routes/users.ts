@@ -18,6 +18,12 @@ import { readScimJson, scimJson } from './http.ts'
 
 export const users = new Hono<AppEnv>()
 
+// attributes / excludedAttributes are checked before any write, so a bad value never answers 400 after a change.
+users.use(async (c, next) => {
+  userProjection(queryParams(c))
+  await next()
+})
+
 function queryParams(c: AppContext): Record<string, string> {
   return c.req.query()
 }

@@ -1,4 +1,5 @@
 /** Discovery documents built from the schema definitions, RFC 7644 §4 and RFC 7643 §5–7. */
+import { CURSOR_TIMEOUT_SECONDS } from './list/cursor.ts'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './list/params.ts'
 import { resourceTypes, schemas, type AttributeDef, type ResourceTypeDef, type SchemaDef } from './schemas/index.ts'
 import { URN } from './urns.ts'
@@ -28,7 +29,7 @@ export function serviceProviderConfig(baseUrl: string, caps: Capabilities) {
       defaultPaginationMethod: 'index',
       defaultPageSize: DEFAULT_PAGE_SIZE,
       maxPageSize: MAX_PAGE_SIZE,
-      ...(caps.cursor ? { cursorTimeout: 3600 } : {}),
+      ...(caps.cursor ? { cursorTimeout: CURSOR_TIMEOUT_SECONDS } : {}),
     },
     authenticationSchemes: [
       {

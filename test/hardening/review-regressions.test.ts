@@ -1,0 +1,72 @@
+/** Regressions for what the code review of session 1 found (each test names the finding). */
+import { SELF, env } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { getUser } from '../../src/db/users.ts'
+import { invitesOfUser } from '../../src/invites/store.ts'
+import { inviteToken } from '../../src/invites/token.ts'
+import { PATCH, consume, consumerDeps, db, newSink, userWithInvite } from '../invites/helpers.ts'
+import { newTenant } from '../helpers/tenant.ts'
+
+const app = (tenantId: string, path: string, init: RequestInit = {}) =>
+  SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}${path}`, { ...init, headers: { authorization: 'Bearer test-app-key', 'content-type': 'application/json' } })
+
+describe('review regressions', () => {
+  it("the app API never accepts another tenant's invite (it used to accept it and then answer 404)", async () => {
+    const a = await newTenant()
+    const b = await newTenant()
+    const sink = await newSink()
+    const { user, invite, message } = await userWithInvite(a, 'cross@example.com')
+    await consume(consumerDeps(sink.url), [message])
+    const token = await inviteToken('test-app-key', a.id, invite.id)
+    const wrong = await app(b.id, '/invites/accept', { method: 'POST', body: JSON.stringify({ token }) })
+    expect(wrong.status).toBe(404)
+    expect((await invitesOfUser(db(), a.id, user.id))[0]!.state).toBe('sent')
+    expect((await getUser(db(), a.id, user.id))!.state).not.toBe('joined')
+    const right = await app(a.id, '/invites/accept', { method: 'POST', body: JSON.stringify({ token }) })
+    expect(right.status).toBe(200)
+    expect((await getUser(db(), a.id, user.id))!.state).toBe('joined')
+  })
+
+  it('a bad attributes parameter is refused before the write, not after it', async () => {
+    const tenant = await newTenant()
+    const res = await tenant.fetch('/Users?attributes=nope', { method: 'POST', json: { userName: 'late-400@example.com' } })
+    expect(res.status).toBe(400)
+    const list = (await (await tenant.fetch('/Users?filter=userName%20eq%20%22late-400@example.com%22')).json()) as { totalResults: number }
+    expect(list.totalResults).toBe(0)
+    const group = await tenant.fetch('/Groups?excludedAttributes=zzz', { method: 'POST', json: { displayName: 'Never' } })
+    expect(group.status).toBe(400)
+    expect(((await (await tenant.fetch('/Groups')).json()) as { totalResults: number }).totalResults).toBe(0)
+  })
+
+  it("deleting a member changes the group's ETag and lastModified", async () => {
+    const tenant = await newTenant()
+    const user = (await (await tenant.fetch('/Users', { method: 'POST', json: { userName: 'leaver@example.com' } })).json()) as { id: string }
+    const group = (await (await tenant.fetch('/Groups', { method: 'POST', json: { displayName: 'Leavers', members: [{ value: user.id }] } })).json()) as { id: string; meta: { version: string; lastModified: string } }
+    expect((await tenant.fetch(`/Users/${user.id}`, { method: 'DELETE' })).status).toBe(204)
+    const res = await tenant.fetch(`/Groups/${group.id}`, { headers: { 'if-none-match': group.meta.version } })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { members?: unknown[]; meta: { version: string } }
+    expect(body.members).toBeUndefined()
+    expect(body.meta.version).not.toBe(group.meta.version)
+  })
+
+  it('removing or clearing active in a PATCH keeps a deactivated user deactivated, with no new invite', async () => {
+    const tenant = await newTenant()
+    const { user } = await userWithInvite(tenant, 'stays-off@example.com')
+    const patch = (Operations: unknown[]) => tenant.fetch(`/Users/${user.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations } })
+    expect((await patch([{ op: 'replace', path: 'active', value: false }])).status).toBe(200)
+    for (const op of [{ op: 'remove', path: 'active' }, { op: 'Replace', path: 'active', value: '' }]) {
+      const res = await patch([op, { op: 'replace', path: 'nickName', value: String(Math.random()) }])
+      expect(((await res.json()) as { active: boolean }).active, JSON.stringify(op)).toBe(false)
+    }
+    const invites = await invitesOfUser(db(), tenant.id, user.id)
+    expect(invites.filter((i) => i.state === 'pending')).toHaveLength(0)
+  })
+
+  it('an over-long or malformed tenant id on the app API is a 404, not a 500', async () => {
+    for (const id of ['x'.repeat(600), 'Bad_Tenant']) {
+      const res = await app(id, '/access?userName=a')
+      expect(res.status).toBe(404)
+    }
+  })
+})
