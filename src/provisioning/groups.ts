@@ -49,16 +49,34 @@ export async function createScimGroup(db: Db, tenantId: string, body: unknown, n
   return createGroup(db, tenantId, { id: crypto.randomUUID(), resource, memberIds, source }, now)
 }
 
-async function writeGroup(db: Db, tenantId: string, current: GroupRecord, resource: Json | undefined, members: MemberChange | undefined, ifMatch: string | undefined, now: Date) {
-  const expectedVersion = ifMatchVersion(ifMatch, current.version)
-  const changedResource = resource && !jsonEqual(resource, current.resource) ? resource : undefined
-  const addIds = members ? (members.mode === 'replace' ? members.ids : members.add) : []
-  await checkMembers(db, tenantId, addIds)
-  if (!changedResource && !members) return
-  const applied = await updateGroup(db, tenantId, current.id, { resource: changedResource, members, expectedVersion }, now)
-  if (applied) return
-  if (await getGroup(db, tenantId, current.id)) throw new PreconditionFailed(`Group ${current.id} changed since If-Match was read; read it again`)
-  throw groupNotFound(current.id)
+/**
+ * Reads the group, computes its next attributes and writes them with the membership change. With
+ * If-Match the client's version must hold (412 otherwise). Without it, a write that changes attributes
+ * is guarded by the version it read and recomputed on the fresh group when it lost a race, so two
+ * concurrent renames or PATCHes never overwrite each other; membership-only changes are set operations
+ * and need no guard (RFC 7644 §3.14).
+ */
+async function writeGroup(
+  db: Db,
+  tenantId: string,
+  id: string,
+  ifMatch: string | undefined,
+  now: Date,
+  next: (current: GroupRecord) => { resource?: Json; members?: MemberChange },
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await requireGroup(db, tenantId, id)
+    const pinned = ifMatchVersion(ifMatch, current.version)
+    const { resource, members } = next(current)
+    const changedResource = resource && !jsonEqual(resource, current.resource) ? resource : undefined
+    const addIds = members ? (members.mode === 'replace' ? members.ids : members.add) : []
+    await checkMembers(db, tenantId, addIds)
+    if (!changedResource && !members) return
+    const expectedVersion = pinned ?? (changedResource ? current.version : undefined)
+    if (await updateGroup(db, tenantId, id, { resource: changedResource, members, expectedVersion }, now)) return
+    if (!(await getGroup(db, tenantId, id))) throw groupNotFound(id)
+    if (ifMatch !== undefined || attempt >= 4) throw new PreconditionFailed(`Group ${id} was changed by another request; read it again and retry`)
+  }
 }
 
 /** PUT /Groups/{id}: full replace, members included (RFC 7644 §3.5.1). */
@@ -66,19 +84,19 @@ export async function replaceScimGroup(db: Db, tenantId: string, id: string, bod
   if (isObject(body) && body.id !== undefined && body.id !== id) {
     throw new InvalidValue(`The body's id "${String(body.id).slice(0, 100)}" differs from the URL's id "${id.slice(0, 100)}"; id cannot change`)
   }
-  const current = await requireGroup(db, tenantId, id)
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
-  await writeGroup(db, tenantId, current, resource, { mode: 'replace', ids: memberIds }, ifMatch, now)
+  await writeGroup(db, tenantId, id, ifMatch, now, () => ({ resource, members: { mode: 'replace', ids: memberIds } }))
 }
 
 /** PATCH /Groups/{id}: attribute operations through the PATCH engine, member operations as set algebra. */
 export async function patchScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<void> {
   const ops = parsePatchRequest(groupResourceType, body)
   const { other, members } = splitMemberOperations(ops)
-  const current = await requireGroup(db, tenantId, id)
-  const resource = other.length ? applyPatch(groupResourceType, current.resource, other).resource : undefined
   const change = members.mode === 'delta' && !members.add.length && !members.remove.length ? undefined : members
-  await writeGroup(db, tenantId, current, resource, change, ifMatch, now)
+  await writeGroup(db, tenantId, id, ifMatch, now, (current) => ({
+    resource: other.length ? applyPatch(groupResourceType, current.resource, other).resource : undefined,
+    members: change,
+  }))
 }
 
 /** DELETE /Groups/{id}: the group goes; its users stay. */

@@ -69,4 +69,17 @@ describe('review regressions', () => {
       expect(res.status).toBe(404)
     }
   })
+
+  it('concurrent group PATCHes without If-Match to different attributes both persist', async () => {
+    const tenant = await newTenant()
+    const group = (await (await tenant.fetch('/Groups', { method: 'POST', json: { displayName: 'Racers' } })).json()) as { id: string }
+    const patch = (op: unknown) => tenant.fetch(`/Groups/${group.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [op] } })
+    const results = await Promise.all([
+      patch({ op: 'replace', path: 'displayName', value: 'Racers renamed' }),
+      patch({ op: 'replace', path: 'externalId', value: 'ext-1' }),
+    ])
+    expect(results.map((r) => r.status)).toEqual([204, 204])
+    const current = (await (await tenant.fetch(`/Groups/${group.id}`)).json()) as { displayName: string; externalId: string }
+    expect(current).toMatchObject({ displayName: 'Racers renamed', externalId: 'ext-1' })
+  })
 })
