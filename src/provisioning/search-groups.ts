@@ -3,7 +3,7 @@ import { groupFilterSql, groupSortSql } from '../db/filter-sql.ts'
 import { groupPages, type GroupRecord } from '../db/groups.ts'
 import { project, wantsAttribute, type Projection } from '../scim/resource/projection.ts'
 import { groupResourceType } from '../scim/schemas/index.ts'
-import { groupRepresentation, loadMembers } from './group-representation.ts'
+import { groupRepresentation, streamedGroup } from './group-representation.ts'
 import { projectionOf, type SearchSpec } from './search.ts'
 
 /** Parses attributes / excludedAttributes for Groups. */
@@ -11,7 +11,10 @@ export function groupProjection(params: { attributes?: string; excludedAttribute
   return projectionOf(groupResourceType, params)
 }
 
-/** How Groups are listed: members are read only when the projection wants them. */
+/**
+ * How Groups are listed: members are read only when the projection wants them, and then streamed
+ * group by group, so a page of big groups never sits in memory whole.
+ */
 export const groupSearch: SearchSpec<GroupRecord> = {
   type: groupResourceType,
   filterSql: groupFilterSql,
@@ -19,11 +22,10 @@ export const groupSearch: SearchSpec<GroupRecord> = {
   pages: groupPages,
   async represent(db, tenantId, baseUrl, records, projection) {
     const withMembers = wantsAttribute(groupResourceType, projection, 'members')
-    const out = []
-    for (const record of records) {
-      const members = withMembers && record.memberCount > 0 ? await loadMembers(db, tenantId, record.id) : undefined
-      out.push(project(groupResourceType, groupRepresentation(record, baseUrl, members), projection))
-    }
-    return out
+    return records.map((record) =>
+      withMembers && record.memberCount > 0
+        ? streamedGroup(db, tenantId, baseUrl, record, projection)
+        : project(groupResourceType, groupRepresentation(record, baseUrl), projection),
+    )
   },
 }

@@ -13,6 +13,7 @@ import { listResponse } from '../scim/list/response.ts'
 import { parseAttributeList, splitAttributePath, type Projection } from '../scim/resource/projection.ts'
 import type { Json } from '../scim/resource/values.ts'
 import type { ResourceTypeDef } from '../scim/schemas/index.ts'
+import type { StreamedJson } from './group-representation.ts'
 
 /** What differs between Users and Groups when listing them. */
 export interface SearchSpec<R extends { seq: number }> {
@@ -20,8 +21,8 @@ export interface SearchSpec<R extends { seq: number }> {
   filterSql(filter: Filter): SQL
   sortColumn(path: AttrPath): AnySQLiteColumn
   pages(db: Db, tenantId: string, where: SQL | undefined, orderBy: SQL[]): PageSource<R>
-  /** The projected representations of a page of records. */
-  represent(db: Db, tenantId: string, baseUrl: string, records: R[], projection: Projection): Promise<Json[]>
+  /** The projected representations of a page of records (streamed ones for big resources). */
+  represent(db: Db, tenantId: string, baseUrl: string, records: R[], projection: Projection): Promise<(Json | StreamedJson)[]>
 }
 
 /** Parses attributes / excludedAttributes for a resource type. */
@@ -32,6 +33,12 @@ export function projectionOf(type: ResourceTypeDef, params: { attributes?: strin
   }
 }
 
+/** A ListResponse: its fields, and its Resources (some of which may be streamed). */
+export interface ListResult {
+  head: Json
+  resources: (Json | StreamedJson)[]
+}
+
 /** One page as a ListResponse: index pagination by default, cursor pagination when `cursor` is given. */
 export async function search<R extends { seq: number }>(
   db: Db,
@@ -40,7 +47,7 @@ export async function search<R extends { seq: number }>(
   params: ListParams,
   spec: SearchSpec<R>,
   now: Date,
-): Promise<Json> {
+): Promise<ListResult> {
   const projection = projectionOf(spec.type, params)
   let where: SQL | undefined
   if (params.filter !== undefined) {
@@ -63,11 +70,12 @@ export async function search<R extends { seq: number }>(
     now,
   )
   const resources = await spec.represent(db, tenantId, baseUrl, page.rows, projection)
-  if (afterSeq === undefined) return listResponse(resources, page.total, params.startIndex)
+  const { Resources: _none, ...fields } = listResponse(resources, page.total, params.startIndex)
+  const head: Json = fields
+  if (afterSeq === undefined) return { head, resources }
   const last = page.rows[page.rows.length - 1]
-  const extra: Record<string, unknown> = {}
-  if (page.hasMore && last) extra.nextCursor = encodeCursor(key, last.seq, now)
   // RFC 9865 §2: startIndex has no meaning with cursors, so it is left out.
-  const { startIndex: _startIndex, ...response } = listResponse(resources, page.total, 1, extra)
-  return response
+  const { startIndex: _startIndex, ...cursorHead }: Json = head
+  if (page.hasMore && last) cursorHead.nextCursor = encodeCursor(key, last.seq, now)
+  return { head: cursorHead, resources }
 }

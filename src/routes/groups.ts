@@ -1,8 +1,7 @@
 /** The /Groups endpoint, RFC 7644 §3. */
 import { Hono } from 'hono'
 import type { GroupRecord } from '../db/groups.ts'
-import { groupRepresentation } from '../provisioning/group-representation.ts'
-import { streamGroup } from './group-stream.ts'
+import { groupRepresentation, streamedGroup } from '../provisioning/group-representation.ts'
 import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup, requireGroup } from '../provisioning/groups.ts'
 import { search } from '../provisioning/search.ts'
 import { groupProjection, groupSearch } from '../provisioning/search-groups.ts'
@@ -13,7 +12,7 @@ import { project, wantsAttribute } from '../scim/resource/projection.ts'
 import { etag } from '../scim/resource/represent.ts'
 import { groupResourceType } from '../scim/schemas/index.ts'
 import type { AppContext, AppEnv } from './context.ts'
-import { readScimJson, SCIM_CONTENT_TYPE, scimJson } from './http.ts'
+import { readScimJson, SCIM_CONTENT_TYPE, scimJson, scimList, scimStream } from './http.ts'
 
 export const groups = new Hono<AppEnv>()
 
@@ -25,24 +24,24 @@ groups.use(async (c, next) => {
 
 /**
  * A single-group response with its ETag. Members are read only when the projection wants them, and
- * then streamed page by page (src/routes/group-stream.ts), whatever the size of the group.
+ * then streamed page by page (streamedGroup in src/provisioning/group-representation.ts), whatever its size.
  */
 async function groupResponse(c: AppContext, record: GroupRecord, status: 200 | 201 = 200): Promise<Response> {
   const projection = groupProjection(c.req.query())
   const headers: Record<string, string> = { ETag: etag(record.version), 'Content-Type': SCIM_CONTENT_TYPE }
   if (status === 201) headers.Location = `${c.var.baseUrl}/Groups/${record.id}`
   if (wantsAttribute(groupResourceType, projection, 'members') && record.memberCount > 0) {
-    return new Response(streamGroup(c.var.db, c.var.tenant.id, c.var.baseUrl, record, projection), { status, headers })
+    return scimStream(streamedGroup(c.var.db, c.var.tenant.id, c.var.baseUrl, record, projection).chunks(), status, headers)
   }
   return scimJson(c, project(groupResourceType, groupRepresentation(record, c.var.baseUrl), projection), status, headers)
 }
 
-groups.get('/', async (c) => scimJson(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(c.req.query()), groupSearch, new Date())))
+groups.get('/', async (c) => scimList(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(c.req.query()), groupSearch, new Date())))
 
 groups.post('/.search', async (c) => {
   const body = await readScimJson(c)
   const params = parseListParams(typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {})
-  return scimJson(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, params, groupSearch, new Date()))
+  return scimList(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, params, groupSearch, new Date()))
 })
 
 groups.post('/', async (c) => groupResponse(c, await createScimGroup(c.var.db, c.var.tenant.id, await readScimJson(c), new Date()), 201))

@@ -35,3 +35,42 @@ export async function readScimJson(c: AppContext): Promise<unknown> {
     throw new InvalidSyntax(`The request body is not valid JSON: ${(error as Error).message}`)
   }
 }
+
+/** Anything whose JSON comes in chunks (src/provisioning/group-representation.ts). */
+interface Chunked {
+  chunks(): AsyncGenerator<string>
+}
+
+function isChunked(value: unknown): value is Chunked {
+  return typeof (value as Chunked | undefined)?.chunks === 'function'
+}
+
+/** A SCIM JSON response streamed from chunks of text, so a big resource is never whole in memory. */
+export function scimStream(chunks: AsyncIterable<string>, status: 200 | 201 = 200, headers: Record<string, string> = {}): Response {
+  const encoder = new TextEncoder()
+  const iterator = chunks[Symbol.asyncIterator]()
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await iterator.next()
+      if (done) controller.close()
+      else controller.enqueue(encoder.encode(value))
+    },
+  })
+  return new Response(body, { status, headers: { 'Content-Type': SCIM_CONTENT_TYPE, ...headers } })
+}
+
+/** A ListResponse (RFC 7644 §3.4.2): plain JSON, or streamed when a resource in it is streamed. */
+export function scimList(c: AppContext, list: { head: Record<string, unknown>; resources: unknown[] }): Response {
+  if (!list.resources.some(isChunked)) return scimJson(c, { ...list.head, Resources: list.resources })
+  return scimStream(
+    (async function* () {
+      yield `${JSON.stringify(list.head).slice(0, -1)},"Resources":[`
+      for (const [i, resource] of list.resources.entries()) {
+        if (i > 0) yield ','
+        if (isChunked(resource)) yield* resource.chunks()
+        else yield JSON.stringify(resource)
+      }
+      yield ']}'
+    })(),
+  )
+}

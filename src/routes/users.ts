@@ -14,7 +14,7 @@ import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser, require
 import type { UserRecord } from '../db/users.ts'
 import { inviteOutbox } from '../invites/runtime.ts'
 import type { AppContext, AppEnv } from './context.ts'
-import { readScimJson, scimJson } from './http.ts'
+import { readScimJson, scimJson, scimList } from './http.ts'
 
 export const users = new Hono<AppEnv>()
 
@@ -38,12 +38,12 @@ async function userResponse(c: AppContext, record: UserRecord, status: 200 | 201
   return scimJson(c, body, status, headers)
 }
 
-users.get('/', async (c) => scimJson(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(queryParams(c)), userSearch, new Date())))
+users.get('/', async (c) => scimList(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(queryParams(c)), userSearch, new Date())))
 
 users.post('/.search', async (c) => {
   const body = await readScimJson(c)
   const params = parseListParams(typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {})
-  return scimJson(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, params, userSearch, new Date()))
+  return scimList(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, params, userSearch, new Date()))
 })
 
 users.post('/', async (c) => {

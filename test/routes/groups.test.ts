@@ -147,6 +147,11 @@ describe('/Groups', () => {
     expect(values.members).toHaveLength(1500)
     expect(Object.keys(values.members[0])).toEqual(['value'])
     expect(values.displayName).toBeUndefined()
+    // A list with members streams each group's members too (no group sits in memory whole).
+    const listed = (await (await tenant.fetch(`/Groups?filter=${encodeURIComponent('displayName eq "Everyone"')}`)).json()) as any
+    expect(listed).toMatchObject({ totalResults: 1, itemsPerPage: 1 })
+    expect(listed.Resources[0].members).toHaveLength(1500)
+    expect(listed.Resources[0].meta.location).toBe(`${tenant.baseUrl}/Groups/${g.id}`)
     const list = (await (await tenant.fetch('/Groups?excludedAttributes=members')).json()) as any
     expect(list.Resources[0].members).toBeUndefined()
   })
