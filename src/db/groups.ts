@@ -86,7 +86,13 @@ export function memberStatements(db: Db, tenantId: string, groupId: string, chan
     db.run(sql`UPDATE groups SET member_count = member_count ${sql.raw(sign)} changes() WHERE tenant_id = ${tenantId} AND id = ${groupId}`)
   const add = change.mode === 'replace' ? change.ids : change.add
   if (change.mode === 'replace') {
-    out.push(db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND ${guard}`), moveCount('-'))
+    // Only the members not in the new list go, so a PUT that repeats the member list (Okta AIW apps
+    // send the whole list each time) rewrites no member rows.
+    const keep = JSON.stringify(change.ids)
+    out.push(
+      db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND member_id NOT IN (SELECT value FROM json_each(${keep})) AND ${guard}`),
+      moveCount('-'),
+    )
   } else if (change.remove.length) {
     const ids = JSON.stringify(change.remove)
     out.push(

@@ -109,6 +109,15 @@ describe('/Groups', () => {
     expect(res.status).toBe(200)
     expect(((await res.json()) as any).displayName).toBe('Put renamed')
     expect(await memberIds(tenant, g.id)).toEqual([b])
+    // Repeating the same member list rewrites no member rows and keeps the kept count.
+    const rowid = async () => (await env.DB.prepare('SELECT rowid AS r FROM group_members WHERE tenant_id = ? AND group_id = ?').bind(tenant.id, g.id).first()) as { r: number }
+    const before = await rowid()
+    const again = await tenant.fetch(`/Groups/${g.id}`, { method: 'PUT', json: { schemas: [GROUP], displayName: 'Put renamed', members: [{ value: b }, { value: a }] } })
+    expect(again.status).toBe(200)
+    expect(await memberIds(tenant, g.id)).toEqual([a, b].sort())
+    expect(await rowid()).toEqual(before)
+    const count = await env.DB.prepare('SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?').bind(tenant.id, g.id).first()
+    expect(count).toEqual({ n: 2 })
     expect((await tenant.fetch(`/Groups/${g.id}`, { method: 'DELETE' })).status).toBe(204)
     expect((await tenant.fetch(`/Groups/${g.id}`)).status).toBe(404)
     expect((await tenant.fetch(`/Users/${b}`)).status).toBe(200)
