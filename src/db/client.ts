@@ -1,10 +1,18 @@
 import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1'
-import * as schema from './schema.ts'
 
 /** The drizzle handle every query in src/db/ takes. */
-export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database }
+export type Db = DrizzleD1Database & { $client: D1Database }
 
-/** Wraps a D1 binding in drizzle. */
+// One handle per binding object: drizzle's setup is not free, and with a schema it rebuilds its
+// relational config every time (we use the query builder, not relational queries, so none is passed).
+const handles = new WeakMap<D1Database, Db>()
+
+/** Wraps a D1 binding in drizzle (once per binding object in this isolate). */
 export function createDb(d1: D1Database): Db {
-  return drizzle(d1, { schema })
+  let db = handles.get(d1)
+  if (!db) {
+    db = drizzle(d1) as Db
+    handles.set(d1, db)
+  }
+  return db
 }

@@ -110,7 +110,7 @@ describe('/Groups', () => {
     expect(((await res.json()) as any).displayName).toBe('Put renamed')
     expect(await memberIds(tenant, g.id)).toEqual([b])
     // Repeating the same member list rewrites no member rows and keeps the kept count.
-    const rowid = async () => (await env.DB.prepare('SELECT rowid AS r FROM group_members WHERE tenant_id = ? AND group_id = ?').bind(tenant.id, g.id).first()) as { r: number }
+    const rowid = async () => (await env.DB.prepare('SELECT rowid AS r FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?').bind(tenant.id, g.id, b).first()) as { r: number }
     const before = await rowid()
     const again = await tenant.fetch(`/Groups/${g.id}`, { method: 'PUT', json: { schemas: [GROUP], displayName: 'Put renamed', members: [{ value: b }, { value: a }] } })
     expect(again.status).toBe(200)
