@@ -10,8 +10,8 @@ import { splitMemberOperations } from '../scim/patch/members.ts'
 import { parsePatchRequest } from '../scim/patch/parse.ts'
 import { ifMatchVersion } from '../scim/preconditions.ts'
 import { jsonEqual } from '../scim/resource/equal.ts'
-import { normalizeResource } from '../scim/resource/normalize.ts'
-import { isObject, type Json } from '../scim/resource/values.ts'
+import { checkBodyId, normalizeResource } from '../scim/resource/normalize.ts'
+import type { Json } from '../scim/resource/values.ts'
 import { groupResourceType } from '../scim/schemas/index.ts'
 
 /** 404 for a group id that does not name a group of this tenant. */
@@ -81,9 +81,7 @@ async function writeGroup(
 
 /** PUT /Groups/{id}: full replace, members included (RFC 7644 §3.5.1). */
 export async function replaceScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<void> {
-  if (isObject(body) && body.id !== undefined && body.id !== id) {
-    throw new InvalidValue(`The body's id "${String(body.id).slice(0, 100)}" differs from the URL's id "${id.slice(0, 100)}"; id cannot change`)
-  }
+  checkBodyId(body, id)
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
   await writeGroup(db, tenantId, id, ifMatch, now, () => ({ resource, members: { mode: 'replace', ids: memberIds } }))
 }

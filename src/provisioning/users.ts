@@ -9,12 +9,12 @@ import type { InviteOutbox } from '../invites/outbox.ts'
 import { afterUserWrite, insertInvite, voidInvites } from '../invites/store.ts'
 import { creation, transition } from '../lifecycle/state.ts'
 import { ifMatchVersion } from '../scim/preconditions.ts'
-import { InvalidValue, NotFound, PreconditionFailed } from '../scim/errors.ts'
+import { NotFound, PreconditionFailed } from '../scim/errors.ts'
 import { applyPatch } from '../scim/patch/apply.ts'
 import { parsePatchRequest } from '../scim/patch/parse.ts'
 import { jsonEqual } from '../scim/resource/equal.ts'
-import { normalizeResource } from '../scim/resource/normalize.ts'
-import { isObject, type Json } from '../scim/resource/values.ts'
+import { checkBodyId, normalizeResource } from '../scim/resource/normalize.ts'
+import type { Json } from '../scim/resource/values.ts'
 import { userResourceType } from '../scim/schemas/index.ts'
 
 /** 404 for a user id that does not name a live user of this tenant. */
@@ -109,9 +109,7 @@ export async function replaceScimUser(
   now: Date,
   outbox?: InviteOutbox,
 ): Promise<UserRecord> {
-  if (isObject(body) && body.id !== undefined && body.id !== id) {
-    throw new InvalidValue(`The body's id "${String(body.id).slice(0, 100)}" differs from the URL's id "${id.slice(0, 100)}"; id cannot change`)
-  }
+  checkBodyId(body, id)
   const resource = normalizeResource(userResourceType, body)
   return writeUser(db, tenantId, id, ifMatch, now, (current) => ({ ...resource, active: resource.active ?? current.resource.active ?? true }), outbox)
 }
