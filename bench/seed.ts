@@ -6,7 +6,7 @@
  * user_emails row per email, group_members rows and member_count. Rows travel as one JSON parameter
  * per statement (INSERT ... SELECT ... FROM json_each(?)), about 1,000 rows a statement.
  */
-import { randomUUID } from 'node:crypto'
+import { newId } from '../src/db/ids.ts'
 import { userColumns, userEmails } from '../src/db/user-columns.ts'
 import { initialState } from '../src/lifecycle/state.ts'
 import { normalizeResource } from '../src/scim/resource/normalize.ts'
@@ -111,7 +111,7 @@ export async function seedTenant(exec: SeedExec, kv: KVNamespace, id: string, sh
     const userRows: unknown[][] = []
     const emailRows: unknown[][] = []
     for (let seq = from; seq < from + batchUsers && seq <= shape.users; seq++) {
-      const userId = randomUUID()
+      const userId = newId()
       userIds.push(userId)
       const resource = normalizeResource(userResourceType, userBody(seq))
       const c = userColumns(resource)
@@ -131,7 +131,7 @@ export async function seedTenant(exec: SeedExec, kv: KVNamespace, id: string, sh
   const groupRows: unknown[][] = []
   const memberCounts: number[] = []
   for (let seq = 1; seq <= shape.groups; seq++) {
-    const groupId = randomUUID()
+    const groupId = newId()
     groupIds.push(groupId)
     const resource = normalizeResource(groupResourceType, { schemas: [URN.group], displayName: `Group ${seq}`, externalId: `00g${String(seq).padStart(12, '0')}` })
     const members = seq === 1 ? shape.bigGroupMembers : seq <= 1 + shape.smallGroups ? shape.smallGroupMembers : 0

@@ -31,7 +31,7 @@ export function readWranglerToml(repoRoot: string): { date: string; flags: strin
 }
 
 /** Starts workerd with the three Workers and applies migrations/*.sql to the fresh D1 database. */
-export async function serve(repoRoot: string, bundles: Bundles): Promise<Served> {
+export async function serve(repoRoot: string, bundles: Bundles, options: { inspectorPort?: number } = {}): Promise<Served> {
   const { date, flags, vars } = readWranglerToml(repoRoot)
   const worker = (name: string, script: string) => ({
     name,
@@ -52,6 +52,7 @@ export async function serve(repoRoot: string, bundles: Bundles): Promise<Served>
       host: '127.0.0.1',
       port: 0,
       cf: false,
+      ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
       verbose: false,
       // The app logs a line per request; echoing 100,000s of them would load the machine being measured.
       // Errors still reach stderr (at most 20, then a count).

@@ -21,3 +21,9 @@ export async function runBatch(db: Db, statements: Statement[]): Promise<D1Resul
   })
   return client.batch(prepared)
 }
+
+/** Runs one statement and returns its rows (a read that needs no batch). */
+export async function readRows<T>(db: Db, statement: Statement): Promise<T[]> {
+  const { sql, params } = dialect.sqlToQuery(statement.getSQL())
+  return (await db.$client.prepare(sql).bind(...params).all<T>()).results
+}

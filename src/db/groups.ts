@@ -6,7 +6,7 @@
 import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm'
 import { Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
-import { runBatch, type Statement } from './batch.ts'
+import { readRows, runBatch, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import type { PageSource } from './pages.ts'
 import { isUniqueViolation } from './errors.ts'
@@ -35,7 +35,7 @@ export type MemberChange = { mode: 'delta'; add: string[]; remove: string[] } | 
 
 type GroupRow = typeof groups.$inferSelect
 
-function toGroupRecord(row: GroupRow): GroupRecord {
+function toGroupRecord(row: Pick<GroupRow, 'id' | 'seq' | 'resource' | 'memberCount' | 'source' | 'version' | 'createdAt' | 'updatedAt'>): GroupRecord {
   return {
     id: row.id,
     seq: row.seq,
@@ -59,20 +59,49 @@ function uniquenessError(resource: Json): Uniqueness {
   return new Uniqueness(`A group named "${String(resource.displayName)}" already exists in this tenant (displayName is unique, case-insensitively)`)
 }
 
-/** The group with this id, without members, or undefined. */
-export async function getGroup(db: Db, tenantId: string, id: string): Promise<GroupRecord | undefined> {
-  const row = await db.select().from(groups).where(and(eq(groups.tenantId, tenantId), eq(groups.id, id))).get()
+/** A group's record columns as SQL text, named as GroupRecord names them. */
+const RECORD_COLUMNS = sql.raw('id, seq, resource, member_count AS memberCount, source, version, created_at AS createdAt, updated_at AS updatedAt')
+
+/** Reads the group (without members); the last statement of a write's batch, so a write is one round trip. */
+function readRecord(tenantId: string, id: string): Statement {
+  return { getSQL: () => sql`SELECT ${RECORD_COLUMNS} FROM groups WHERE tenant_id = ${tenantId} AND id = ${id}` }
+}
+
+function recordOf(result: D1Result): GroupRecord | undefined {
+  const row = result.results[0] as Parameters<typeof toGroupRecord>[0] | undefined
   return row ? toGroupRecord(row) : undefined
 }
 
-/** The ids among `ids` that are not live users of the tenant (one query, one JSON parameter). */
-export async function unknownMemberIds(db: Db, tenantId: string, ids: string[]): Promise<string[]> {
-  if (!ids.length) return []
-  const rows = await db.all<{ value: string }>(
-    sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
-        WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL)`,
-  )
-  return rows.map((r) => r.value)
+/** The ids among `ids` that are not live users of the tenant (one statement, one JSON parameter). */
+function unknownMembers(tenantId: string, ids: string[]): Statement {
+  return {
+    getSQL: () => sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
+      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL)`,
+  }
+}
+
+/** The group with this id, without members, or undefined. */
+export async function getGroup(db: Db, tenantId: string, id: string): Promise<GroupRecord | undefined> {
+  const [row] = await readRows<Parameters<typeof toGroupRecord>[0]>(db, readRecord(tenantId, id))
+  return row ? toGroupRecord(row) : undefined
+}
+
+/**
+ * The group (when `id` is given) and the ids among `memberIds` that are not live users of the
+ * tenant, read in one round trip: what a membership write checks before it writes.
+ */
+export async function getGroupAndUnknownMembers(
+  db: Db,
+  tenantId: string,
+  id: string | undefined,
+  memberIds: string[],
+): Promise<{ group?: GroupRecord; unknown: string[] }> {
+  const statements = [...(id === undefined ? [] : [readRecord(tenantId, id)]), ...(memberIds.length ? [unknownMembers(tenantId, memberIds)] : [])]
+  if (!statements.length) return { unknown: [] }
+  const results = await runBatch(db, statements)
+  const group = id === undefined ? undefined : recordOf(results[0]!)
+  const unknown = memberIds.length ? (results[results.length - 1]!.results as { value: string }[]).map((r) => r.value) : []
+  return { group, unknown }
 }
 
 /**
@@ -142,21 +171,21 @@ export async function createGroup(
       .values({ tenantId, groups: 1 })
       .onConflictDoUpdate({ target: tenantCounts.tenantId, set: { groups: sql`${tenantCounts.groups} + 1` } }),
   ]
+  let results: D1Result[]
   try {
-    await runBatch(db, statements)
+    results = await runBatch(db, [...statements, readRecord(tenantId, input.id)])
   } catch (error) {
     if (isUniqueViolation(error, 'groups.')) throw uniquenessError(input.resource)
     throw error
   }
-  const created = await getGroup(db, tenantId, input.id)
-  if (!created) throw new Error('group vanished right after insert')
-  return created
+  return recordOf(results[results.length - 1]!)!
 }
 
 /**
  * Writes a group's attributes (when `resource` is given) and a membership change in one batch.
  * Every statement is guarded by the group's version before the write (when `expectedVersion` is
- * given) and the version update comes last, so either all of it applies or none. Returns whether it did.
+ * given) and the version update comes last, so either all of it applies or none. Returns the group as
+ * written, or undefined when the write did not apply (the group is gone or its version moved).
  */
 export async function updateGroup(
   db: Db,
@@ -164,7 +193,7 @@ export async function updateGroup(
   id: string,
   write: { resource?: Json; members?: MemberChange; expectedVersion?: number },
   now: Date,
-): Promise<boolean> {
+): Promise<GroupRecord | undefined> {
   const version = write.expectedVersion === undefined ? undefined : eq(groups.version, write.expectedVersion)
   const guard = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id} ${version ? sql`AND ${version}` : sql``})`
   const members = write.members ? memberStatements(db, tenantId, id, write.members, guard) : []
@@ -178,12 +207,12 @@ export async function updateGroup(
     .where(and(eq(groups.tenantId, tenantId), eq(groups.id, id), version))
   let results: D1Result[]
   try {
-    results = await runBatch(db, [...members, update])
+    results = await runBatch(db, [...members, update, readRecord(tenantId, id)])
   } catch (error) {
     if (isUniqueViolation(error, 'groups.')) throw uniquenessError(write.resource ?? {})
     throw error
   }
-  return results[members.length]!.meta.changes === 1
+  return results[members.length]!.meta.changes === 1 ? recordOf(results[results.length - 1]!) : undefined
 }
 
 /** Deletes a group and its memberships; its users stay. Returns false when it did not exist. */

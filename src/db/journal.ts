@@ -1,6 +1,7 @@
 /** The provisioning journal: one row per SCIM change, for support ("why was this person deactivated?"). */
 import { sql } from 'drizzle-orm'
 import type { Db } from './client.ts'
+import { newId } from './ids.ts'
 import { auditEvents } from './schema.ts'
 
 /** One journal entry; no secrets, no attribute values beyond booleans. */
@@ -19,7 +20,7 @@ export interface JournalEntry {
 
 /** Appends an entry to a tenant's journal. */
 export async function recordJournal(db: Db, tenantId: string, entry: JournalEntry): Promise<void> {
-  await db.insert(auditEvents).values({ tenantId, id: crypto.randomUUID(), ...entry })
+  await db.insert(auditEvents).values({ tenantId, id: newId(), ...entry })
 }
 
 /** Deletes entries older than `before` across tenants, in chunks so one run stays small. */

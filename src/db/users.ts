@@ -60,6 +60,21 @@ const recordFields = {
   updatedAt: users.updatedAt,
 }
 
+/** The same columns as SQL text, named as UserRecord names them: the last statement of a write's batch reads them back. */
+const RECORD_COLUMNS = sql.raw(
+  'id, seq, resource, state, state_before_deactivation AS stateBeforeDeactivation, source, version, created_at AS createdAt, updated_at AS updatedAt',
+)
+
+/** Reads the live user back at the end of the batch that wrote it, so a write is one round trip. */
+function readRecord(tenantId: string, id: string): Statement {
+  return { getSQL: () => sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${tenantId} AND id = ${id} AND deleted_at IS NULL` }
+}
+
+function recordOf(result: D1Result): UserRecord | undefined {
+  const row = result.results[0] as Parameters<typeof toUserRecord>[0] | undefined
+  return row ? toUserRecord(row) : undefined
+}
+
 /**
  * The read of one live user, built once per drizzle handle and reused: it is the hottest query (every
  * GET, PUT and PATCH of a user), and building drizzle SQL costs more CPU than running it.
@@ -122,15 +137,14 @@ export async function createUser(
       .onConflictDoUpdate({ target: tenantCounts.tenantId, set: { users: sql`${tenantCounts.users} + 1` } }),
     ...extra,
   ]
+  let results: D1Result[]
   try {
-    await runBatch(db, statements)
+    results = await runBatch(db, [...statements, readRecord(tenantId, input.id)])
   } catch (error) {
     if (isUniqueViolation(error, 'users.')) throw uniquenessError(input.resource)
     throw error
   }
-  const created = await getUser(db, tenantId, input.id)
-  if (!created) throw new Error('user vanished right after insert')
-  return created
+  return recordOf(results[results.length - 1]!)!
 }
 
 function emailInserts(db: Db, tenantId: string, userId: string, resource: Json): Statement[] {
@@ -180,15 +194,14 @@ export async function updateUser(
     .where(and(eq(users.tenantId, tenantId), eq(users.id, id), eq(users.version, expectedVersion), isNull(users.deletedAt)))
   let results: D1Result[]
   try {
-    results = await runBatch(db, [...emailStatements, update, ...extra])
+    results = await runBatch(db, [...emailStatements, update, ...extra, readRecord(tenantId, id)])
   } catch (error) {
     if (isUniqueViolation(error, 'users.')) throw uniquenessError(next.resource)
     throw error
   }
   const changes = results[emailStatements.length]!.meta.changes
-  if (changes !== 1) throw new PreconditionFailed(`User ${id} was changed by another request; read it again and retry`)
-  const updated = await getUser(db, tenantId, id)
-  if (!updated) throw new Error('user vanished right after update')
+  const updated = recordOf(results[results.length - 1]!)
+  if (changes !== 1 || !updated) throw new PreconditionFailed(`User ${id} was changed by another request; read it again and retry`)
   return updated
 }
 

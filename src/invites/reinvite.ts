@@ -4,6 +4,7 @@
  * the new mail is accepted). Only people who have not joined and are active can be reinvited.
  */
 import type { Db } from '../db/client.ts'
+import { newId } from '../db/ids.ts'
 import { updateUser } from '../db/users.ts'
 import { findLiveUsers, type Who } from '../lifecycle/access.ts'
 import { neverJoined } from '../lifecycle/state.ts'
@@ -24,7 +25,7 @@ export async function reinvite(db: Db, tenantId: string, who: Who, now: Date, ou
     if (!user) return { ok: false, reason: 'unknown' }
     if (user.state === 'deactivated') return { ok: false, reason: 'deactivated', userId: user.id }
     if (!neverJoined(user.state)) return { ok: false, reason: 'joined', userId: user.id }
-    const inviteId = crypto.randomUUID()
+    const inviteId = newId()
     const guard = afterUserWrite(tenantId, user.id, user.version, now)
     try {
       await updateUser(db, tenantId, user.id, user.version, { resource: user.resource, state: 'provisioned', stateBeforeDeactivation: null }, now, [

@@ -3,7 +3,8 @@
  * group_members and change as set operations, so a 50,000-member group is never loaded to be patched.
  */
 import type { Db } from '../db/client.ts'
-import { createGroup, deleteGroup, getGroup, unknownMemberIds, updateGroup, type GroupRecord, type MemberChange } from '../db/groups.ts'
+import { newId } from '../db/ids.ts'
+import { createGroup, deleteGroup, getGroup, getGroupAndUnknownMembers, updateGroup, type GroupRecord, type MemberChange } from '../db/groups.ts'
 import { InvalidValue, NotFound, PreconditionFailed } from '../scim/errors.ts'
 import { applyPatch } from '../scim/patch/apply.ts'
 import { splitMemberOperations } from '../scim/patch/members.ts'
@@ -34,8 +35,7 @@ function splitMembers(resource: Json): { resource: Json; memberIds: string[] } {
 }
 
 /** Unknown or other-tenant member ids are 400 invalidValue naming them; nothing is written. */
-async function checkMembers(db: Db, tenantId: string, ids: string[]): Promise<void> {
-  const unknown = await unknownMemberIds(db, tenantId, ids)
+function checkMembers(unknown: string[]): void {
   if (unknown.length) {
     const shown = unknown.slice(0, 5).map((id) => `"${id.slice(0, 64)}"`).join(', ')
     throw new InvalidValue(`members: no user with id ${shown}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''} in this tenant; nothing was changed`)
@@ -45,14 +45,15 @@ async function checkMembers(db: Db, tenantId: string, ids: string[]): Promise<vo
 /** POST /Groups. */
 export async function createScimGroup(db: Db, tenantId: string, body: unknown, now: Date, source: 'scim' | 'app' = 'scim'): Promise<GroupRecord> {
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
-  await checkMembers(db, tenantId, memberIds)
-  return createGroup(db, tenantId, { id: crypto.randomUUID(), resource, memberIds, source }, now)
+  checkMembers((await getGroupAndUnknownMembers(db, tenantId, undefined, memberIds)).unknown)
+  return createGroup(db, tenantId, { id: newId(), resource, memberIds, source }, now)
 }
 
 /**
- * Reads the group, computes its next attributes and writes them with the membership change. With
- * If-Match the client's version must hold (412 otherwise). Without it, a write that changes attributes
- * is guarded by the version it read and recomputed on the fresh group when it lost a race, so two
+ * Reads the group (and checks the members it adds, in the same round trip), computes its next
+ * attributes and writes them with the membership change; returns the group as written. With If-Match
+ * the client's version must hold (412 otherwise). Without it, a write that changes attributes is
+ * guarded by the version it read and recomputed on the fresh group when it lost a race, so two
  * concurrent renames or PATCHes never overwrite each other; membership-only changes are set operations
  * and need no guard (RFC 7644 §3.14).
  */
@@ -62,39 +63,43 @@ async function writeGroup(
   id: string,
   ifMatch: string | undefined,
   now: Date,
-  next: (current: GroupRecord) => { resource?: Json; members?: MemberChange },
-): Promise<void> {
+  change: { members?: MemberChange; resource: (current: GroupRecord) => Json | undefined },
+): Promise<GroupRecord> {
+  const { members } = change
+  const addIds = members ? (members.mode === 'replace' ? members.ids : members.add) : []
   for (let attempt = 0; ; attempt++) {
-    const current = await requireGroup(db, tenantId, id)
+    // Members are checked on the first attempt; a user deleted later is skipped by the insert itself.
+    const read = await getGroupAndUnknownMembers(db, tenantId, id, attempt === 0 ? addIds : [])
+    if (!read.group) throw groupNotFound(id)
+    const current = read.group
     const pinned = ifMatchVersion(ifMatch, current.version)
-    const { resource, members } = next(current)
+    const resource = change.resource(current)
     const changedResource = resource && !jsonEqual(resource, current.resource) ? resource : undefined
-    const addIds = members ? (members.mode === 'replace' ? members.ids : members.add) : []
-    await checkMembers(db, tenantId, addIds)
-    if (!changedResource && !members) return
+    checkMembers(read.unknown)
+    if (!changedResource && !members) return current
     const expectedVersion = pinned ?? (changedResource ? current.version : undefined)
-    if (await updateGroup(db, tenantId, id, { resource: changedResource, members, expectedVersion }, now)) return
+    const written = await updateGroup(db, tenantId, id, { resource: changedResource, members, expectedVersion }, now)
+    if (written) return written
     if (!(await getGroup(db, tenantId, id))) throw groupNotFound(id)
     if (ifMatch !== undefined || attempt >= 4) throw new PreconditionFailed(`Group ${id} was changed by another request; read it again and retry`)
   }
 }
 
 /** PUT /Groups/{id}: full replace, members included (RFC 7644 §3.5.1). */
-export async function replaceScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<void> {
+export async function replaceScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<GroupRecord> {
   checkBodyId(body, id)
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
-  await writeGroup(db, tenantId, id, ifMatch, now, () => ({ resource, members: { mode: 'replace', ids: memberIds } }))
+  return writeGroup(db, tenantId, id, ifMatch, now, { resource: () => resource, members: { mode: 'replace', ids: memberIds } })
 }
 
 /** PATCH /Groups/{id}: attribute operations through the PATCH engine, member operations as set algebra. */
-export async function patchScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<void> {
+export async function patchScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<GroupRecord> {
   const ops = parsePatchRequest(groupResourceType, body)
   const { other, members } = splitMemberOperations(ops)
-  const change = members.mode === 'delta' && !members.add.length && !members.remove.length ? undefined : members
-  await writeGroup(db, tenantId, id, ifMatch, now, (current) => ({
-    resource: other.length ? applyPatch(groupResourceType, current.resource, other).resource : undefined,
-    members: change,
-  }))
+  return writeGroup(db, tenantId, id, ifMatch, now, {
+    resource: (current) => (other.length ? applyPatch(groupResourceType, current.resource, other).resource : undefined),
+    members: members.mode === 'delta' && !members.add.length && !members.remove.length ? undefined : members,
+  })
 }
 
 /** DELETE /Groups/{id}: the group goes; its users stay. */

@@ -4,6 +4,7 @@
  */
 import type { Statement } from '../db/batch.ts'
 import type { Db } from '../db/client.ts'
+import { newId } from '../db/ids.ts'
 import { createUser, deleteUser, getUser, updateUser, type UserRecord } from '../db/users.ts'
 import type { InviteOutbox } from '../invites/outbox.ts'
 import { afterUserWrite, insertInvite, voidInvites } from '../invites/store.ts'
@@ -44,8 +45,8 @@ export async function createScimUser(
   const resource = normalizeResource(userResourceType, body)
   resource.active ??= true
   const { invite, ...lifecycle } = creation(resource.active as boolean, source)
-  const id = crypto.randomUUID()
-  const inviteId = invite === 'issue' ? crypto.randomUUID() : undefined
+  const id = newId()
+  const inviteId = invite === 'issue' ? newId() : undefined
   const extra = inviteId ? [insertInvite(db, tenantId, { id: inviteId, userId: id }, now)] : []
   const record = await createUser(db, tenantId, { id, resource, ...lifecycle, source }, now, extra)
   if (inviteId) await outbox?.announce(tenantId, [inviteId])
@@ -57,7 +58,7 @@ function inviteStatements(db: Db, tenantId: string, current: UserRecord, effect:
   if (effect === 'none') return { extra: [] }
   const guard = afterUserWrite(tenantId, current.id, current.version, now)
   if (effect === 'void') return { extra: [voidInvites(db, tenantId, current.id, 'user deactivated', guard)] }
-  const inviteId = crypto.randomUUID()
+  const inviteId = newId()
   return {
     extra: [voidInvites(db, tenantId, current.id, 'superseded by a new invite', guard), insertInvite(db, tenantId, { id: inviteId, userId: current.id }, now, guard)],
     inviteId,

@@ -54,15 +54,13 @@ groups.get('/:id', async (c) => {
 
 groups.put('/:id', async (c) => {
   const body = await readScimJson(c)
-  await replaceScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date())
-  return groupResponse(c, await requireGroup(c.var.db, c.var.tenant.id, c.req.param('id')))
+  return groupResponse(c, await replaceScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date()))
 })
 
 // 204 suits both Okta and Entra (SCIM-CLIENTS.md §1.8, §2.4 #10), and never loads a big member list.
 groups.patch('/:id', async (c) => {
   const body = await readScimJson(c)
-  await patchScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date())
-  const record = await requireGroup(c.var.db, c.var.tenant.id, c.req.param('id'))
+  const record = await patchScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date())
   return c.body(null, 204, { ETag: etag(record.version) })
 })
 
