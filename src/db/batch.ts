@@ -5,6 +5,8 @@ import type { Db } from './client.ts'
 /** Anything drizzle can render as one SQL statement: a query builder or `db.run(sql...)`. */
 export interface Statement {
   getSQL(): SQL
+  /** Told the statement's result once its batch has committed. */
+  settle?(result: D1Result): void
 }
 
 const dialect = new SQLiteAsyncDialect()
@@ -19,7 +21,9 @@ export async function runBatch(db: Db, statements: Statement[]): Promise<D1Resul
     const { sql, params } = dialect.sqlToQuery(s.getSQL())
     return client.prepare(sql).bind(...params)
   })
-  return client.batch(prepared)
+  const results = await client.batch(prepared)
+  statements.forEach((s, i) => s.settle?.(results[i]!))
+  return results
 }
 
 /** Runs one statement and returns its rows (a read that needs no batch). */

@@ -10,6 +10,7 @@ import { readRows, runBatch, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import type { PageSource } from './pages.ts'
 import { isUniqueViolation } from './errors.ts'
+import type { Audit } from './journal.ts'
 import { groupMembers, groups, tenantCounts } from './schema.ts'
 
 /** A group as stored, without its members. */
@@ -150,6 +151,7 @@ export async function createGroup(
   tenantId: string,
   input: { id: string; resource: Json; memberIds: string[]; source: 'scim' | 'app' },
   now: Date,
+  audit?: Audit,
 ): Promise<GroupRecord> {
   const at = now.toISOString()
   const statements: Statement[] = [
@@ -170,6 +172,7 @@ export async function createGroup(
       .insert(tenantCounts)
       .values({ tenantId, groups: 1 })
       .onConflictDoUpdate({ target: tenantCounts.tenantId, set: { groups: sql`${tenantCounts.groups} + 1` } }),
+    ...(audit ? [audit(input.id)] : []),
   ]
   let results: D1Result[]
   try {
@@ -193,10 +196,12 @@ export async function updateGroup(
   id: string,
   write: { resource?: Json; members?: MemberChange; expectedVersion?: number },
   now: Date,
+  audit?: Audit,
 ): Promise<GroupRecord | undefined> {
   const version = write.expectedVersion === undefined ? undefined : eq(groups.version, write.expectedVersion)
   const guard = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id} ${version ? sql`AND ${version}` : sql``})`
-  const members = write.members ? memberStatements(db, tenantId, id, write.members, guard) : []
+  // Everything before the version update is guarded by what that update checks, the journal entry included.
+  const members = [...(audit ? [audit(id, guard)] : []), ...(write.members ? memberStatements(db, tenantId, id, write.members, guard) : [])]
   const update = db
     .update(groups)
     .set({
@@ -216,14 +221,15 @@ export async function updateGroup(
 }
 
 /** Deletes a group and its memberships; its users stay. Returns false when it did not exist. */
-export async function deleteGroup(db: Db, tenantId: string, id: string): Promise<boolean> {
+export async function deleteGroup(db: Db, tenantId: string, id: string, audit?: Audit): Promise<boolean> {
   const exists = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id})`
   const results = await runBatch(db, [
     db.run(sql`UPDATE tenant_counts SET groups = groups - 1 WHERE tenant_id = ${tenantId} AND ${exists}`),
     db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${id}`),
+    ...(audit ? [audit(id, exists)] : []),
     db.delete(groups).where(and(eq(groups.tenantId, tenantId), eq(groups.id, id))),
   ])
-  return results[2]!.meta.changes === 1
+  return results[results.length - 1]!.meta.changes === 1
 }
 
 /** A page of a group's members, by member id after `afterId` (keyset, so deep pages stay cheap). */

@@ -1,5 +1,6 @@
 /** The provisioning journal: one row per SCIM change, for support ("why was this person deactivated?"). */
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
+import type { Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import { newId } from './ids.ts'
 import { auditEvents } from './schema.ts'
@@ -21,6 +22,24 @@ export interface JournalEntry {
 /** Appends an entry to a tenant's journal. */
 export async function recordJournal(db: Db, tenantId: string, entry: JournalEntry): Promise<void> {
   await db.insert(auditEvents).values({ tenantId, id: newId(), ...entry })
+}
+
+/**
+ * The journal entry of a change as a statement of the change's own batch, so the change and its
+ * entry commit together (one round trip, never one without the other). `guard` is the condition
+ * under which the change applies (evaluated where the statement sits in the batch).
+ */
+export type Audit = (resourceId: string, guard?: SQL) => Statement
+
+/** The insert of `entry`, only when `guard` holds; `settle` learns whether it was written. */
+export function journalStatement(tenantId: string, entry: JournalEntry, guard: SQL | undefined, settle: (written: boolean) => void): Statement {
+  const e = entry
+  return {
+    getSQL: () => sql`INSERT INTO audit_events (tenant_id, id, at, credential_id, request_id, method, path, resource_type, resource_id, action, outcome, summary)
+      SELECT ${tenantId}, ${newId()}, ${e.at}, ${e.credentialId}, ${e.requestId}, ${e.method}, ${e.path}, ${e.resourceType}, ${e.resourceId}, ${e.action}, ${e.outcome}, ${e.summary}
+      WHERE ${guard ?? sql`1`}`,
+    settle: (result) => settle(result.meta.changes === 1),
+  }
 }
 
 /** Deletes entries older than `before` across tenants, in chunks so one run stays small. */

@@ -7,6 +7,7 @@ import { runBatch, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import type { PageSource } from './pages.ts'
 import { isUniqueViolation } from './errors.ts'
+import type { Audit } from './journal.ts'
 import { tenantCounts, userEmails, users } from './schema.ts'
 import { userColumns, userEmails as emailRows } from './user-columns.ts'
 
@@ -114,6 +115,7 @@ export async function createUser(
   input: UserWrite & { id: string; source: 'scim' | 'app' },
   now: Date,
   extra: Statement[] = [],
+  audit?: Audit,
 ): Promise<UserRecord> {
   const at = now.toISOString()
   const statements: Statement[] = [
@@ -136,6 +138,7 @@ export async function createUser(
       .values({ tenantId, users: 1 })
       .onConflictDoUpdate({ target: tenantCounts.tenantId, set: { users: sql`${tenantCounts.users} + 1` } }),
     ...extra,
+    ...(audit ? [audit(input.id)] : []),
   ]
   let results: D1Result[]
   try {
@@ -168,9 +171,14 @@ export async function updateUser(
   next: UserWrite,
   now: Date,
   extra: Statement[] = [],
+  audit?: Audit,
 ): Promise<UserRecord> {
   const guard = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.tenantId} = ${tenantId} AND ${users.id} = ${id} AND ${users.version} = ${expectedVersion} AND ${users.deletedAt} IS NULL)`
-  const emailStatements: Statement[] = [db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard))]
+  // Everything before the update is guarded by the version it checks, the journal entry included.
+  const emailStatements: Statement[] = [
+    ...(audit ? [audit(id, guard)] : []),
+    db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard)),
+  ]
   const rows = emailRows(next.resource)
   for (let i = 0; i < rows.length; i += 10) {
     const values = sql.join(
@@ -217,6 +225,7 @@ export async function deleteUser(
   expectedVersion?: number,
   /** Statements of the same change (voiding invites), built with the guard so they apply only with the delete. */
   extra: (guard: SQL) => Statement[] = () => [],
+  audit?: Audit,
 ): Promise<boolean> {
   const at = now.toISOString()
   const live = and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt), expectedVersion === undefined ? undefined : eq(users.version, expectedVersion))
@@ -228,6 +237,7 @@ export async function deleteUser(
     db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id} AND ${guard}`),
     db.run(sql`UPDATE tenant_counts SET users = users - 1 WHERE tenant_id = ${tenantId} AND ${guard}`),
     ...extra(guard),
+    ...(audit ? [audit(id, guard)] : []),
     db
       .update(users)
       .set({ deletedAt: at, updatedAt: at, state: 'deleted', version: sql`${users.version} + 1` })

@@ -3,6 +3,7 @@
  * group_members and change as set operations, so a 50,000-member group is never loaded to be patched.
  */
 import type { Db } from '../db/client.ts'
+import type { Audit } from '../db/journal.ts'
 import { newId } from '../db/ids.ts'
 import { createGroup, deleteGroup, getGroup, getGroupAndUnknownMembers, updateGroup, type GroupRecord, type MemberChange } from '../db/groups.ts'
 import { InvalidValue, NotFound, PreconditionFailed } from '../scim/errors.ts'
@@ -43,10 +44,17 @@ function checkMembers(unknown: string[]): void {
 }
 
 /** POST /Groups. */
-export async function createScimGroup(db: Db, tenantId: string, body: unknown, now: Date, source: 'scim' | 'app' = 'scim'): Promise<GroupRecord> {
+export async function createScimGroup(
+  db: Db,
+  tenantId: string,
+  body: unknown,
+  now: Date,
+  source: 'scim' | 'app' = 'scim',
+  audit?: Audit,
+): Promise<GroupRecord> {
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
   checkMembers((await getGroupAndUnknownMembers(db, tenantId, undefined, memberIds)).unknown)
-  return createGroup(db, tenantId, { id: newId(), resource, memberIds, source }, now)
+  return createGroup(db, tenantId, { id: newId(), resource, memberIds, source }, now, audit)
 }
 
 /**
@@ -64,6 +72,7 @@ async function writeGroup(
   ifMatch: string | undefined,
   now: Date,
   change: { members?: MemberChange; resource: (current: GroupRecord) => Json | undefined },
+  audit?: Audit,
 ): Promise<GroupRecord> {
   const { members } = change
   const addIds = members ? (members.mode === 'replace' ? members.ids : members.add) : []
@@ -78,7 +87,7 @@ async function writeGroup(
     checkMembers(read.unknown)
     if (!changedResource && !members) return current
     const expectedVersion = pinned ?? (changedResource ? current.version : undefined)
-    const written = await updateGroup(db, tenantId, id, { resource: changedResource, members, expectedVersion }, now)
+    const written = await updateGroup(db, tenantId, id, { resource: changedResource, members, expectedVersion }, now, audit)
     if (written) return written
     if (!(await getGroup(db, tenantId, id))) throw groupNotFound(id)
     if (ifMatch !== undefined || attempt >= 4) throw new PreconditionFailed(`Group ${id} was changed by another request; read it again and retry`)
@@ -86,25 +95,41 @@ async function writeGroup(
 }
 
 /** PUT /Groups/{id}: full replace, members included (RFC 7644 §3.5.1). */
-export async function replaceScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<GroupRecord> {
+export async function replaceScimGroup(
+  db: Db,
+  tenantId: string,
+  id: string,
+  body: unknown,
+  ifMatch: string | undefined,
+  now: Date,
+  audit?: Audit,
+): Promise<GroupRecord> {
   checkBodyId(body, id)
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
-  return writeGroup(db, tenantId, id, ifMatch, now, { resource: () => resource, members: { mode: 'replace', ids: memberIds } })
+  return writeGroup(db, tenantId, id, ifMatch, now, { resource: () => resource, members: { mode: 'replace', ids: memberIds } }, audit)
 }
 
 /** PATCH /Groups/{id}: attribute operations through the PATCH engine, member operations as set algebra. */
-export async function patchScimGroup(db: Db, tenantId: string, id: string, body: unknown, ifMatch: string | undefined, now: Date): Promise<GroupRecord> {
+export async function patchScimGroup(
+  db: Db,
+  tenantId: string,
+  id: string,
+  body: unknown,
+  ifMatch: string | undefined,
+  now: Date,
+  audit?: Audit,
+): Promise<GroupRecord> {
   const ops = parsePatchRequest(groupResourceType, body)
   const { other, members } = splitMemberOperations(ops)
   return writeGroup(db, tenantId, id, ifMatch, now, {
     resource: (current) => (other.length ? applyPatch(groupResourceType, current.resource, other).resource : undefined),
     members: members.mode === 'delta' && !members.add.length && !members.remove.length ? undefined : members,
-  })
+  }, audit)
 }
 
 /** DELETE /Groups/{id}: the group goes; its users stay. */
-export async function deleteScimGroup(db: Db, tenantId: string, id: string, ifMatch: string | undefined): Promise<void> {
+export async function deleteScimGroup(db: Db, tenantId: string, id: string, ifMatch: string | undefined, audit?: Audit): Promise<void> {
   const current = await requireGroup(db, tenantId, id)
   ifMatchVersion(ifMatch, current.version)
-  if (!(await deleteGroup(db, tenantId, id))) throw groupNotFound(id)
+  if (!(await deleteGroup(db, tenantId, id, audit))) throw groupNotFound(id)
 }

@@ -4,6 +4,7 @@
  */
 import type { Statement } from '../db/batch.ts'
 import type { Db } from '../db/client.ts'
+import type { Audit } from '../db/journal.ts'
 import { newId } from '../db/ids.ts'
 import { createUser, deleteUser, getUser, updateUser, type UserRecord } from '../db/users.ts'
 import type { InviteOutbox } from '../invites/outbox.ts'
@@ -41,6 +42,7 @@ export async function createScimUser(
   now: Date,
   outbox?: InviteOutbox,
   source: 'scim' | 'app' = 'scim',
+  audit?: Audit,
 ): Promise<UserRecord> {
   const resource = normalizeResource(userResourceType, body)
   resource.active ??= true
@@ -48,7 +50,7 @@ export async function createScimUser(
   const id = newId()
   const inviteId = invite === 'issue' ? newId() : undefined
   const extra = inviteId ? [insertInvite(db, tenantId, { id: inviteId, userId: id }, now)] : []
-  const record = await createUser(db, tenantId, { id, resource, ...lifecycle, source }, now, extra)
+  const record = await createUser(db, tenantId, { id, resource, ...lifecycle, source }, now, extra, audit)
   if (inviteId) await outbox?.announce(tenantId, [inviteId])
   return record
 }
@@ -78,6 +80,7 @@ async function writeUser(
   now: Date,
   next: (current: UserRecord) => Json | undefined,
   outbox?: InviteOutbox,
+  audit?: Audit,
 ): Promise<UserRecord> {
   for (let attempt = 0; ; attempt++) {
     const current = await requireUser(db, tenantId, id)
@@ -87,7 +90,7 @@ async function writeUser(
     const { invite, ...lifecycle } = transition(current, resource.active !== false)
     const { extra, inviteId } = inviteStatements(db, tenantId, current, invite, now)
     try {
-      const record = await updateUser(db, tenantId, id, current.version, { resource, ...lifecycle }, now, extra)
+      const record = await updateUser(db, tenantId, id, current.version, { resource, ...lifecycle }, now, extra, audit)
       if (inviteId) await outbox?.announce(tenantId, [inviteId])
       return record
     } catch (error) {
@@ -109,10 +112,11 @@ export async function replaceScimUser(
   ifMatch: string | undefined,
   now: Date,
   outbox?: InviteOutbox,
+  audit?: Audit,
 ): Promise<UserRecord> {
   checkBodyId(body, id)
   const resource = normalizeResource(userResourceType, body)
-  return writeUser(db, tenantId, id, ifMatch, now, (current) => ({ ...resource, active: resource.active ?? current.resource.active ?? true }), outbox)
+  return writeUser(db, tenantId, id, ifMatch, now, (current) => ({ ...resource, active: resource.active ?? current.resource.active ?? true }), outbox, audit)
 }
 
 /** PATCH /Users/{id}: all operations apply or none (RFC 7644 §3.5.2). */
@@ -124,6 +128,7 @@ export async function patchScimUser(
   ifMatch: string | undefined,
   now: Date,
   outbox?: InviteOutbox,
+  audit?: Audit,
 ): Promise<UserRecord> {
   const ops = parsePatchRequest(userResourceType, body)
   return writeUser(
@@ -140,6 +145,7 @@ export async function patchScimUser(
       return result.resource
     },
     outbox,
+    audit,
   )
 }
 
@@ -148,11 +154,11 @@ export async function patchScimUser(
  * void. The void runs right after the delete, not in its batch (deleteUser takes no extra
  * statements); the consumer and the invite page check the user too, so a link dies with the user either way.
  */
-export async function deleteScimUser(db: Db, tenantId: string, id: string, ifMatch: string | undefined, now: Date): Promise<void> {
+export async function deleteScimUser(db: Db, tenantId: string, id: string, ifMatch: string | undefined, now: Date, audit?: Audit): Promise<void> {
   const current = await requireUser(db, tenantId, id)
   const expected = ifMatchVersion(ifMatch, current.version)
   // The person's open invites die in the same batch as the user (their links stop working at once).
-  if (await deleteUser(db, tenantId, id, now, expected, (guard) => [voidInvites(db, tenantId, id, 'user deleted', guard)])) return
+  if (await deleteUser(db, tenantId, id, now, expected, (guard) => [voidInvites(db, tenantId, id, 'user deleted', guard)], audit)) return
   if (expected !== undefined && (await getUser(db, tenantId, id))) throw new PreconditionFailed(`User ${id} changed since If-Match was read`)
   throw userNotFound(id)
 }

@@ -2,6 +2,7 @@
 import { Hono } from 'hono'
 import type { GroupRecord } from '../db/groups.ts'
 import { groupRepresentation, streamedGroup } from '../provisioning/group-representation.ts'
+import { auditOf } from '../observability/journal.ts'
 import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup, requireGroup } from '../provisioning/groups.ts'
 import { search } from '../provisioning/search.ts'
 import { groupProjection, groupSearch } from '../provisioning/search-groups.ts'
@@ -44,7 +45,10 @@ groups.post('/.search', async (c) => {
   return scimList(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, params, groupSearch, new Date()))
 })
 
-groups.post('/', async (c) => groupResponse(c, await createScimGroup(c.var.db, c.var.tenant.id, await readScimJson(c), new Date()), 201))
+groups.post('/', async (c) => {
+  const body = await readScimJson(c)
+  return groupResponse(c, await createScimGroup(c.var.db, c.var.tenant.id, body, new Date(), 'scim', auditOf(c, 201, body)), 201)
+})
 
 groups.get('/:id', async (c) => {
   const record = await requireGroup(c.var.db, c.var.tenant.id, c.req.param('id'))
@@ -54,18 +58,18 @@ groups.get('/:id', async (c) => {
 
 groups.put('/:id', async (c) => {
   const body = await readScimJson(c)
-  return groupResponse(c, await replaceScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date()))
+  return groupResponse(c, await replaceScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), auditOf(c, 200, body)))
 })
 
 // 204 suits both Okta and Entra (SCIM-CLIENTS.md §1.8, §2.4 #10), and never loads a big member list.
 groups.patch('/:id', async (c) => {
   const body = await readScimJson(c)
-  const record = await patchScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date())
+  const record = await patchScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), auditOf(c, 204, body))
   return c.body(null, 204, { ETag: etag(record.version) })
 })
 
 groups.delete('/:id', async (c) => {
-  await deleteScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), c.req.header('if-match'))
+  await deleteScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), c.req.header('if-match'), auditOf(c, 204, undefined))
   return c.body(null, 204)
 })
 

@@ -13,6 +13,7 @@ import { userRepresentation } from '../provisioning/user-representation.ts'
 import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser, requireUser } from '../provisioning/users.ts'
 import type { UserRecord } from '../db/users.ts'
 import { inviteOutbox } from '../invites/runtime.ts'
+import { auditOf } from '../observability/journal.ts'
 import type { AppContext, AppEnv } from './context.ts'
 import { readScimJson, scimJson, scimList } from './http.ts'
 
@@ -47,7 +48,8 @@ users.post('/.search', async (c) => {
 })
 
 users.post('/', async (c) => {
-  const record = await createScimUser(c.var.db, c.var.tenant.id, await readScimJson(c), new Date(), inviteOutbox(c.env))
+  const body = await readScimJson(c)
+  const record = await createScimUser(c.var.db, c.var.tenant.id, body, new Date(), inviteOutbox(c.env), 'scim', auditOf(c, 201, body))
   return userResponse(c, record, 201)
 })
 
@@ -59,18 +61,18 @@ users.get('/:id', async (c) => {
 
 users.put('/:id', async (c) => {
   const body = await readScimJson(c)
-  const record = await replaceScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), inviteOutbox(c.env))
+  const record = await replaceScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), inviteOutbox(c.env), auditOf(c, 200, body))
   return userResponse(c, record)
 })
 
 users.patch('/:id', async (c) => {
   const body = await readScimJson(c)
-  const record = await patchScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), inviteOutbox(c.env))
+  const record = await patchScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), inviteOutbox(c.env), auditOf(c, 200, body))
   return userResponse(c, record)
 })
 
 users.delete('/:id', async (c) => {
-  await deleteScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), c.req.header('if-match'), new Date())
+  await deleteScimUser(c.var.db, c.var.tenant.id, c.req.param('id'), c.req.header('if-match'), new Date(), auditOf(c, 204, undefined))
   return c.body(null, 204)
 })
 

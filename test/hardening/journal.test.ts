@@ -34,4 +34,40 @@ describe('provisioning journal', () => {
     const all = JSON.stringify(results)
     for (const secret of ['hunter2', 'journal@example.com', tenant.password]) expect(all).not.toContain(secret)
   })
+
+  it('writes each change and its entry in one batch: one entry per request, also for retried races, no-ops and failures', async () => {
+    const tenant = await newTenant()
+    const entries = async () =>
+      (await env.DB.prepare('SELECT method, resource_type, resource_id, outcome FROM audit_events WHERE tenant_id = ? ORDER BY at, rowid').bind(tenant.id).all<Record<string, string>>()).results
+    const user = (await (await tenant.fetch('/Users', { method: 'POST', json: { userName: 'race@example.com' } })).json()) as { id: string }
+    const group = (await (await tenant.fetch('/Groups', { method: 'POST', json: { displayName: 'Racers' } })).json()) as { id: string }
+    // Two concurrent PATCHes of one user: one of them loses the version race and is recomputed; each is recorded once.
+    const rename = (value: string) => tenant.fetch(`/Users/${user.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'replace', path: value === 'a' ? 'nickName' : 'title', value }] } })
+    const [a, b] = await Promise.all([rename('a'), rename('b')])
+    expect([a.status, b.status]).toEqual([200, 200])
+    // A PATCH that changes nothing, a stale If-Match, and the group's whole life.
+    expect((await rename('a')).status).toBe(200)
+    const stale = await tenant.fetch(`/Users/${user.id}`, { method: 'PUT', headers: { 'if-match': 'W/"1"' }, json: { userName: 'race@example.com' } })
+    expect(stale.status).toBe(412)
+    expect((await tenant.fetch(`/Groups/${group.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: user.id }] }] } })).status).toBe(204)
+    expect((await tenant.fetch(`/Groups/${group.id}`, { method: 'PUT', json: { displayName: 'Racers 2', members: [] } })).status).toBe(200)
+    expect((await tenant.fetch(`/Groups/${group.id}`, { method: 'DELETE' })).status).toBe(204)
+    expect((await tenant.fetch(`/Users/${user.id}`, { method: 'DELETE' })).status).toBe(204)
+    expect((await tenant.fetch(`/Users/${user.id}`, { method: 'DELETE' })).status).toBe(404)
+    const u = ['User', user.id]
+    const g = ['Group', group.id]
+    expect((await entries()).map((e) => [e.method, e.resource_type, e.resource_id, e.outcome])).toEqual([
+      ['POST', ...u, 'ok 201'],
+      ['POST', ...g, 'ok 201'],
+      ['PATCH', ...u, 'ok 200'],
+      ['PATCH', ...u, 'ok 200'],
+      ['PATCH', ...u, 'ok 200'],
+      ['PUT', ...u, 'error 412'],
+      ['PATCH', ...g, 'ok 204'],
+      ['PUT', ...g, 'ok 200'],
+      ['DELETE', ...g, 'ok 204'],
+      ['DELETE', ...u, 'ok 204'],
+      ['DELETE', ...u, 'error 404'],
+    ])
+  })
 })
