@@ -3,7 +3,7 @@
  * bulk: member ids travel as one JSON array parameter (json_each), so a statement has a handful of
  * bound parameters whatever the number of members (D1 allows 100).
  */
-import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm'
+import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
 import { readRows, runBatch, type Statement } from './batch.ts'
@@ -11,7 +11,7 @@ import type { Db } from './client.ts'
 import type { PageSource } from './pages.ts'
 import { isUniqueViolation } from './errors.ts'
 import type { Audit } from './journal.ts'
-import { groupMembers, groups, tenantCounts } from './schema.ts'
+import { groups, tenantCounts } from './schema.ts'
 
 /** A group as stored, without its members. */
 export interface GroupRecord {
@@ -269,15 +269,13 @@ export function groupPages(db: Db, tenantId: string, where?: SQL, orderBy: SQL[]
       where
         ? ((await db.select({ n: sql<number>`count(*)` }).from(groups).where(scope).get())?.n ?? 0)
         : ((await db.select({ n: tenantCounts.groups }).from(tenantCounts).where(eq(tenantCounts.tenantId, tenantId)).get())?.n ?? 0),
+    // SQL text around the filter, as for users (src/db/users.ts userPages).
     rows: async ({ afterSeq, offset, limit }) => {
-      const rows = await db
-        .select()
-        .from(groups)
-        .where(afterSeq === undefined ? scope : and(scope, gt(groups.seq, afterSeq)))
-        .orderBy(...orderBy, asc(groups.seq))
-        .limit(limit)
-        .offset(offset ?? 0)
-        .all()
+      const rows = await readRows<Parameters<typeof toGroupRecord>[0]>(db, {
+        getSQL: () => sql`SELECT ${RECORD_COLUMNS} FROM groups WHERE tenant_id = ${tenantId}
+          ${where ? sql`AND (${where})` : sql``} ${afterSeq === undefined ? sql`` : sql`AND seq > ${afterSeq}`}
+          ORDER BY ${sql.join([...orderBy, sql`seq`], sql`, `)} LIMIT ${limit} OFFSET ${offset ?? 0}`,
+      })
       return rows.map(toGroupRecord)
     },
   }
