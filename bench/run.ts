@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { buildBundles } from './build.ts'
 import { closedLoop, fixedRate, timed, type LoadResult, type Req } from './load.ts'
 import { machine } from './report.ts'
+import { benchStorage } from './storage.ts'
 import { renderTables, type BenchResult, type RowsFigure, type SingleFigure } from './tables.ts'
 import { seedTenant, type SeedStatement, type SeededTenant, type TenantShape } from './seed.ts'
 import { serve } from './server.ts'
@@ -114,7 +115,7 @@ function assertClean(name: string, r: LoadResult): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } })
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, disk: { type: 'boolean', default: false }, out: { type: 'string' } } })
   const cfg = values.quick ? QUICK : FULL
   const outDir = resolve(values.out ?? join(REPO_ROOT, 'bench/results'))
   const run = Date.now().toString(36)
@@ -126,7 +127,8 @@ async function main(): Promise<void> {
   const buildDir = mkdtempSync(join(tmpdir(), 'scim-edge-bench-'))
   const bundles = await buildBundles(REPO_ROOT, buildDir)
   step('starting workerd through Miniflare (3 Workers, one D1, one KV), applying migrations')
-  const served = await serve(REPO_ROOT, bundles)
+  const storage = benchStorage(values.disk)
+  const served = await serve(REPO_ROOT, bundles, { storageDir: storage.dir })
   const { app, instrumented, baseline } = served.urls
   try {
     const exec = async (statements: SeedStatement[]) => {
@@ -267,6 +269,7 @@ async function main(): Promise<void> {
       seconds: 0,
       machine: machine(REPO_ROOT),
       loadBefore,
+      storage: storage.kind,
       config: cfg,
       seed: { seconds: seedSeconds, tenants: 1 + cfg.mixTenants },
       verification,
@@ -293,6 +296,7 @@ async function main(): Promise<void> {
   } finally {
     await served.mf.dispose()
     rmSync(buildDir, { recursive: true, force: true })
+    storage.remove()
   }
 }
 

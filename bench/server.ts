@@ -31,7 +31,7 @@ export function readWranglerToml(repoRoot: string): { date: string; flags: strin
 }
 
 /** Starts workerd with the three Workers and applies migrations/*.sql to the fresh D1 database. */
-export async function serve(repoRoot: string, bundles: Bundles, options: { inspectorPort?: number } = {}): Promise<Served> {
+export async function serve(repoRoot: string, bundles: Bundles, options: { inspectorPort?: number; storageDir?: string } = {}): Promise<Served> {
   const { date, flags, vars } = readWranglerToml(repoRoot)
   const worker = (name: string, script: string) => ({
     name,
@@ -52,6 +52,8 @@ export async function serve(repoRoot: string, bundles: Bundles, options: { inspe
       host: '127.0.0.1',
       port: 0,
       cf: false,
+      // Local D1 and KV live in files; where (tmpfs or disk) is the caller's choice (bench/storage.ts).
+      ...(options.storageDir ? { resourcePersistencePath: options.storageDir } : {}),
       ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
       verbose: false,
       // The app logs a line per request; echoing 100,000s of them would load the machine being measured.

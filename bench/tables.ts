@@ -25,6 +25,8 @@ export interface BenchResult {
   machine: Machine
   /** Load averages when the run started. */
   loadBefore: number[]
+  /** Where local D1 and KV lived (bench/storage.ts). */
+  storage: string
   config: unknown
   seed: { seconds: number; tenants: number }
   verification: { check: string; ok: true }[]
@@ -60,7 +62,7 @@ export function renderTables(r: BenchResult): string {
   const m = r.machine
   out.push(
     `scim-edge bench (${r.mode}) ${r.at}, commit ${m.commit}${m.dirty ? ' + uncommitted src changes' : ''}`,
-    `machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB; node ${m.node}, workerd ${m.workerd}, miniflare ${m.miniflare}, autocannon ${m.autocannon}; load average ${r.loadBefore[0]} before, ${m.loadAverage[0]} after`,
+    `machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB; node ${m.node}, workerd ${m.workerd}, miniflare ${m.miniflare}, autocannon ${m.autocannon}; load average ${r.loadBefore[0]} before, ${m.loadAverage[0]} after; local D1/KV storage: ${r.storage}`,
     `seeded ${count(r.import.users)} users in the big tenant + ${r.seed.tenants - 1} mixed-workload tenants in ${r.seed.seconds.toFixed(1)} s; ${r.verification.length} read-back checks passed`,
     `limit = bare Hono + D1 point query (bench/baseline), served the same way in the same run. ×limit: rate / limit rate, time / limit time, rows / limit rows.`,
     '',
