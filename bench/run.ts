@@ -21,7 +21,7 @@ import { verifyAfterWrites, verifyMixedTenants, verifySeed } from './verify.ts'
 import { MIX, mixedStream, prng, requests } from './workloads.ts'
 
 /** Rounds of the group PATCH pair; the reported time is their median. */
-const GROUP_ROUNDS = 5
+const GROUP_ROUNDS = 11
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
