@@ -28,6 +28,8 @@ export default defineConfig(async () => {
       setupFiles: ['./test/setup.ts'],
       include: ['test/**/*.test.ts'],
       exclude: ['test/node/**', 'node_modules/**'],
+      // Console output of passing tests is dropped (the Worker logs a line per request); failures keep theirs.
+      silent: 'passed-only' as const,
     },
   }
 })

@@ -16,7 +16,7 @@ const GLOBAL_FLAGS = {
   local: { type: 'boolean', description: 'use the local storage of `wrangler dev` (default)' },
   remote: { type: 'boolean', description: 'use the Cloudflare account wrangler is logged in to' },
   json: { type: 'boolean', description: 'print exactly one JSON object on stdout' },
-  'public-url': { type: 'string', description: `base of the Base URL (default: $PUBLIC_URL or ${DEFAULT_PUBLIC_URL})` },
+  'public-url': { type: 'string', description: `base of the Base URL (default: $PUBLIC_URL, else http://127.0.0.1:$PORT, else ${DEFAULT_PUBLIC_URL})` },
   'persist-to': { type: 'string', description: 'local persistence directory (default: .wrangler/state, as wrangler dev)' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const
@@ -103,7 +103,9 @@ async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'>
   if (values.local && values.remote) throw new CliError('use either --local or --remote', 2)
   if (values.remote && values['persist-to'] !== undefined) throw new CliError('--persist-to only applies to --local', 2)
 
-  const publicUrl = String(values['public-url'] ?? (io.env.PUBLIC_URL || DEFAULT_PUBLIC_URL)).replace(/\/+$/, '')
+  // `PORT=8799 npm start` and `PORT=8799 npm run tenant -- ...` find each other, as `npm start` does by default.
+  const local = io.env.PORT && /^\d+$/.test(io.env.PORT) ? `http://127.0.0.1:${io.env.PORT}` : DEFAULT_PUBLIC_URL
+  const publicUrl = String(values['public-url'] ?? (io.env.PUBLIC_URL || local)).replace(/\/+$/, '')
   try {
     new URL(publicUrl)
   } catch {
