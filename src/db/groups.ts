@@ -220,14 +220,18 @@ export async function updateGroup(
   return results[members.length]!.meta.changes === 1 ? recordOf(results[results.length - 1]!) : undefined
 }
 
-/** Deletes a group and its memberships; its users stay. Returns false when it did not exist. */
-export async function deleteGroup(db: Db, tenantId: string, id: string, audit?: Audit): Promise<boolean> {
-  const exists = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id})`
+/**
+ * Deletes a group and its memberships; its users stay. With `expectedVersion` (If-Match) nothing is
+ * deleted unless the group still has that version. Returns false when nothing was deleted.
+ */
+export async function deleteGroup(db: Db, tenantId: string, id: string, expectedVersion?: number, audit?: Audit): Promise<boolean> {
+  const version = expectedVersion === undefined ? sql`` : sql` AND version = ${expectedVersion}`
+  const exists = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id}${version})`
   const results = await runBatch(db, [
     db.run(sql`UPDATE tenant_counts SET groups = groups - 1 WHERE tenant_id = ${tenantId} AND ${exists}`),
-    db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${id}`),
+    db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${id} AND ${exists}`),
     ...(audit ? [audit(id, exists)] : []),
-    db.delete(groups).where(and(eq(groups.tenantId, tenantId), eq(groups.id, id))),
+    db.run(sql`DELETE FROM groups WHERE tenant_id = ${tenantId} AND id = ${id}${version}`),
   ])
   return results[results.length - 1]!.meta.changes === 1
 }

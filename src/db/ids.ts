@@ -4,8 +4,8 @@
  * journal entries land at the right edge of their B-tree indexes instead of on random pages: adding
  * 1,000 new hires to a 50,000-member group writes about the pages an empty group would.
  *
- * The random bits come from crypto.randomUUID (a v4 UUID has 122 of them), so tests that fix
- * randomUUID fix these too.
+ * The random bits come from crypto.randomUUID (a v4 UUID has 122 of them) and the time from
+ * Date.now, so a test that pins both (test/hardening/scim-assert.ts fixedUuids) gets fixed ids.
  */
 export function newId(now = Date.now()): string {
   const random = crypto.randomUUID() // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx, V in 8..b

@@ -57,8 +57,8 @@ export const journal = createMiddleware<AppEnv>(async (c, next) => {
     outcome: status < 400 ? `ok ${status}` : `error ${status}`,
     summary,
   }
-  // Written before the response goes out: support can rely on every change being there. A failed
-  // journal write is logged, never turned into a failed SCIM request.
+  // Errors and no-ops are recorded before the response goes out. Their entry failing is logged, never
+  // turned into a failed SCIM request (a change's own entry is part of its batch: see auditOf).
   await recordJournal(c.var.db, c.var.tenant.id, entry).catch((error: Error) =>
     log('error', 'journal_write_failed', { requestId: entry.requestId, message: error.message }),
   )

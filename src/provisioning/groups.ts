@@ -130,6 +130,8 @@ export async function patchScimGroup(
 /** DELETE /Groups/{id}: the group goes; its users stay. */
 export async function deleteScimGroup(db: Db, tenantId: string, id: string, ifMatch: string | undefined, audit?: Audit): Promise<void> {
   const current = await requireGroup(db, tenantId, id)
-  ifMatchVersion(ifMatch, current.version)
-  if (!(await deleteGroup(db, tenantId, id, audit))) throw groupNotFound(id)
+  const expected = ifMatchVersion(ifMatch, current.version)
+  if (await deleteGroup(db, tenantId, id, expected, audit)) return
+  if (expected !== undefined && (await getGroup(db, tenantId, id))) throw new PreconditionFailed(`Group ${id} changed since If-Match was read`)
+  throw groupNotFound(id)
 }

@@ -27,7 +27,11 @@ export function onError(error: Error, c: AppContext): Response {
     // drizzle's message carries the bound parameters (userNames, emails): log the SQL and D1's cause only.
     const cause = (error as { cause?: unknown }).cause
     log('error', 'storage_error', { requestId, message: error.message.split('\nparams:')[0]!.slice(0, 500), cause: cause instanceof Error ? cause.message.slice(0, 300) : undefined })
-    return errorResponse(new ServiceUnavailable('Storage is temporarily unavailable; nothing was changed. Retry shortly.'), requestId)
+    // The change's batch (with its journal entry) may have committed before a later read failed.
+    const detail = c.var.journal?.written
+      ? 'Storage became unavailable after the change was saved; read the resource again before retrying.'
+      : 'Storage is temporarily unavailable; nothing was changed. Retry shortly.'
+    return errorResponse(new ServiceUnavailable(detail), requestId)
   }
   log('error', 'unhandled_error', { requestId, message: error.message, stack: error.stack?.slice(0, 2000) })
   return errorResponse(new ScimError(500, `Internal error; quote request id ${requestId ?? 'unknown'} to support.`), requestId)

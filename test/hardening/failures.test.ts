@@ -134,8 +134,21 @@ describe('a D1 failure is a 503 with Retry-After and nothing half-written', () =
     expect(await rows('SELECT user_name FROM users WHERE tenant_id = ? ORDER BY seq', tenant.id)).toEqual([{ user_name: 'journal@example.com' }])
     expect(await rows('SELECT display_name FROM users WHERE tenant_id = ? AND id = ?', tenant.id, user.id)).toEqual([{ display_name: null }])
     // A request that changes nothing is recorded after it was answered; a broken journal never changes that answer.
+    spies.error.mockClear()
     const bad = await tenant.fetch('/Users', { method: 'POST', json: { userName: '' } })
     expect(bad.status).toBe(400)
-    expect(spies.error.mock.calls.map((c) => String(c[0])).some((l) => l.includes('journal_write_failed'))).toBe(true)
+    expect(spies.error.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('journal_write_failed'))).toHaveLength(1)
+  })
+
+  it('a read that fails after the change was saved says so, and the journal has the change', async () => {
+    const tenant = await newTenant()
+    spies = muteLogs()
+    // POST writes users, emails, counts, invites and the journal; the response then reads memberships for `groups`.
+    await breakTable('group_members')
+    const res = await tenant.fetch('/Users?attributes=groups', { method: 'POST', json: { userName: 'saved@example.com' } })
+    expect(res.status).toBe(503)
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/after the change was saved; read the resource again/)
+    expect(await rows('SELECT user_name FROM users WHERE tenant_id = ?', tenant.id)).toEqual([{ user_name: 'saved@example.com' }])
+    expect((await rows('SELECT outcome FROM audit_events WHERE tenant_id = ?', tenant.id)).map((r) => r.outcome)).toEqual(['ok 201'])
   })
 })

@@ -45,11 +45,17 @@ describe('provisioning journal', () => {
     const rename = (value: string) => tenant.fetch(`/Users/${user.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'replace', path: value === 'a' ? 'nickName' : 'title', value }] } })
     const [a, b] = await Promise.all([rename('a'), rename('b')])
     expect([a.status, b.status]).toEqual([200, 200])
+    const both = (await (await tenant.fetch(`/Users/${user.id}`)).json()) as Record<string, unknown>
+    expect(both).toMatchObject({ nickName: 'a', title: 'b', meta: { version: 'W/"3"' } })
     // A PATCH that changes nothing, a stale If-Match, and the group's whole life.
     expect((await rename('a')).status).toBe(200)
     const stale = await tenant.fetch(`/Users/${user.id}`, { method: 'PUT', headers: { 'if-match': 'W/"1"' }, json: { userName: 'race@example.com' } })
     expect(stale.status).toBe(412)
-    expect((await tenant.fetch(`/Groups/${group.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: user.id }] }] } })).status).toBe(204)
+    const groupPatch = (Operations: unknown[], headers: Record<string, string> = {}) => tenant.fetch(`/Groups/${group.id}`, { method: 'PATCH', headers, json: { schemas: [PATCH], Operations } })
+    expect((await groupPatch([{ op: 'add', path: 'members', value: [{ value: user.id }] }])).status).toBe(204)
+    expect((await groupPatch([{ op: 'add', path: 'members', value: [{ value: user.id }] }])).status).toBe(204) // already a member: no change
+    expect((await groupPatch([{ op: 'add', path: 'members', value: [{ value: 'no-such-user' }] }])).status).toBe(400)
+    expect((await groupPatch([{ op: 'replace', path: 'displayName', value: 'Stale' }], { 'if-match': 'W/"1"' })).status).toBe(412)
     expect((await tenant.fetch(`/Groups/${group.id}`, { method: 'PUT', json: { displayName: 'Racers 2', members: [] } })).status).toBe(200)
     expect((await tenant.fetch(`/Groups/${group.id}`, { method: 'DELETE' })).status).toBe(204)
     expect((await tenant.fetch(`/Users/${user.id}`, { method: 'DELETE' })).status).toBe(204)
@@ -64,6 +70,9 @@ describe('provisioning journal', () => {
       ['PATCH', ...u, 'ok 200'],
       ['PUT', ...u, 'error 412'],
       ['PATCH', ...g, 'ok 204'],
+      ['PATCH', ...g, 'ok 204'],
+      ['PATCH', ...g, 'error 400'],
+      ['PATCH', ...g, 'error 412'],
       ['PUT', ...g, 'ok 200'],
       ['DELETE', ...g, 'ok 204'],
       ['DELETE', ...u, 'ok 204'],

@@ -80,11 +80,12 @@ export async function expectScimError(res: Response, status: number, scimType: s
 }
 
 /**
- * Server-issued ids come from a fixed sequence while the spy is on, so a fuzz run that compares or
- * orders ids (`groups lt "Paris"`) fails the same way for the same seed on every run. The Worker shares this
- * isolate's globals, so the spy reaches it.
+ * Server-issued ids come from a fixed sequence while the spies are on, so a fuzz run that compares or
+ * orders ids (`groups lt "Paris"`) fails the same way for the same seed on every run. Ids are UUIDv7
+ * (src/db/ids.ts): their random bits come from crypto.randomUUID and their first 48 bits from
+ * Date.now, so both are pinned. The Worker shares this isolate's globals, so the spies reach it.
  */
-export function fixedUuids() {
+export function fixedUuids(): { mockRestore(): void } {
   let state = 0x2545f491
   const hex = (n: number) => {
     let out = ''
@@ -94,5 +95,14 @@ export function fixedUuids() {
     }
     return out
   }
-  return vi.spyOn(crypto, 'randomUUID').mockImplementation(() => `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}` as `${string}-${string}-${string}-${string}-${string}`)
+  const random = vi
+    .spyOn(crypto, 'randomUUID')
+    .mockImplementation(() => `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}` as `${string}-${string}-${string}-${string}-${string}`)
+  const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.UTC(2026, 0, 1))
+  return {
+    mockRestore() {
+      random.mockRestore()
+      clock.mockRestore()
+    },
+  }
 }
