@@ -87,22 +87,43 @@ export async function getGroup(db: Db, tenantId: string, id: string): Promise<Gr
   return row ? toGroupRecord(row) : undefined
 }
 
+/** The ids among `ids` that are members of the group (one statement, primary-key probes). */
+function presentMembers(tenantId: string, groupId: string, ids: string[]): Statement {
+  return {
+    getSQL: () => sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
+      WHERE EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = ${tenantId} AND m.group_id = ${groupId} AND m.member_id = j.value)`,
+  }
+}
+
+/** What a group write reads first, in one round trip (see getGroupForChange). */
+export interface GroupChangeRead {
+  group?: GroupRecord
+  /** Ids among `newMemberIds` that are not live users of the tenant. */
+  unknown: string[]
+  /** Ids among `probeMemberIds` that are members of the group now. */
+  present: Set<string>
+}
+
 /**
- * The group (when `id` is given) and the ids among `memberIds` that are not live users of the
- * tenant, read in one round trip: what a membership write checks before it writes.
+ * The group (when `id` is given), the ids among `newMemberIds` that are not live users of the
+ * tenant, and the ids among `probeMemberIds` that are already members, read in one round trip:
+ * what a membership write checks before it writes.
  */
-export async function getGroupAndUnknownMembers(
+export async function getGroupForChange(
   db: Db,
   tenantId: string,
   id: string | undefined,
-  memberIds: string[],
-): Promise<{ group?: GroupRecord; unknown: string[] }> {
-  const statements = [...(id === undefined ? [] : [readRecord(tenantId, id)]), ...(memberIds.length ? [unknownMembers(tenantId, memberIds)] : [])]
-  if (!statements.length) return { unknown: [] }
-  const results = await runBatch(db, statements)
-  const group = id === undefined ? undefined : recordOf(results[0]!)
-  const unknown = memberIds.length ? (results[results.length - 1]!.results as { value: string }[]).map((r) => r.value) : []
-  return { group, unknown }
+  newMemberIds: string[],
+  probeMemberIds: string[] = [],
+): Promise<GroupChangeRead> {
+  const statements: Statement[] = []
+  const at = { group: -1, unknown: -1, present: -1 }
+  if (id !== undefined) at.group = statements.push(readRecord(tenantId, id)) - 1
+  if (newMemberIds.length) at.unknown = statements.push(unknownMembers(tenantId, newMemberIds)) - 1
+  if (id !== undefined && probeMemberIds.length) at.present = statements.push(presentMembers(tenantId, id, probeMemberIds)) - 1
+  const results = statements.length ? await runBatch(db, statements) : []
+  const values = (i: number) => (i < 0 ? [] : (results[i]!.results as { value: string }[]).map((r) => r.value))
+  return { group: at.group < 0 ? undefined : recordOf(results[at.group]!), unknown: values(at.unknown), present: new Set(values(at.present)) }
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { Db } from '../db/client.ts'
 import type { Audit } from '../db/journal.ts'
 import { newId } from '../db/ids.ts'
-import { createGroup, deleteGroup, getGroup, getGroupAndUnknownMembers, updateGroup, type GroupRecord, type MemberChange } from '../db/groups.ts'
+import { createGroup, deleteGroup, getGroup, getGroupForChange, updateGroup, type GroupRecord, type MemberChange } from '../db/groups.ts'
 import { InvalidValue, NotFound, PreconditionFailed } from '../scim/errors.ts'
 import { applyPatch } from '../scim/patch/apply.ts'
 import { splitMemberOperations } from '../scim/patch/members.ts'
@@ -53,7 +53,7 @@ export async function createScimGroup(
   audit?: Audit,
 ): Promise<GroupRecord> {
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
-  checkMembers((await getGroupAndUnknownMembers(db, tenantId, undefined, memberIds)).unknown)
+  checkMembers((await getGroupForChange(db, tenantId, undefined, memberIds)).unknown)
   return createGroup(db, tenantId, { id: newId(), resource, memberIds, source }, now, audit)
 }
 
@@ -74,17 +74,21 @@ async function writeGroup(
   change: { members?: MemberChange; resource: (current: GroupRecord) => Json | undefined },
   audit?: Audit,
 ): Promise<GroupRecord> {
-  const { members } = change
-  const addIds = members ? (members.mode === 'replace' ? members.ids : members.add) : []
+  const addIds = change.members ? (change.members.mode === 'replace' ? change.members.ids : change.members.add) : []
+  const delta = change.members?.mode === 'delta' ? change.members : undefined
   for (let attempt = 0; ; attempt++) {
     // Members are checked on the first attempt; a user deleted later is skipped by the insert itself.
-    const read = await getGroupAndUnknownMembers(db, tenantId, id, attempt === 0 ? addIds : [])
+    // A delta also asks which of its ids are members now: adding present members and removing absent
+    // ones changes nothing, and then nothing is written (Okta re-sends memberships on Push Now).
+    const read = await getGroupForChange(db, tenantId, id, attempt === 0 ? addIds : [], delta ? [...delta.add, ...delta.remove] : [])
     if (!read.group) throw groupNotFound(id)
     const current = read.group
     const pinned = ifMatchVersion(ifMatch, current.version)
     const resource = change.resource(current)
     const changedResource = resource && !jsonEqual(resource, current.resource) ? resource : undefined
     checkMembers(read.unknown)
+    const unchanged = delta && delta.add.every((m) => read.present.has(m)) && !delta.remove.some((m) => read.present.has(m))
+    const members = unchanged ? undefined : change.members
     if (!changedResource && !members) return current
     const expectedVersion = pinned ?? (changedResource ? current.version : undefined)
     const written = await updateGroup(db, tenantId, id, { resource: changedResource, members, expectedVersion }, now, audit)

@@ -188,6 +188,25 @@ describe('/Groups', () => {
     expect(current.members.map((m: any) => m.value)).toEqual([a])
   })
 
+  it('writes nothing for a PATCH that adds present members and removes absent ones (same ETag), and still changes what does change', async () => {
+    const tenant = await newTenant()
+    const [a, b, c] = await users(tenant, 3)
+    const g = await group(tenant, 'Everyone', [a!, b!])
+    const again = await patch(tenant, g.id, { op: 'add', path: 'members', value: [{ value: a }, { value: b }] }, { op: 'remove', path: `members[value eq "${c}"]` })
+    expect(again.status).toBe(204)
+    expect(again.headers.get('etag')).toBe('W/"1"')
+    // With the rename Okta sends before every membership change: still nothing to write.
+    const renamed = await patch(tenant, g.id, { op: 'replace', value: { id: g.id, displayName: 'Everyone' } }, { op: 'add', path: 'members', value: [{ value: a }] })
+    expect(renamed.headers.get('etag')).toBe('W/"1"')
+    // One new member among present ones is a change.
+    const added = await patch(tenant, g.id, { op: 'add', path: 'members', value: [{ value: a }, { value: c }] })
+    expect(added.headers.get('etag')).toBe('W/"2"')
+    expect(await memberIds(tenant, g.id)).toEqual([a, b, c].sort())
+    const removed = await patch(tenant, g.id, { op: 'remove', path: 'members', value: [{ value: b }, { value: 'never-a-member' }] })
+    expect(removed.headers.get('etag')).toBe('W/"3"')
+    expect(await memberIds(tenant, g.id)).toEqual([a, c].sort())
+  })
+
   it('deletes under If-Match only the version it names, even when the group changes between the check and the delete', async () => {
     const tenant = await newTenant()
     const [a] = await users(tenant, 1)
