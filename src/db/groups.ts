@@ -286,22 +286,14 @@ export async function groupsOfUsers(db: Db, tenantId: string, userIds: string[])
   return out
 }
 
-/** Reads pages of groups in `seq` order (or `orderBy`, then `seq`) for src/db/pages.ts. */
-export function groupPages(db: Db, tenantId: string, where?: SQL, orderBy: SQL[] = []): PageSource<GroupRecord> {
-  const scope = and(eq(groups.tenantId, tenantId), where)
+/** Pages of groups in `seq` order (or `orderBy`, then `seq`), as SQL for src/db/pages.ts (see userPages). */
+export function groupPages(tenantId: string, where?: SQL, orderBy: SQL[] = []): PageSource<GroupRecord> {
+  const scope = sql`tenant_id = ${tenantId} ${where ? sql`AND (${where})` : sql``}`
   return {
-    total: async () =>
-      where
-        ? ((await db.select({ n: sql<number>`count(*)` }).from(groups).where(scope).get())?.n ?? 0)
-        : ((await db.select({ n: tenantCounts.groups }).from(tenantCounts).where(eq(tenantCounts.tenantId, tenantId)).get())?.n ?? 0),
-    // SQL text around the filter, as for users (src/db/users.ts userPages).
-    rows: async ({ afterSeq, offset, limit }) => {
-      const rows = await readRows<Parameters<typeof toGroupRecord>[0]>(db, {
-        getSQL: () => sql`SELECT ${RECORD_COLUMNS} FROM groups WHERE tenant_id = ${tenantId}
-          ${where ? sql`AND (${where})` : sql``} ${afterSeq === undefined ? sql`` : sql`AND seq > ${afterSeq}`}
-          ORDER BY ${sql.join([...orderBy, sql`seq`], sql`, `)} LIMIT ${limit} OFFSET ${offset ?? 0}`,
-      })
-      return rows.map(toGroupRecord)
-    },
+    count: where ? sql`(SELECT count(*) FROM groups WHERE ${scope})` : sql`(SELECT coalesce((SELECT groups FROM tenant_counts WHERE tenant_id = ${tenantId}), 0))`,
+    rows: ({ after, offset, limit }) =>
+      sql`SELECT ${RECORD_COLUMNS} FROM groups WHERE ${scope} ${after ? sql`AND seq > ${after}` : sql``}
+        ORDER BY ${sql.join([...orderBy, sql`seq`], sql`, `)} LIMIT ${limit} OFFSET ${offset}`,
+    record: (row) => toGroupRecord(row as Parameters<typeof toGroupRecord>[0]),
   }
 }

@@ -5,8 +5,8 @@
  * (a jump, or a sorted query) falls back to OFFSET. Seeking also means rows deleted or inserted during
  * an import never make it skip or repeat a row that existed throughout.
  */
-import { and, eq, gt, lt, sql } from 'drizzle-orm'
-import { runBatch } from './batch.ts'
+import { and, eq, lt, sql, type SQL } from 'drizzle-orm'
+import { runBatch, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import { pageMarks } from './schema.ts'
 
@@ -27,10 +27,14 @@ export interface PageRequest {
   afterSeq?: number
 }
 
-/** How to read the rows and the total of one resource type. */
+/** How to read the rows and the total of one resource type, as SQL that readPage puts in one batch. */
 export interface PageSource<R extends { seq: number }> {
-  total(): Promise<number>
-  rows(range: { afterSeq?: number; offset?: number; limit: number }): Promise<R[]>
+  /** A scalar SQL expression: the number of rows the query matches. */
+  count: SQL
+  /** The statement of a page: rows with `seq > after` (when given), skipping `offset`, at most `limit`. */
+  rows(range: { after?: SQL; offset: SQL; limit: number }): SQL
+  /** A row of `rows` as a record. */
+  record(row: unknown): R
 }
 
 /** A page of rows, the total, and (cursor mode) whether more follow. */
@@ -40,38 +44,75 @@ export interface Page<R> {
   hasMore: boolean
 }
 
-/** Reads one page; see the module comment for the strategy. */
+const statement = (query: SQL): Statement => ({ getSQL: () => query })
+
+/**
+ * Reads one page in one round trip of reads (plus the write of a new mark): the mark where the
+ * previous page ended, the rows (after that mark when there is one, by OFFSET otherwise) and the total
+ * when it is needed, all in one D1 batch; a filtered total is counted only when no mark carries it.
+ */
 export async function readPage<R extends { seq: number }>(db: Db, request: PageRequest, source: PageSource<R>, now: Date): Promise<Page<R>> {
+  const totalOf = (result: D1Result | undefined) => Number((result?.results[0] as { n: number | null } | undefined)?.n ?? 0)
   if (request.afterSeq !== undefined) {
-    const [total, rows] = await Promise.all([source.total(), source.rows({ afterSeq: request.afterSeq, limit: request.count + 1 })])
-    return { total, rows: rows.slice(0, request.count), hasMore: rows.length > request.count }
+    const [rows, total] = await runBatch(db, [
+      statement(source.rows({ after: sql`${request.afterSeq}`, offset: sql`0`, limit: request.count + 1 })),
+      statement(sql`SELECT ${source.count} AS n`),
+    ])
+    const records = rows!.results.map(source.record)
+    return { total: totalOf(total), rows: records.slice(0, request.count), hasMore: records.length > request.count }
   }
   const offset = request.startIndex - 1
-  const mark = !request.sorted && offset > 0 ? await findMark(db, request, offset, now) : undefined
-  if (request.count === 0) return { total: mark && request.filtered ? mark.total : await source.total(), rows: [], hasMore: false }
-  const rows = mark ? await source.rows({ afterSeq: mark.seq, limit: request.count }) : await source.rows({ offset, limit: request.count })
-  // A first page that is not full holds the whole result, so its total needs no count: the usual
-  // `userName eq` lookup is one query.
-  const total = mark && request.filtered ? mark.total : offset === 0 && rows.length < request.count ? rows.length : await source.total()
-  const end = offset + rows.length
+  if (request.count === 0) return { total: totalOf((await runBatch(db, [statement(sql`SELECT ${source.count} AS n`)]))[0]), rows: [], hasMore: false }
+  const marked = !request.sorted && offset > 0
+  const end = offset + request.count
+  const markAt = (position: number, column: SQL) =>
+    sql`(SELECT ${column} FROM page_marks WHERE tenant_id = ${request.tenantId} AND query_key = ${request.queryKey}
+      AND position = ${position} AND expires_at > ${now.toISOString()})`
+  const markSeq = markAt(offset, sql`seq`)
+  // A filtered first page that is not full holds the whole result (the usual `userName eq` lookup), so
+  // its total is counted only when the page is full; every other page reads its total in the batch.
+  const eagerTotal = !request.filtered || offset > 0
+  const statements: Statement[] = []
+  const add = (query: SQL) => statements.push(statement(query)) - 1
+  // The mark this page starts at, if any (its seq and the total it cached).
+  const markIndex = marked
+    ? add(sql`SELECT seq, total FROM page_marks WHERE tenant_id = ${request.tenantId} AND query_key = ${request.queryKey}
+        AND position = ${offset} AND expires_at > ${now.toISOString()}`)
+    : -1
+  // The rows, after the mark when there is one.
+  const rowsIndex = add(
+    marked
+      ? source.rows({ after: sql`coalesce(${markSeq}, 0)`, offset: sql`CASE WHEN ${markSeq} IS NULL THEN ${offset} ELSE 0 END`, limit: request.count })
+      : source.rows({ offset: sql`${offset}`, limit: request.count }),
+  )
+  // The mark this page would save, so that an identical one is not written again (a repeated list).
+  const savedIndex =
+    !request.sorted && eagerTotal
+      ? add(sql`SELECT seq, total, expires_at AS expiresAt FROM page_marks WHERE tenant_id = ${request.tenantId} AND query_key = ${request.queryKey} AND position = ${end}`)
+      : -1
+  // The total; a filtered one is counted only when no mark carries it.
+  const totalIndex = eagerTotal
+    ? add(request.filtered && marked ? sql`SELECT CASE WHEN ${markSeq} IS NULL THEN ${source.count} END AS n` : sql`SELECT ${source.count} AS n`)
+    : -1
+  const results = await runBatch(db, statements)
+  const mark = markIndex < 0 ? undefined : (results[markIndex]!.results[0] as { seq: number; total: number } | undefined)
+  const rows = results[rowsIndex]!.results.map(source.record)
+  const total =
+    mark && request.filtered
+      ? mark.total
+      : eagerTotal
+        ? totalOf(results[totalIndex])
+        : rows.length < request.count
+          ? rows.length
+          : totalOf((await runBatch(db, [statement(sql`SELECT ${source.count} AS n`)]))[0])
   const last = rows[rows.length - 1]
-  if (!request.sorted && last && rows.length === request.count && end < total) await saveMark(db, request, end, last.seq, total, now)
+  if (!request.sorted && last && rows.length === request.count && end < total) {
+    const saved = savedIndex < 0 ? undefined : (results[savedIndex]!.results[0] as { seq: number; total: number; expiresAt: string } | undefined)
+    // A mark that already says the same and lives for more than half its time is left as it is.
+    const fresh = saved && saved.seq === last.seq && saved.total === total && Date.parse(saved.expiresAt) - now.getTime() > MARK_TTL_MS / 2
+    if (!fresh) await saveMark(db, request, end, last.seq, total, now)
+  }
   return { total, rows, hasMore: end < total }
-}
-
-async function findMark(db: Db, request: PageRequest, position: number, now: Date) {
-  return db
-    .select({ seq: pageMarks.seq, total: pageMarks.total })
-    .from(pageMarks)
-    .where(
-      and(
-        eq(pageMarks.tenantId, request.tenantId),
-        eq(pageMarks.queryKey, request.queryKey),
-        eq(pageMarks.position, position),
-        gt(pageMarks.expiresAt, now.toISOString()),
-      ),
-    )
-    .get()
 }
 
 /** Saves where this page ended and drops the marks before it: a sequential import keeps one mark. */

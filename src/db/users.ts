@@ -3,7 +3,7 @@ import { and, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import type { UserState } from '../lifecycle/state.ts'
 import { PreconditionFailed, Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
-import { readRows, runBatch, type Statement } from './batch.ts'
+import { runBatch, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import type { PageSource } from './pages.ts'
 import { isUniqueViolation } from './errors.ts'
@@ -246,27 +246,16 @@ export async function deleteUser(
   return results[results.length - 1]!.meta.changes === 1
 }
 
-/** Reads pages of live users in `seq` order (or `orderBy`, then `seq`) for src/db/pages.ts. */
-export function userPages(db: Db, tenantId: string, where?: SQL, orderBy: SQL[] = []): PageSource<UserRecord> {
-  const scope = and(eq(users.tenantId, tenantId), isNull(users.deletedAt), where)
+/** Pages of live users in `seq` order (or `orderBy`, then `seq`), as SQL for src/db/pages.ts. */
+export function userPages(tenantId: string, where?: SQL, orderBy: SQL[] = []): PageSource<UserRecord> {
+  // SQL text around the filter: it runs for every list and lookup, and drizzle's query builder costs
+  // more CPU than the query (the filter and sort keep their own SQL).
+  const scope = sql`tenant_id = ${tenantId} AND deleted_at IS NULL ${where ? sql`AND (${where})` : sql``}`
   return {
-    total: async () =>
-      where ? ((await db.select({ n: sql<number>`count(*)` }).from(users).where(scope).get())?.n ?? 0) : keptUserCount(db, tenantId),
-    // Written as SQL text around the filter: it runs for every list and lookup, and drizzle's query
-    // builder costs more CPU than the query (the filter and sort keep their own SQL).
-    rows: async ({ afterSeq, offset, limit }) => {
-      const rows = await readRows<Parameters<typeof toUserRecord>[0]>(db, {
-        getSQL: () => sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${tenantId} AND deleted_at IS NULL
-          ${where ? sql`AND (${where})` : sql``} ${afterSeq === undefined ? sql`` : sql`AND seq > ${afterSeq}`}
-          ORDER BY ${sql.join([...orderBy, sql`seq`], sql`, `)} LIMIT ${limit} OFFSET ${offset ?? 0}`,
-      })
-      return rows.map(toUserRecord)
-    },
+    count: where ? sql`(SELECT count(*) FROM users WHERE ${scope})` : sql`(SELECT coalesce((SELECT users FROM tenant_counts WHERE tenant_id = ${tenantId}), 0))`,
+    rows: ({ after, offset, limit }) =>
+      sql`SELECT ${RECORD_COLUMNS} FROM users WHERE ${scope} ${after ? sql`AND seq > ${after}` : sql``}
+        ORDER BY ${sql.join([...orderBy, sql`seq`], sql`, `)} LIMIT ${limit} OFFSET ${offset}`,
+    record: (row) => toUserRecord(row as Parameters<typeof toUserRecord>[0]),
   }
-}
-
-/** The kept count of live users of a tenant. */
-export async function keptUserCount(db: Db, tenantId: string): Promise<number> {
-  const row = await db.select({ n: tenantCounts.users }).from(tenantCounts).where(eq(tenantCounts.tenantId, tenantId)).get()
-  return row?.n ?? 0
 }

@@ -20,7 +20,7 @@ export interface SearchSpec<R extends { seq: number }> {
   type: ResourceTypeDef
   filterSql(filter: Filter): SQL
   sortColumn(path: AttrPath): AnySQLiteColumn
-  pages(db: Db, tenantId: string, where: SQL | undefined, orderBy: SQL[]): PageSource<R>
+  pages(tenantId: string, where: SQL | undefined, orderBy: SQL[]): PageSource<R>
   /** The projected representations of a page of records (streamed ones for big resources). */
   represent(db: Db, tenantId: string, baseUrl: string, records: R[], projection: Projection): Promise<(Json | StreamedJson)[]>
 }
@@ -66,7 +66,7 @@ export async function search<R extends { seq: number }>(
   const page = await readPage(
     db,
     { tenantId, queryKey: key, filtered: where !== undefined, sorted: orderBy.length > 0, startIndex: params.startIndex, count: params.count, afterSeq },
-    spec.pages(db, tenantId, where, orderBy),
+    spec.pages(tenantId, where, orderBy),
     now,
   )
   const resources = await spec.represent(db, tenantId, baseUrl, page.rows, projection)

@@ -39,6 +39,27 @@ describe('index pagination', () => {
     expect(jump.Resources.map((r: any) => r.id)).toEqual(ids.slice(16, 19))
   })
 
+  it('does not rewrite a mark that already says the same (a list asked for again writes nothing)', async () => {
+    const tenant = await newTenant()
+    const ids = await createUsers(tenant, 12)
+    const marks = async () =>
+      (await env.DB.prepare('SELECT position, seq, total, expires_at FROM page_marks WHERE tenant_id = ? ORDER BY position').bind(tenant.id).all()).results
+    const first = await page(tenant, 'startIndex=1&count=5')
+    expect(first.Resources.map((r: any) => r.id)).toEqual(ids.slice(0, 5))
+    const saved = await marks()
+    expect(saved).toMatchObject([{ position: 5, total: 12 }])
+    await new Promise((r) => setTimeout(r, 5))
+    expect((await page(tenant, 'startIndex=1&count=5')).Resources.map((r: any) => r.id)).toEqual(ids.slice(0, 5))
+    expect(await marks()).toEqual(saved)
+    // The next page seeks from that mark and moves it on; a user created meanwhile changes the total, so the mark is rewritten.
+    expect((await page(tenant, 'startIndex=6&count=5')).Resources.map((r: any) => r.id)).toEqual(ids.slice(5, 10))
+    expect(await marks()).toMatchObject([{ position: 10, total: 12 }])
+    await createUsers(tenant, 1, 'late')
+    const again = await page(tenant, 'startIndex=6&count=5')
+    expect(again.totalResults).toBe(13)
+    expect(await marks()).toMatchObject([{ position: 10, total: 13 }])
+  })
+
   it('never skips or repeats a user that existed throughout, while others are deleted and created', async () => {
     const tenant = await newTenant()
     const ids = await createUsers(tenant, 30)
