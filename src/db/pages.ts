@@ -65,10 +65,11 @@ export async function readPage<R extends { seq: number }>(db: Db, request: PageR
   if (request.count === 0) return { total: totalOf((await runBatch(db, [statement(sql`SELECT ${source.count} AS n`)]))[0]), rows: [], hasMore: false }
   const marked = !request.sorted && offset > 0
   const end = offset + request.count
-  const markAt = (position: number, column: SQL) =>
-    sql`(SELECT ${column} FROM page_marks WHERE tenant_id = ${request.tenantId} AND query_key = ${request.queryKey}
-      AND position = ${position} AND expires_at > ${now.toISOString()})`
-  const markSeq = markAt(offset, sql`seq`)
+  // The mark's lookup is bound once per statement (a CTE), so a filter may still use MAX_FILTER_PARAMS.
+  const withMark = (query: SQL) =>
+    sql`WITH mark AS (SELECT seq FROM page_marks WHERE tenant_id = ${request.tenantId} AND query_key = ${request.queryKey}
+      AND position = ${offset} AND expires_at > ${now.toISOString()}) ${query}`
+  const markSeq = sql`(SELECT seq FROM mark)`
   // A filtered first page that is not full holds the whole result (the usual `userName eq` lookup), so
   // its total is counted only when the page is full; every other page reads its total in the batch.
   const eagerTotal = !request.filtered || offset > 0
@@ -82,17 +83,18 @@ export async function readPage<R extends { seq: number }>(db: Db, request: PageR
   // The rows, after the mark when there is one.
   const rowsIndex = add(
     marked
-      ? source.rows({ after: sql`coalesce(${markSeq}, 0)`, offset: sql`CASE WHEN ${markSeq} IS NULL THEN ${offset} ELSE 0 END`, limit: request.count })
+      ? withMark(source.rows({ after: sql`coalesce(${markSeq}, 0)`, offset: sql`CASE WHEN ${markSeq} IS NULL THEN ${offset} ELSE 0 END`, limit: request.count }))
       : source.rows({ offset: sql`${offset}`, limit: request.count }),
   )
-  // The mark this page would save, so that an identical one is not written again (a repeated list).
+  // The mark this page would save, so that an identical one is not written again (the same unfiltered
+  // page or later page asked for again; a filtered first page skips this probe and rewrites its mark).
   const savedIndex =
     !request.sorted && eagerTotal
       ? add(sql`SELECT seq, total, expires_at AS expiresAt FROM page_marks WHERE tenant_id = ${request.tenantId} AND query_key = ${request.queryKey} AND position = ${end}`)
       : -1
   // The total; a filtered one is counted only when no mark carries it.
   const totalIndex = eagerTotal
-    ? add(request.filtered && marked ? sql`SELECT CASE WHEN ${markSeq} IS NULL THEN ${source.count} END AS n` : sql`SELECT ${source.count} AS n`)
+    ? add(request.filtered && marked ? withMark(sql`SELECT CASE WHEN ${markSeq} IS NULL THEN ${source.count} END AS n`) : sql`SELECT ${source.count} AS n`)
     : -1
   const results = await runBatch(db, statements)
   const mark = markIndex < 0 ? undefined : (results[markIndex]!.results[0] as { seq: number; total: number } | undefined)
@@ -115,7 +117,10 @@ export async function readPage<R extends { seq: number }>(db: Db, request: PageR
   return { total, rows, hasMore: end < total }
 }
 
-/** Saves where this page ended and drops the marks before it: a sequential import keeps one mark. */
+/**
+ * Saves where this page ended and drops the marks before it: a sequential import keeps one mark (a page
+ * asked for again whose mark is unchanged writes nothing, so an earlier mark may live on until it expires).
+ */
 async function saveMark(db: Db, request: PageRequest, position: number, seq: number, total: number, now: Date): Promise<void> {
   const expiresAt = new Date(now.getTime() + MARK_TTL_MS).toISOString()
   await runBatch(db, [

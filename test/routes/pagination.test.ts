@@ -39,6 +39,28 @@ describe('index pagination', () => {
     expect(jump.Resources.map((r: any) => r.id)).toEqual(ids.slice(16, 19))
   })
 
+  it('pages a filter of the largest size allowed (D1 binds at most 100 values per statement)', async () => {
+    const tenant = await newTenant()
+    const ids = await createUsers(tenant, 3)
+    const names = [...Array.from({ length: 3 }, (_, i) => `user${String(i).padStart(3, '0')}@example.com`), ...Array.from({ length: 200 }, (_, i) => `nobody${i}@example.com`)]
+    // The largest `or` of userName terms the filter limit accepts: one more term is refused as too large.
+    let terms = 3
+    for (; terms < names.length; terms++) {
+      const res = await tenant.fetch(`/Users?count=1&filter=${encodeURIComponent(names.slice(0, terms + 1).map((n) => `userName eq "${n}"`).join(' or '))}`)
+      if (res.status === 400) break
+      expect(res.status, await res.text()).toBe(200)
+    }
+    expect(terms).toBeGreaterThan(50)
+    const filter = encodeURIComponent(names.slice(0, terms).map((n) => `userName eq "${n}"`).join(' or '))
+    const seen: string[] = []
+    for (let start = 1; start <= 3; start++) {
+      const body = await page(tenant, `filter=${filter}&startIndex=${start}&count=1`)
+      expect(body.totalResults).toBe(3)
+      seen.push(...body.Resources.map((r: any) => r.id))
+    }
+    expect(seen).toEqual(ids)
+  })
+
   it('does not rewrite a mark that already says the same (a list asked for again writes nothing)', async () => {
     const tenant = await newTenant()
     const ids = await createUsers(tenant, 12)
