@@ -86,12 +86,9 @@ export async function readPage<R extends { seq: number }>(db: Db, request: PageR
       ? withMark(source.rows({ after: sql`coalesce(${markSeq}, 0)`, offset: sql`CASE WHEN ${markSeq} IS NULL THEN ${offset} ELSE 0 END`, limit: request.count }))
       : source.rows({ offset: sql`${offset}`, limit: request.count }),
   )
-  // The mark this page would save, so that an identical one is not written again (the same unfiltered
-  // page or later page asked for again; a filtered first page skips this probe and rewrites its mark).
-  const savedIndex =
-    !request.sorted && eagerTotal
-      ? add(sql`SELECT seq, total, expires_at AS expiresAt FROM page_marks WHERE tenant_id = ${request.tenantId} AND query_key = ${request.queryKey} AND position = ${end}`)
-      : -1
+  // The mark this page would save, so that an identical one is not written again (a page asked for again).
+  const probe = sql`SELECT seq, total, expires_at AS expiresAt FROM page_marks WHERE tenant_id = ${request.tenantId} AND query_key = ${request.queryKey} AND position = ${end}`
+  const savedIndex = !request.sorted && eagerTotal ? add(probe) : -1
   // The total; a filtered one is counted only when no mark carries it.
   const totalIndex = eagerTotal
     ? add(request.filtered && marked ? withMark(sql`SELECT CASE WHEN ${markSeq} IS NULL THEN ${source.count} END AS n`) : sql`SELECT ${source.count} AS n`)
@@ -99,19 +96,22 @@ export async function readPage<R extends { seq: number }>(db: Db, request: PageR
   const results = await runBatch(db, statements)
   const mark = markIndex < 0 ? undefined : (results[markIndex]!.results[0] as { seq: number; total: number } | undefined)
   const rows = results[rowsIndex]!.results.map(source.record)
-  const total =
-    mark && request.filtered
-      ? mark.total
-      : eagerTotal
-        ? totalOf(results[totalIndex])
-        : rows.length < request.count
-          ? rows.length
-          : totalOf((await runBatch(db, [statement(sql`SELECT ${source.count} AS n`)]))[0])
+  let total: number
+  let saved = savedIndex < 0 ? undefined : results[savedIndex]!.results[0]
+  if (mark && request.filtered) total = mark.total
+  else if (eagerTotal) total = totalOf(results[totalIndex])
+  else if (rows.length < request.count) total = rows.length
+  else {
+    // A full filtered first page: count now, and probe the mark it may save in the same round trip.
+    const [counted, probed] = await runBatch(db, [statement(sql`SELECT ${source.count} AS n`), statement(probe)])
+    total = totalOf(counted)
+    saved = probed!.results[0]
+  }
   const last = rows[rows.length - 1]
   if (!request.sorted && last && rows.length === request.count && end < total) {
-    const saved = savedIndex < 0 ? undefined : (results[savedIndex]!.results[0] as { seq: number; total: number; expiresAt: string } | undefined)
+    const m = saved as { seq: number; total: number; expiresAt: string } | undefined
     // A mark that already says the same and lives for more than half its time is left as it is.
-    const fresh = saved && saved.seq === last.seq && saved.total === total && Date.parse(saved.expiresAt) - now.getTime() > MARK_TTL_MS / 2
+    const fresh = m && m.seq === last.seq && m.total === total && Date.parse(m.expiresAt) - now.getTime() > MARK_TTL_MS / 2
     if (!fresh) await saveMark(db, request, end, last.seq, total, now)
   }
   return { total, rows, hasMore: end < total }

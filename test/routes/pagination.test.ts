@@ -80,6 +80,15 @@ describe('index pagination', () => {
     const again = await page(tenant, 'startIndex=6&count=5')
     expect(again.totalResults).toBe(13)
     expect(await marks()).toMatchObject([{ position: 10, total: 13 }])
+    // A full filtered first page counts its total and probes its mark in one more round trip; asked
+    // for again, it writes nothing either.
+    const active = `filter=${encodeURIComponent('active eq true')}&startIndex=1&count=3`
+    expect((await page(tenant, active)).totalResults).toBe(8)
+    const withFiltered = await marks()
+    expect(withFiltered).toHaveLength(2)
+    await new Promise((r) => setTimeout(r, 5))
+    expect((await page(tenant, active)).totalResults).toBe(8)
+    expect(await marks()).toEqual(withFiltered)
   })
 
   it('never skips or repeats a user that existed throughout, while others are deleted and created', async () => {
