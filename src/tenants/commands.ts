@@ -200,9 +200,13 @@ export const commands: Record<string, Command> = {
 
   delete: {
     args: ['id'],
+    flags: { confirm: { description: 'the tenant id again: delete asks for it, so a typo or a pasted command deletes nothing' } },
     summary: "delete the tenant document (its credentials stop working; D1 rows are kept)",
-    async run(ctx, args) {
+    async run(ctx, args, flags) {
       const doc = await load(ctx, args.id!)
+      if (flags.confirm !== doc.id) {
+        throw new CliError(`delete stops every IdP of tenant "${doc.id}" at once; repeat the id to confirm: delete ${doc.id} --confirm ${doc.id}`, 2)
+      }
       await ctx.store.delete(doc.id)
       return {
         json: { tenantId: doc.id, deleted: true },

@@ -74,8 +74,13 @@ describe('create, show, delete (real wrangler kv, local)', () => {
     expectNoSecrets(run.stdout, stored, created)
   })
 
-  test('delete removes it; then it is an unknown tenant', async () => {
-    expect((await cli('delete', 'acme', '--json')).json).toEqual({ tenantId: 'acme', deleted: true })
+  test('delete asks for the id again, then removes it; then it is an unknown tenant', async () => {
+    const unconfirmed = await cli('delete', 'acme', '--json')
+    expect(unconfirmed.code).toBe(2)
+    expect(unconfirmed.json.error).toMatch(/repeat the id to confirm: delete acme --confirm acme/)
+    expect((await cli('delete', 'acme', '--confirm', 'acme-typo', '--json')).code).toBe(2)
+    expect((await cli('show', 'acme', '--json')).json).toMatchObject({ tenantId: 'acme' })
+    expect((await cli('delete', 'acme', '--confirm', 'acme', '--json')).json).toEqual({ tenantId: 'acme', deleted: true })
     expectOneLineError(await cli('show', 'acme'), /unknown tenant "acme"/)
   })
 })
