@@ -31,7 +31,7 @@ export function readWranglerToml(repoRoot: string): { date: string; flags: strin
 }
 
 /** Starts workerd with the three Workers and applies migrations/*.sql to the fresh D1 database. */
-export async function serve(repoRoot: string, bundles: Bundles, options: { inspectorPort?: number; storageDir?: string } = {}): Promise<Served> {
+export async function serve(repoRoot: string, bundles: Bundles, options: { storageDir?: string } = {}): Promise<Served> {
   const { date, flags, vars } = readWranglerToml(repoRoot)
   const worker = (name: string, script: string) => ({
     name,
@@ -54,7 +54,6 @@ export async function serve(repoRoot: string, bundles: Bundles, options: { inspe
       cf: false,
       // Local D1 and KV live in files; where (tmpfs or disk) is the caller's choice (bench/storage.ts).
       ...(options.storageDir ? { resourcePersistencePath: options.storageDir } : {}),
-      ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
       verbose: false,
       // The app logs a line per request; echoing 100,000s of them would load the machine being measured.
       // Errors still reach stderr (at most 20, then a count).
