@@ -11,6 +11,11 @@ export interface Statement {
 
 const dialect = new SQLiteAsyncDialect()
 
+/** A statement of plain SQL (for a batch or readRows), where no db handle is at hand. */
+export function statement(query: SQL): Statement {
+  return { getSQL: () => query }
+}
+
 /**
  * Runs statements atomically in one D1 batch (D1 has no interactive transactions). It goes to D1
  * directly because drizzle's own batch cannot bind the parameters of `db.run(sql...)` statements.

@@ -6,7 +6,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
-import { readRows, runBatch, type Statement } from './batch.ts'
+import { readRows, runBatch, statement, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import type { PageSource } from './pages.ts'
 import { isUniqueViolation } from './errors.ts'
@@ -65,7 +65,7 @@ const RECORD_COLUMNS = sql.raw('id, seq, resource, member_count AS memberCount, 
 
 /** Reads the group (without members); the last statement of a write's batch, so a write is one round trip. */
 function readRecord(tenantId: string, id: string): Statement {
-  return { getSQL: () => sql`SELECT ${RECORD_COLUMNS} FROM groups WHERE tenant_id = ${tenantId} AND id = ${id}` }
+  return statement(sql`SELECT ${RECORD_COLUMNS} FROM groups WHERE tenant_id = ${tenantId} AND id = ${id}`)
 }
 
 function recordOf(result: D1Result): GroupRecord | undefined {
@@ -75,10 +75,10 @@ function recordOf(result: D1Result): GroupRecord | undefined {
 
 /** The ids among `ids` that are not live users of the tenant (one statement, one JSON parameter). */
 function unknownMembers(tenantId: string, ids: string[]): Statement {
-  return {
-    getSQL: () => sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
+  return statement(
+    sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
       WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL)`,
-  }
+  )
 }
 
 /** The group with this id, without members, or undefined. */
@@ -89,10 +89,10 @@ export async function getGroup(db: Db, tenantId: string, id: string): Promise<Gr
 
 /** The ids among `ids` that are members of the group (one statement, primary-key probes). */
 function presentMembers(tenantId: string, groupId: string, ids: string[]): Statement {
-  return {
-    getSQL: () => sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
+  return statement(
+    sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
       WHERE EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = ${tenantId} AND m.group_id = ${groupId} AND m.member_id = j.value)`,
-  }
+  )
 }
 
 /** What a group write reads first, in one round trip (see getGroupForChange). */

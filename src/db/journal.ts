@@ -1,9 +1,8 @@
 /** The provisioning journal: one row per SCIM change, for support ("why was this person deactivated?"). */
 import { sql, type SQL } from 'drizzle-orm'
-import type { Statement } from './batch.ts'
+import { runBatch, statement, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import { newId } from './ids.ts'
-import { auditEvents } from './schema.ts'
 
 /** One journal entry; no secrets, no attribute values beyond booleans. */
 export interface JournalEntry {
@@ -21,7 +20,7 @@ export interface JournalEntry {
 
 /** Appends an entry to a tenant's journal. */
 export async function recordJournal(db: Db, tenantId: string, entry: JournalEntry): Promise<void> {
-  await db.insert(auditEvents).values({ tenantId, id: newId(), ...entry })
+  await runBatch(db, [journalStatement(tenantId, entry, undefined, () => {})])
 }
 
 /**
@@ -34,12 +33,10 @@ export type Audit = (resourceId: string, guard?: SQL) => Statement
 /** The insert of `entry`, only when `guard` holds; `settle` learns whether it was written. */
 export function journalStatement(tenantId: string, entry: JournalEntry, guard: SQL | undefined, settle: (written: boolean) => void): Statement {
   const e = entry
-  return {
-    getSQL: () => sql`INSERT INTO audit_events (tenant_id, id, at, credential_id, request_id, method, path, resource_type, resource_id, action, outcome, summary)
-      SELECT ${tenantId}, ${newId()}, ${e.at}, ${e.credentialId}, ${e.requestId}, ${e.method}, ${e.path}, ${e.resourceType}, ${e.resourceId}, ${e.action}, ${e.outcome}, ${e.summary}
-      WHERE ${guard ?? sql`1`}`,
-    settle: (result) => settle(result.meta.changes === 1),
-  }
+  const insert = statement(sql`INSERT INTO audit_events (tenant_id, id, at, credential_id, request_id, method, path, resource_type, resource_id, action, outcome, summary)
+    SELECT ${tenantId}, ${newId()}, ${e.at}, ${e.credentialId}, ${e.requestId}, ${e.method}, ${e.path}, ${e.resourceType}, ${e.resourceId}, ${e.action}, ${e.outcome}, ${e.summary}
+    WHERE ${guard ?? sql`1`}`)
+  return { ...insert, settle: (result) => settle(result.meta.changes === 1) }
 }
 
 /** Deletes entries older than `before` across tenants, in chunks so one run stays small. */

@@ -6,7 +6,7 @@
  * an import never make it skip or repeat a row that existed throughout.
  */
 import { and, eq, lt, sql, type SQL } from 'drizzle-orm'
-import { runBatch, type Statement } from './batch.ts'
+import { runBatch, statement, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import { pageMarks } from './schema.ts'
 
@@ -43,8 +43,6 @@ export interface Page<R> {
   rows: R[]
   hasMore: boolean
 }
-
-const statement = (query: SQL): Statement => ({ getSQL: () => query })
 
 /**
  * Reads one page in one round trip of reads (plus the write of a new mark): the mark where the

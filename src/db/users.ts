@@ -3,7 +3,7 @@ import { and, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import type { UserState } from '../lifecycle/state.ts'
 import { PreconditionFailed, Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
-import { runBatch, type Statement } from './batch.ts'
+import { runBatch, statement, type Statement } from './batch.ts'
 import type { Db } from './client.ts'
 import type { PageSource } from './pages.ts'
 import { isUniqueViolation } from './errors.ts'
@@ -68,7 +68,7 @@ const RECORD_COLUMNS = sql.raw(
 
 /** Reads the live user back at the end of the batch that wrote it, so a write is one round trip. */
 function readRecord(tenantId: string, id: string): Statement {
-  return { getSQL: () => sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${tenantId} AND id = ${id} AND deleted_at IS NULL` }
+  return statement(sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${tenantId} AND id = ${id} AND deleted_at IS NULL`)
 }
 
 function recordOf(result: D1Result): UserRecord | undefined {
