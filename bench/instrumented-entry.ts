@@ -12,7 +12,7 @@
  * This Worker exists only inside `npm run bench`; it is never deployed.
  */
 import scim from '../src/index.ts'
-import type { Env } from '../src/env.ts'
+import type { Env } from '../src/runtime/env.ts'
 import baseline from './baseline/index.ts'
 
 interface Tally {

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { buildBundles } from './build.ts'
+import { CONCURRENCY, contentionShape, runContention, type ContentionResult } from './contention.ts'
 import { closedLoop, fixedRate, timed, type LoadResult, type Req } from './load.ts'
 import { machine } from './report.ts'
 import { benchStorage } from './storage.ts'
@@ -41,6 +42,8 @@ export interface Config {
   mixSeconds: number
   limitRateSeconds: number
   rowSamples: number
+  /** Rounds of the contention workload (CONCURRENCY requests to one user, then to one group, per round). */
+  contentionRounds: number
 }
 
 const FULL: Config = {
@@ -58,6 +61,7 @@ const FULL: Config = {
   mixSeconds: 60,
   limitRateSeconds: 5,
   rowSamples: 10,
+  contentionRounds: 5,
 }
 
 const QUICK: Config = {
@@ -112,6 +116,15 @@ async function meanRows(origin: string, reqs: Req[], expect: number[]): Promise<
 function assertClean(name: string, r: LoadResult): void {
   if (r.errors) throw new Error(`${name}: ${r.errors} failed requests (${JSON.stringify(r.statuses)}); first: ${r.firstError ?? 'connection error'}`)
   if (!r.requests) throw new Error(`${name}: no request completed`)
+}
+
+/** The rounds of the contention workload that kept every change, as read-back checks; failed rounds fail the run at the end. */
+function contentionChecks(c: ContentionResult): { check: string; ok: true }[] {
+  const out: { check: string; ok: true }[] = []
+  for (const [kind, f] of [['user', c.user], ['group', c.group]] as const) {
+    for (const r of f.rounds) if (r.ok) out.push({ check: `contention round ${r.round}, ${kind}: ${c.concurrency} answers 2xx, every change read back`, ok: true })
+  }
+  return out
 }
 
 async function main(): Promise<void> {
@@ -231,6 +244,11 @@ async function main(): Promise<void> {
     step(`mixed Okta-like workload: ${cfg.mixTenants} tenants × ${cfg.mixRatePerTenant} req/s for ${cfg.mixSeconds} s`)
     const mixed = await fixedRate(app, mixedStream(mixTenants, cfg.mix.users, run, random), { rate: mixRate, seconds: cfg.mixSeconds, connections: 2 * cfg.mixTenants })
 
+    // On a tenant of its own, so the read-back checks of the other workloads never see its writes.
+    step(`contention: ${CONCURRENCY} concurrent PATCHes without If-Match to one user, then to one group (${cfg.contentionRounds} rounds)`)
+    const contentionTenant = await seedTenant(exec, served.kv, 'bench-contention', contentionShape(cfg.contentionRounds), at)
+    const contention = await runContention(app, instrumented, served.d1, contentionTenant, cfg.contentionRounds)
+
     step('D1 rows read and written per request type (instrumented copy of the same requests)')
     const n = cfg.rowSamples
     const times = <T>(f: (i: number) => T) => Array.from({ length: n }, (_, i) => f(i))
@@ -247,6 +265,7 @@ async function main(): Promise<void> {
       'groups.patch.big': rowsFromHeaders(bigPatch!.headers),
       'groups.patch.empty': rowsFromHeaders(emptyPatch!.headers),
       mixed: await meanRows(instrumented, times(mixedStream(mixTenants, cfg.mix.users, `${run}-rows`, prng(7))), [200, 201, 204]),
+      contention: contention.rows,
     }
 
     step('verifying the writes')
@@ -259,6 +278,7 @@ async function main(): Promise<void> {
         minUsers: cfg.big.users + closed['users.create']!.requests + n,
       })),
       ...(await verifyMixedTenants(served.d1, mixTenants)),
+      ...contentionChecks(contention.result),
     )
 
     const single = (values: number[]): SingleFigure => ({ ms: median(values), all: values })
@@ -284,6 +304,7 @@ async function main(): Promise<void> {
       },
       import: { pages, pageSize: cfg.pageSize, users: seen.size, totalSeconds: pageMs.reduce((s, v) => s + v, 0) / 1000, pageMs },
       mixed: { ...mixed, tenants: cfg.mixTenants, ratePerTenant: cfg.mixRatePerTenant, mix: MIX.map(([what, pct]) => ({ what, pct })) },
+      contention: contention.result,
       rows,
       notes: deactivatePoolWrapped ? ['the deactivate pool ran out and wrapped: later PATCHes were no-ops on deactivated users'] : [],
     }
@@ -292,6 +313,9 @@ async function main(): Promise<void> {
     const file = join(outDir, `${result.at.replace(/[:.]/g, '-')}-${cfg.mode}.json`)
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n')
     process.stdout.write(renderTables(result) + `\nJSON: ${file}\n`)
+    // Unlike the checks above, a failed contention round does not stop the run before the tables:
+    // its figures (how many answers were 412, what was lost) are the point. The run still fails.
+    if (contention.result.failures.length) throw new Error(`${contention.result.failures.length} contention checks failed (tables and JSON written):\n${contention.result.failures.join('\n')}`)
     step(`done in ${result.seconds.toFixed(0)} s`)
   } finally {
     await served.mf.dispose()

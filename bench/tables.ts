@@ -1,4 +1,5 @@
 /** The shape of a bench result (the JSON under bench/results/) and its rendering as stdout tables. */
+import type { ContentionFigure, ContentionResult } from './contention.ts'
 import type { LoadResult } from './load.ts'
 import { count, ms, ratio, table, type Machine } from './report.ts'
 
@@ -35,6 +36,8 @@ export interface BenchResult {
   single: Record<string, SingleFigure>
   import: { pages: number; pageSize: number; users: number; totalSeconds: number; pageMs: number[] }
   mixed: LoadResult & { tenants: number; ratePerTenant: number; mix: { what: string; pct: number }[] }
+  /** Concurrent PATCHes to one user and one group without If-Match (bench/contention.ts). */
+  contention: ContentionResult
   rows: Record<string, RowsFigure>
   notes: string[]
 }
@@ -52,6 +55,7 @@ export const WORKLOADS = {
   'groups.patch.big': 'PATCH /Groups +members (big group)',
   'groups.patch.empty': 'PATCH /Groups +members (empty group)',
   mixed: 'mixed Okta-like workload',
+  contention: 'contention: 20 concurrent PATCHes to one user, then to one group',
 } as const
 
 /** The stdout report: four tables, every figure absolute and as a ratio to the limit. */
@@ -63,7 +67,7 @@ export function renderTables(r: BenchResult): string {
   out.push(
     `scim-edge bench (${r.mode}) ${r.at}, commit ${m.commit}${m.dirty ? ' + uncommitted src changes' : ''}`,
     `machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB; node ${m.node}, workerd ${m.workerd}, miniflare ${m.miniflare}, autocannon ${m.autocannon}; load average ${r.loadBefore[0]} before, ${m.loadAverage[0]} after; local D1/KV storage: ${r.storage}`,
-    `seeded ${count(r.import.users)} users in the big tenant + ${r.seed.tenants - 1} mixed-workload tenants in ${r.seed.seconds.toFixed(1)} s; ${r.verification.length} read-back checks passed`,
+    `seeded ${count(r.import.users)} users in the big tenant + ${r.seed.tenants - 1} mixed-workload tenants in ${r.seed.seconds.toFixed(1)} s; ${r.verification.length} read-back checks passed${r.contention.failures.length ? `, ${r.contention.failures.length} contention checks FAILED (see Contention)` : ''}`,
     `limit = bare Hono + D1 point query (bench/baseline), served the same way in the same run. ×limit: rate / limit rate, time / limit time, rows / limit rows.`,
     '',
     `Throughput: closed loop, ${cfg.connections} connections (limit: ${count(Math.round(limit.rps))} req/s, p50 ${ms(limit.p50)} ms, p99 ${ms(limit.p99)} ms)`,
@@ -111,6 +115,8 @@ export function renderTables(r: BenchResult): string {
   if (x.rps < 0.95 * offered) out.push(`NOT SUSTAINED: ${count(Math.round(x.rps))} of ${offered} req/s offered (${count(Math.round(x.rps / x.tenants))} per tenant; Entra asks for 25)`)
   out.push(`mix: ${x.mix.map((k) => `${k.pct}% ${k.what}`).join('; ')}`, '')
 
+  out.push(...renderContention(r.contention), '')
+
   const base = r.rows.limit!
   out.push(`D1 rows per request (D1 result meta, summed over the request's queries; limit reads ${count(base.read)} row)`)
   const rowRows = Object.entries(r.rows)
@@ -120,4 +126,34 @@ export function renderTables(r: BenchResult): string {
   out.push(table(['request', 'rows read', '×limit', 'rows written', 'statements', 'round trips', 'samples'], rowRows))
   for (const note of r.notes) out.push(`note: ${note}`)
   return out.join('\n') + '\n'
+}
+
+/** The contention table: answers by status class, what the read-back kept, latencies; no limit figure applies. */
+function renderContention(c: ContentionResult): string[] {
+  const rounds = (n: number) => `${n} of ${c.rounds}`
+  const line = (label: string, f: ContentionFigure, last: string) => [
+    label,
+    count(c.rounds),
+    count(f.requests),
+    count(f.classes['2xx']),
+    count(f.classes['412']),
+    count(f.classes['503']),
+    count(f.classes.other),
+    rounds(f.roundsAllKept),
+    `${rounds(f.roundsLastApplied)} ${last}`,
+    ms(f.p50),
+    ms(f.p99),
+    '—',
+  ]
+  const out = [
+    `Contention: ${c.concurrency} concurrent PATCHes without If-Match to one resource, ${c.rounds} rounds, a fresh user and group each round (no limit figure applies: ×limit —)`,
+    table(
+      ['workload', 'rounds', 'requests', '2xx', '412', '503', 'other', 'all changes kept', 'last op applied', 'p50 ms', 'p99 ms', '×limit'],
+      [line(`user: ${c.user.what}`, c.user, 'deactivated'), line(`group: ${c.group.what}`, c.group, 'renamed')],
+    ),
+    `round wall time ms: user ${c.user.roundMs.map(ms).join(' / ')}; group ${c.group.roundMs.map(ms).join(' / ')}`,
+  ]
+  if (!c.failures.length) out.push('contention: every answer 2xx and every change read back in every round')
+  for (const failure of c.failures) out.push(`CONTENTION CHECK FAILED: ${failure}`)
+  return out
 }

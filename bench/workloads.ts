@@ -49,6 +49,14 @@ export const requests = {
   addMembers: (t: SeededTenant, groupId: string, ids: string[]) => scim(t, 'PATCH', `/Groups/${groupId}`, addMembersBody(ids)),
   removeMembers: (t: SeededTenant, groupId: string, ids: string[]) =>
     scim(t, 'PATCH', `/Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'members', value: ids.map((value) => ({ value })) }] }),
+  // The contention workload (bench/contention.ts).
+  addEmail: (t: SeededTenant, userId: string, email: { value: string; type: string }) =>
+    scim(t, 'PATCH', `/Users/${userId}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'emails', value: [email] }] }),
+  setActive: (t: SeededTenant, userId: string, active: boolean) =>
+    scim(t, 'PATCH', `/Users/${userId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: active }] }),
+  renameGroup: (t: SeededTenant, groupId: string, displayName: string) =>
+    scim(t, 'PATCH', `/Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: displayName }] }),
+  getGroup: (t: SeededTenant, groupId: string) => scim(t, 'GET', `/Groups/${groupId}`),
 }
 
 /** The mix of the Okta-like workload, in percent (README "Mixed workload"). */

@@ -1,20 +1,20 @@
 import { Hono } from 'hono'
-import { requireTenant } from './auth/middleware.ts'
-import { rateLimit } from './auth/rate-limit.ts'
-import { journal } from './observability/journal.ts'
 import { log } from './observability/log.ts'
-import type { AppEnv } from './routes/context.ts'
 import { appApi } from './routes/app-api.ts'
+import type { RootEnv, ScopedEnv } from './routes/context.ts'
 import { discovery } from './routes/discovery.ts'
 import { onError, onNotFound } from './routes/errors.ts'
 import { groups } from './routes/groups.ts'
 import { invitePage } from './routes/invite.tsx'
+import { journal } from './routes/journal.ts'
+import { rateLimit } from './routes/rate-limit.ts'
+import { requireTenant } from './routes/scim-auth.ts'
 import { users } from './routes/users.ts'
 import { NotImplemented } from './scim/errors.ts'
 
 /** The Hono app: SCIM for IdPs, the invite page, the app-facing API and /health. */
 export function createApp() {
-  const app = new Hono<AppEnv>()
+  const app = new Hono<RootEnv>()
   app.use(async (c, next) => {
     const requestId = c.req.header('cf-ray') ?? crypto.randomUUID()
     const started = Date.now()
@@ -22,11 +22,11 @@ export function createApp() {
     await next()
     c.header('X-Request-Id', requestId)
     // The path only: query strings carry filters with userNames and emails.
-    log('info', 'request', { requestId, method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Date.now() - started, tenantId: c.var.tenant?.id })
+    log('info', 'request', { requestId, method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Date.now() - started, tenantId: c.get('scope')?.tenant.id })
   })
   app.get('/health', (c) => c.json({ ok: true }))
 
-  const scim = new Hono<AppEnv>()
+  const scim = new Hono<ScopedEnv>()
   scim.use(requireTenant, rateLimit, journal)
   scim.route('/', discovery)
   scim.route('/Users', users)

@@ -1,10 +1,9 @@
 import { createApp } from './app.ts'
-import { createDb } from './db/client.ts'
-import type { Env } from './env.ts'
 import { handleInviteBatch } from './invites/consumer.ts'
-import { sweepStrandedInvites } from './invites/outbox.ts'
-import { consumerDeps } from './invites/runtime.ts'
 import { runMaintenance } from './maintenance.ts'
+import type { Env } from './runtime/env.ts'
+import { consumerDeps, systemScope } from './runtime/scopes.ts'
+import { journalRetentionDays } from './runtime/settings.ts'
 
 export { Directory } from './directory.ts'
 
@@ -12,16 +11,13 @@ const app = createApp()
 
 export default {
   fetch: app.fetch,
-  /** The INVITES consumer (shared/DESIGN.md "Invites"); the dead letter queue has no consumer here. */
+  /** The INVITES consumer; the dead letter queue has no consumer here. */
   async queue(batch, env) {
-    await handleInviteBatch(batch, consumerDeps(env))
+    await handleInviteBatch(batch, consumerDeps(env, `queue-${crypto.randomUUID()}`))
   },
   /** The cron sweep: re-enqueues invites whose queue send failed, prunes the journal and page marks. */
   async scheduled(controller, env) {
-    const db = createDb(env.DB)
-    const now = new Date(controller.scheduledTime)
-    await sweepStrandedInvites(db, env.INVITES, now)
-    const days = Number(env.JOURNAL_RETENTION_DAYS)
-    await runMaintenance(db, now, Number.isFinite(days) && days > 0 ? days : undefined)
+    const scope = systemScope(env, { requestId: `cron-${controller.scheduledTime}`, now: () => new Date(controller.scheduledTime) })
+    await runMaintenance(scope, { invites: env.INVITES, retentionDays: journalRetentionDays(env) })
   },
 } satisfies ExportedHandler<Env, unknown>

@@ -1,17 +1,23 @@
-/** Housekeeping the cron trigger runs besides the invite sweep: journal retention and page marks. */
-import type { Db } from './db/client.ts'
+/** What the cron trigger runs: the invite sweep, journal retention and page marks. */
 import { pruneJournal } from './db/journal.ts'
 import { pruneExpiredMarks } from './db/pages.ts'
+import type { InviteMessage } from './invites/message.ts'
+import { sweepStrandedInvites } from './invites/outbox.ts'
 import { log } from './observability/log.ts'
+import { DEFAULT_JOURNAL_RETENTION_DAYS } from './runtime/settings.ts'
+import type { SystemScope } from './scope/scope.ts'
 
-/** Days journal entries are kept when JOURNAL_RETENTION_DAYS is not set. */
-export const DEFAULT_JOURNAL_RETENTION_DAYS = 90
+export { DEFAULT_JOURNAL_RETENTION_DAYS }
 
-/** Prunes journal entries past the retention and expired page marks. */
-export async function runMaintenance(db: Db, now: Date, retentionDays = DEFAULT_JOURNAL_RETENTION_DAYS): Promise<{ journal: number; marks: number }> {
-  const before = new Date(now.getTime() - retentionDays * 86_400_000)
-  const journal = await pruneJournal(db, before)
-  const marks = await pruneExpiredMarks(db, now)
-  log('info', 'maintenance', { journalPruned: journal, marksPruned: marks, retentionDays })
-  return { journal, marks }
+/** Re-enqueues stranded invites (when a queue is given), prunes journal entries past the retention and expired page marks. */
+export async function runMaintenance(
+  scope: SystemScope,
+  options: { invites?: Queue<InviteMessage>; retentionDays?: number } = {},
+): Promise<{ requeued: number; journal: number; marks: number }> {
+  const retentionDays = options.retentionDays ?? DEFAULT_JOURNAL_RETENTION_DAYS
+  const requeued = options.invites ? await sweepStrandedInvites(scope, options.invites) : 0
+  const journal = await pruneJournal(scope, new Date(scope.now().getTime() - retentionDays * 86_400_000))
+  const marks = await pruneExpiredMarks(scope)
+  log('info', 'maintenance', { requeued, journalPruned: journal, marksPruned: marks, retentionDays })
+  return { requeued, journal, marks }
 }

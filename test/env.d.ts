@@ -1,5 +1,5 @@
 import type { D1Migration } from 'cloudflare:test'
-import type { Env as WorkerEnv } from '../src/env.ts'
+import type { Env as WorkerEnv } from '../src/runtime/env.ts'
 
 declare global {
   namespace Cloudflare {

@@ -1,6 +1,6 @@
-/** Turns Basic or Bearer credentials into a tenant (shared/DESIGN.md "Tenants and credentials"). */
+/** Turns Basic or Bearer credentials into a tenant (README "Storage formats": how credentials are kept). */
 import { isTenantId, type Credential, type TenantDocument } from '../tenants/document.ts'
-import { loadTenant } from './tenant-cache.ts'
+import { loadTenant } from '../tenants/load.ts'
 import { constantTimeEqual, parseBearerToken, sha256Hex } from '../tenants/secrets.ts'
 
 export type AuthResult = { ok: true; tenant: TenantDocument; credential: Credential } | { ok: false; reason: string }

@@ -1,17 +1,22 @@
 /**
- * Tenant-scoped queries on groups and memberships. Membership changes are set operations written in
- * bulk: member ids travel as one JSON array parameter (json_each), so a statement has a handful of
- * bound parameters whatever the number of members (D1 allows 100).
+ * The groups module: the only writer of `groups`. Members live in group_members (src/db/members.ts);
+ * a group write puts its membership statements in its own batch, each followed by the move of the
+ * kept member count, so a 50,000-member group is never loaded to be changed.
  */
 import { and, eq, sql, type SQL } from 'drizzle-orm'
+import { batch, readRows, statement, type BatchResults, type Statement } from '../d1/batch.ts'
+import { ConstraintViolation } from '../d1/errors.ts'
 import { Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
-import { readRows, runBatch, statement, type Statement } from './batch.ts'
-import type { Db } from './client.ts'
+import type { Scope } from '../scope/scope.ts'
+import { expectViolation } from './constraints.ts'
+import { countStatement, keptCount } from './counts.ts'
+import { dropGroupMembers, groupsOfMember, memberSteps, presentMembers, type MemberChange } from './members.ts'
 import type { PageSource } from './pages.ts'
-import { isUniqueViolation } from './errors.ts'
-import type { Audit } from './journal.ts'
-import { groups, tenantCounts } from './schema.ts'
+import { groups } from './schema.ts'
+import { unknownUserIds } from './users.ts'
+
+type Tenant = Pick<Scope, 'db' | 'tenant'>
 
 /** A group as stored, without its members. */
 export interface GroupRecord {
@@ -25,27 +30,16 @@ export interface GroupRecord {
   updatedAt: string
 }
 
-/** A member as SCIM shows it: id and a display name. */
-export interface MemberRef {
-  id: string
-  display: string | null
-}
-
-/** The net effect of membership operations on a group (see src/scim/patch/members.ts). */
-export type MemberChange = { mode: 'delta'; add: string[]; remove: string[] } | { mode: 'replace'; ids: string[] }
-
-type GroupRow = typeof groups.$inferSelect
-
-function toGroupRecord(row: Pick<GroupRow, 'id' | 'seq' | 'resource' | 'memberCount' | 'source' | 'version' | 'createdAt' | 'updatedAt'>): GroupRecord {
+function toGroupRecord(row: Record<string, unknown>): GroupRecord {
   return {
-    id: row.id,
-    seq: row.seq,
-    resource: JSON.parse(row.resource) as Json,
-    memberCount: row.memberCount,
+    id: row.id as string,
+    seq: row.seq as number,
+    resource: JSON.parse(row.resource as string) as Json,
+    memberCount: row.memberCount as number,
     source: row.source as 'scim' | 'app',
-    version: row.version,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
+    version: row.version as number,
+    createdAt: row.createdAt as string,
+    updatedAt: row.updatedAt as string,
   }
 }
 
@@ -56,10 +50,6 @@ function groupColumns(resource: Json) {
   }
 }
 
-function uniquenessError(resource: Json): Uniqueness {
-  return new Uniqueness(`A group named "${String(resource.displayName)}" already exists in this tenant (displayName is unique, case-insensitively)`)
-}
-
 /** A group's record columns as SQL text, named as GroupRecord names them. */
 const RECORD_COLUMNS = sql.raw('id, seq, resource, member_count AS memberCount, source, version, created_at AS createdAt, updated_at AS updatedAt')
 
@@ -68,34 +58,13 @@ function readRecord(tenantId: string, id: string): Statement {
   return statement(sql`SELECT ${RECORD_COLUMNS} FROM groups WHERE tenant_id = ${tenantId} AND id = ${id}`)
 }
 
-function recordOf(result: D1Result): GroupRecord | undefined {
-  const row = result.results[0] as Parameters<typeof toGroupRecord>[0] | undefined
-  return row ? toGroupRecord(row) : undefined
-}
-
-/** The ids among `ids` that are not live users of the tenant (one statement, one JSON parameter). */
-function unknownMembers(tenantId: string, ids: string[]): Statement {
-  return statement(
-    sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
-      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL)`,
-  )
-}
-
 /** The group with this id, without members, or undefined. */
-export async function getGroup(db: Db, tenantId: string, id: string): Promise<GroupRecord | undefined> {
-  const [row] = await readRows<Parameters<typeof toGroupRecord>[0]>(db, readRecord(tenantId, id))
+export async function getGroup(scope: Tenant, id: string): Promise<GroupRecord | undefined> {
+  const [row] = await readRows<Record<string, unknown>>(scope.db, readRecord(scope.tenant.id, id))
   return row ? toGroupRecord(row) : undefined
 }
 
-/** The ids among `ids` that are members of the group (one statement, primary-key probes). */
-function presentMembers(tenantId: string, groupId: string, ids: string[]): Statement {
-  return statement(
-    sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
-      WHERE EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = ${tenantId} AND m.group_id = ${groupId} AND m.member_id = j.value)`,
-  )
-}
-
-/** What a group write reads first, in one round trip (see getGroupForChange). */
+/** What a group write reads first, in one round trip (see readGroupForChange). */
 export interface GroupChangeRead {
   group?: GroupRecord
   /** Ids among `newMemberIds` that are not live users of the tenant. */
@@ -105,78 +74,61 @@ export interface GroupChangeRead {
 }
 
 /**
- * The group (when `id` is given), the ids among `newMemberIds` that are not live users of the
- * tenant, and the ids among `probeMemberIds` that are already members, read in one round trip:
- * what a membership write checks before it writes.
+ * The group (when `id` is given), the ids among `newMemberIds` that are not live users of the tenant,
+ * and the ids among `probeMemberIds` that are already members, read in one round trip: what a
+ * membership write checks before it writes.
  */
-export async function getGroupForChange(
-  db: Db,
-  tenantId: string,
-  id: string | undefined,
-  newMemberIds: string[],
-  probeMemberIds: string[] = [],
+export async function readGroupForChange(
+  scope: Tenant,
+  read: { id?: string; newMemberIds: string[]; probeMemberIds?: string[] },
 ): Promise<GroupChangeRead> {
-  const statements: Statement[] = []
-  const at = { group: -1, unknown: -1, present: -1 }
-  if (id !== undefined) at.group = statements.push(readRecord(tenantId, id)) - 1
-  if (newMemberIds.length) at.unknown = statements.push(unknownMembers(tenantId, newMemberIds)) - 1
-  if (id !== undefined && probeMemberIds.length) at.present = statements.push(presentMembers(tenantId, id, probeMemberIds)) - 1
-  const results = statements.length ? await runBatch(db, statements) : []
-  const values = (i: number) => (i < 0 ? [] : (results[i]!.results as { value: string }[]).map((r) => r.value))
-  return { group: at.group < 0 ? undefined : recordOf(results[at.group]!), unknown: values(at.unknown), present: new Set(values(at.present)) }
+  const b = batch(scope.db)
+  const value = (row: Record<string, unknown>) => row.value as string
+  const group = read.id === undefined ? undefined : b.first(readRecord(scope.tenant.id, read.id), toGroupRecord)
+  const unknown = read.newMemberIds.length ? b.rows(unknownUserIds(scope, read.newMemberIds), value) : undefined
+  const probe = read.probeMemberIds ?? []
+  const present = read.id !== undefined && probe.length ? b.rows(presentMembers(scope, read.id, probe), value) : undefined
+  if (!b.size) return { unknown: [], present: new Set() }
+  const results = await b.run()
+  return {
+    group: group && results.get(group),
+    unknown: unknown ? results.get(unknown) : [],
+    present: new Set(present ? results.get(present) : []),
+  }
 }
 
-/**
- * Statements that apply a membership change to one group. Each writes the rows first and then moves
- * the kept count by `changes()` (the rows the statement before it changed; D1 runs a batch on one
- * connection), so every member id is looked at once and duplicates or absent members count nothing.
- */
-export function memberStatements(db: Db, tenantId: string, groupId: string, change: MemberChange, guard: SQL = sql`1`): Statement[] {
-  const out: Statement[] = []
-  const moveCount = (sign: '+' | '-') =>
-    db.run(sql`UPDATE groups SET member_count = member_count ${sql.raw(sign)} changes() WHERE tenant_id = ${tenantId} AND id = ${groupId}`)
-  const add = change.mode === 'replace' ? change.ids : change.add
-  if (change.mode === 'replace') {
-    // Only the members not in the new list go, so a PUT that repeats the member list (Okta AIW apps
-    // send the whole list each time) rewrites no member rows.
-    const keep = JSON.stringify(change.ids)
-    out.push(
-      db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND member_id NOT IN (SELECT value FROM json_each(${keep})) AND ${guard}`),
-      moveCount('-'),
-    )
-  } else if (change.remove.length) {
-    const ids = JSON.stringify(change.remove)
-    out.push(
-      db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId} AND member_id IN (SELECT value FROM json_each(${ids})) AND ${guard}`),
-      moveCount('-'),
-    )
-  }
-  if (add.length) {
-    // Only live users of this tenant become members, so a user deleted meanwhile is simply skipped.
-    // CROSS JOIN keeps the id list as the outer loop (SQLite does not reorder it), so each id is one
-    // primary-key probe: without it the planner may walk the tenant's users for every id.
-    out.push(
-      db.run(sql`INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id)
-        SELECT ${tenantId}, ${groupId}, j.value FROM json_each(${JSON.stringify(add)}) j
-        CROSS JOIN users u ON u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL
-        WHERE ${guard}`),
-      moveCount('+'),
-    )
-  }
-  return out
+/** The membership change's statements, each followed by the move of the kept count by changes(). */
+function membershipStatements(scope: Pick<Scope, 'tenant'>, groupId: string, change: MemberChange, guard?: SQL): Statement[] {
+  return memberSteps(scope, groupId, change, guard).flatMap((step) => [
+    step.statement,
+    statement(sql`UPDATE groups SET member_count = member_count ${sql.raw(step.sign)} changes() WHERE tenant_id = ${scope.tenant.id} AND id = ${groupId}`),
+  ])
 }
 
-/** Creates a group with its members in one batch; a taken displayName is 409 uniqueness. */
+function takenError(resource: Json): () => Uniqueness {
+  return () => new Uniqueness(`A group named "${String(resource.displayName)}" already exists in this tenant (displayName is unique, case-insensitively)`)
+}
+
+/** Runs a group write's batch; a taken displayName is 409 uniqueness. */
+async function runGroupBatch<T>(b: ReturnType<typeof batch>, resource: Json | undefined, read: (results: BatchResults) => T): Promise<T> {
+  try {
+    return read(await b.run())
+  } catch (error) {
+    if (error instanceof ConstraintViolation) throw expectViolation(error, 'groups_tenant_display_name', takenError(resource ?? {}))
+    throw error
+  }
+}
+
+/** Creates a group with its members in one batch; `joined` statements (the journal) commit with it. */
 export async function createGroup(
-  db: Db,
-  tenantId: string,
-  input: { id: string; resource: Json; memberIds: string[]; source: 'scim' | 'app' },
-  now: Date,
-  audit?: Audit,
+  scope: Tenant & Pick<Scope, 'now'>,
+  input: { id: string; resource: Json; memberIds: string[]; source: 'scim' | 'app'; joined?: Statement[] },
 ): Promise<GroupRecord> {
-  const at = now.toISOString()
-  const statements: Statement[] = [
-    db.insert(groups).values({
+  const at = scope.now().toISOString()
+  const tenantId = scope.tenant.id
+  const b = batch(scope.db)
+  b.add(
+    scope.db.insert(groups).values({
       tenantId,
       id: input.id,
       seq: sql`(SELECT coalesce(max(${groups.seq}), 0) + 1 FROM ${groups} WHERE ${groups.tenantId} = ${tenantId})`,
@@ -188,112 +140,82 @@ export async function createGroup(
       updatedAt: at,
       resource: JSON.stringify(input.resource),
     }),
-    ...memberStatements(db, tenantId, input.id, { mode: 'delta', add: input.memberIds, remove: [] }),
-    db
-      .insert(tenantCounts)
-      .values({ tenantId, groups: 1 })
-      .onConflictDoUpdate({ target: tenantCounts.tenantId, set: { groups: sql`${tenantCounts.groups} + 1` } }),
-    ...(audit ? [audit(input.id)] : []),
-  ]
-  let results: D1Result[]
-  try {
-    results = await runBatch(db, [...statements, readRecord(tenantId, input.id)])
-  } catch (error) {
-    if (isUniqueViolation(error, 'groups.')) throw uniquenessError(input.resource)
-    throw error
-  }
-  return recordOf(results[results.length - 1]!)!
+  )
+  b.addAll(membershipStatements(scope, input.id, { mode: 'delta', add: input.memberIds, remove: [] }))
+  b.add(countStatement(scope, 'groups', 1))
+  b.addAll(input.joined ?? [])
+  const created = b.first(readRecord(tenantId, input.id), toGroupRecord)
+  return runGroupBatch(b, input.resource, (results) => results.get(created)!)
 }
 
 /**
- * Writes a group's attributes (when `resource` is given) and a membership change in one batch.
- * Every statement is guarded by the group's version before the write (when `expectedVersion` is
- * given) and the version update comes last, so either all of it applies or none. Returns the group as
- * written, or undefined when the write did not apply (the group is gone or its version moved).
+ * Writes a group's attributes (when `resource` is given) and a membership change in one batch. Every
+ * statement is guarded by the group's version before the write (when `expectedVersion` is given) and
+ * the version update comes last, so either all of it applies or none. Returns the group as written,
+ * or undefined when the write did not apply (the group is gone or its version moved).
  */
 export async function updateGroup(
-  db: Db,
-  tenantId: string,
-  id: string,
-  write: { resource?: Json; members?: MemberChange; expectedVersion?: number },
-  now: Date,
-  audit?: Audit,
+  scope: Tenant & Pick<Scope, 'now'>,
+  write: { id: string; resource?: Json; members?: MemberChange; expectedVersion?: number; joined?: (guard: SQL) => Statement[] },
 ): Promise<GroupRecord | undefined> {
+  const tenantId = scope.tenant.id
   const version = write.expectedVersion === undefined ? undefined : eq(groups.version, write.expectedVersion)
-  const guard = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id} ${version ? sql`AND ${version}` : sql``})`
+  const guard = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${write.id} ${version ? sql`AND ${version}` : sql``})`
+  const b = batch(scope.db)
   // Everything before the version update is guarded by what that update checks, the journal entry included.
-  const members = [...(audit ? [audit(id, guard)] : []), ...(write.members ? memberStatements(db, tenantId, id, write.members, guard) : [])]
-  const update = db
-    .update(groups)
-    .set({
-      ...(write.resource ? { ...groupColumns(write.resource), resource: JSON.stringify(write.resource) } : {}),
-      version: sql`${groups.version} + 1`,
-      updatedAt: now.toISOString(),
-    })
-    .where(and(eq(groups.tenantId, tenantId), eq(groups.id, id), version))
-  let results: D1Result[]
-  try {
-    results = await runBatch(db, [...members, update, readRecord(tenantId, id)])
-  } catch (error) {
-    if (isUniqueViolation(error, 'groups.')) throw uniquenessError(write.resource ?? {})
-    throw error
-  }
-  return results[members.length]!.meta.changes === 1 ? recordOf(results[results.length - 1]!) : undefined
+  b.addAll(write.joined?.(guard) ?? [])
+  if (write.members) b.addAll(membershipStatements(scope, write.id, write.members, guard))
+  const applied = b.changes(
+    scope.db
+      .update(groups)
+      .set({
+        ...(write.resource ? { ...groupColumns(write.resource), resource: JSON.stringify(write.resource) } : {}),
+        version: sql`${groups.version} + 1`,
+        updatedAt: scope.now().toISOString(),
+      })
+      .where(and(eq(groups.tenantId, tenantId), eq(groups.id, write.id), version)),
+  )
+  const written = b.first(readRecord(tenantId, write.id), toGroupRecord)
+  return runGroupBatch(b, write.resource, (results) => (results.get(applied) === 1 ? results.get(written) : undefined))
 }
 
 /**
  * Deletes a group and its memberships; its users stay. With `expectedVersion` (If-Match) nothing is
  * deleted unless the group still has that version. Returns false when nothing was deleted.
  */
-export async function deleteGroup(db: Db, tenantId: string, id: string, expectedVersion?: number, audit?: Audit): Promise<boolean> {
-  const version = expectedVersion === undefined ? sql`` : sql` AND version = ${expectedVersion}`
-  const exists = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${id}${version})`
-  const results = await runBatch(db, [
-    db.run(sql`UPDATE tenant_counts SET groups = groups - 1 WHERE tenant_id = ${tenantId} AND ${exists}`),
-    db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${id} AND ${exists}`),
-    ...(audit ? [audit(id, exists)] : []),
-    db.run(sql`DELETE FROM groups WHERE tenant_id = ${tenantId} AND id = ${id}${version}`),
-  ])
-  return results[results.length - 1]!.meta.changes === 1
+export async function deleteGroup(scope: Tenant, change: { id: string; expectedVersion?: number; joined?: (guard: SQL) => Statement[] }): Promise<boolean> {
+  const tenantId = scope.tenant.id
+  const version = change.expectedVersion === undefined ? sql`` : sql` AND version = ${change.expectedVersion}`
+  const exists = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${change.id}${version})`
+  const b = batch(scope.db)
+  b.add(countStatement(scope, 'groups', -1, exists))
+  b.add(dropGroupMembers(scope, change.id, exists))
+  b.addAll(change.joined?.(exists) ?? [])
+  const deleted = b.changes(statement(sql`DELETE FROM groups WHERE tenant_id = ${tenantId} AND id = ${change.id}${version}`))
+  return (await b.run()).get(deleted) === 1
 }
 
-/** A page of a group's members, by member id after `afterId` (keyset, so deep pages stay cheap). */
-export async function listMembers(db: Db, tenantId: string, groupId: string, afterId: string, limit: number): Promise<MemberRef[]> {
-  return db.all<MemberRef>(
-    sql`SELECT m.member_id AS id, coalesce(json_extract(u.resource, '$.displayName'), json_extract(u.resource, '$.userName')) AS display
-        FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id
-        WHERE m.tenant_id = ${tenantId} AND m.group_id = ${groupId} AND m.member_id > ${afterId}
-        ORDER BY m.member_id LIMIT ${limit}`,
+/**
+ * The groups of a user who is being deleted lose a member: their count, version (ETag) and
+ * lastModified move. Runs before the memberships go, when `guard` holds.
+ */
+export function memberLeavesGroups(scope: Pick<Scope, 'tenant' | 'now'>, userId: string, guard: SQL): Statement {
+  const at = scope.now().toISOString()
+  return statement(
+    sql`UPDATE groups SET member_count = member_count - 1, version = version + 1, updated_at = ${at}
+        WHERE tenant_id = ${scope.tenant.id} AND id IN ${groupsOfMember(scope, userId)} AND ${guard}`,
   )
-}
-
-/** The direct groups of each of the given users (one query for a whole page of users). */
-export async function groupsOfUsers(db: Db, tenantId: string, userIds: string[]): Promise<Map<string, { id: string; displayName: string }[]>> {
-  const out = new Map<string, { id: string; displayName: string }[]>()
-  if (!userIds.length) return out
-  const rows = await db.all<{ userId: string; id: string; displayName: string }>(
-    sql`SELECT m.member_id AS userId, g.id AS id, json_extract(g.resource, '$.displayName') AS displayName
-        FROM json_each(${JSON.stringify(userIds)}) j
-        CROSS JOIN group_members m INDEXED BY group_members_tenant_member ON m.tenant_id = ${tenantId} AND m.member_id = j.value
-        CROSS JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-        ORDER BY g.seq`,
-  )
-  for (const row of rows) {
-    const list = out.get(row.userId) ?? []
-    list.push({ id: row.id, displayName: row.displayName })
-    out.set(row.userId, list)
-  }
-  return out
 }
 
 /** Pages of groups in `seq` order (or `orderBy`, then `seq`), as SQL for src/db/pages.ts (see userPages). */
-export function groupPages(tenantId: string, where?: SQL, orderBy: SQL[] = []): PageSource<GroupRecord> {
-  const scope = sql`tenant_id = ${tenantId} ${where ? sql`AND (${where})` : sql``}`
+export function groupPages(scope: Pick<Scope, 'tenant'>, where?: SQL, orderBy: SQL[] = []): PageSource<GroupRecord> {
+  const tenantId = scope.tenant.id
+  const rowsIn = sql`tenant_id = ${tenantId} ${where ? sql`AND (${where})` : sql``}`
   return {
-    count: where ? sql`(SELECT count(*) FROM groups WHERE ${scope})` : sql`(SELECT coalesce((SELECT groups FROM tenant_counts WHERE tenant_id = ${tenantId}), 0))`,
+    count: where ? sql`(SELECT count(*) FROM groups WHERE ${rowsIn})` : keptCount(tenantId, 'groups'),
     rows: ({ after, offset, limit }) =>
-      sql`SELECT ${RECORD_COLUMNS} FROM groups WHERE ${scope} ${after ? sql`AND seq > ${after}` : sql``}
+      sql`SELECT ${RECORD_COLUMNS} FROM groups WHERE ${rowsIn} ${after ? sql`AND seq > ${after}` : sql``}
         ORDER BY ${sql.join([...orderBy, sql`seq`], sql`, `)} LIMIT ${limit} OFFSET ${offset}`,
-    record: (row) => toGroupRecord(row as Parameters<typeof toGroupRecord>[0]),
+    record: (row) => toGroupRecord(row as Record<string, unknown>),
   }
 }

@@ -1,10 +1,16 @@
 /**
- * D1 tables (shared/DESIGN.md "Data"). Every table has tenant_id first in its primary key and indexes.
+ * D1 tables (README "Storage formats"). Every table has tenant_id first in its primary key and indexes.
  * Text columns of caseExact:false attributes hold the comparison form (Unicode lower case); the
  * `resource` JSON holds the values as sent and is the truth for everything else.
  */
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+/** The lifecycle states a user row can be in (their rules: src/lifecycle/state.ts). */
+export type UserState = 'provisioned' | 'invited' | 'joined' | 'deactivated' | 'deleted'
+
+/** The states of an invite row: pending -> sent | failed | void; sent -> accepted | void. */
+export type InviteState = 'pending' | 'sent' | 'failed' | 'void' | 'accepted'
 
 export const users = sqliteTable(
   'users',

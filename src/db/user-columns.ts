@@ -1,4 +1,5 @@
 import type { Json } from '../scim/resource/values.ts'
+import { primaryEmail } from '../scim/resource/emails.ts'
 import { URN } from '../scim/urns.ts'
 
 /** Lower-cases a comparison form; columns of caseExact:false attributes hold this (schema.ts header). */
@@ -22,15 +23,13 @@ export function userColumns(resource: Json) {
   const name = (resource.name ?? {}) as Json
   const enterprise = (resource[URN.enterpriseUser] ?? {}) as Json
   const manager = (enterprise.manager ?? {}) as Json
-  const emails = userEmails(resource)
-  const primary = emails.find((e) => e.primary) ?? emails[0]
   return {
     userName: fold(resource.userName) ?? '',
     externalId: text(resource.externalId),
     displayName: fold(resource.displayName),
     givenName: fold(name.givenName),
     familyName: fold(name.familyName),
-    email: primary?.value ?? null,
+    email: fold(primaryEmail(resource)),
     employeeNumber: fold(enterprise.employeeNumber),
     department: fold(enterprise.department),
     managerId: text(manager.value),

@@ -1,15 +1,25 @@
-/** Tenant-scoped queries on users (shared/DESIGN.md "Data"). Every function takes the tenant id first after db. */
+/**
+ * The users module: the only writer of `users` and `user_emails`. Every function takes the scope first
+ * and reads or writes that tenant's rows only. A write is one batch that ends with a read of what it
+ * wrote, so a POST, PUT or PATCH is one round trip after the read it starts from.
+ */
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm'
-import type { UserState } from '../lifecycle/state.ts'
-import { PreconditionFailed, Uniqueness } from '../scim/errors.ts'
+import { batch, d1Call, readRows, statement, type Statement } from '../d1/batch.ts'
+import type { Db } from '../d1/client.ts'
+import { ConstraintViolation } from '../d1/errors.ts'
+import { Uniqueness } from '../scim/errors.ts'
 import type { Json } from '../scim/resource/values.ts'
-import { runBatch, statement, type Statement } from './batch.ts'
-import type { Db } from './client.ts'
+import type { Scope } from '../scope/scope.ts'
+import { expectViolation } from './constraints.ts'
+import { countStatement, keptCount } from './counts.ts'
 import type { PageSource } from './pages.ts'
-import { isUniqueViolation } from './errors.ts'
-import type { Audit } from './journal.ts'
-import { tenantCounts, userEmails, users } from './schema.ts'
+import { userEmails, users, type UserState } from './schema.ts'
 import { userColumns, userEmails as emailRows } from './user-columns.ts'
+
+export type { UserState }
+
+/** The part of a scope the users module reads: the tenant's database and id. */
+type Tenant = Pick<Scope, 'db' | 'tenant'>
 
 /** A live user as stored. */
 export interface UserRecord {
@@ -31,49 +41,35 @@ export interface UserWrite {
   stateBeforeDeactivation: UserState | null
 }
 
-type UserRow = typeof users.$inferSelect
+/** Who the app asks about: a userName or an email address (both case-insensitive). */
+export type Who = { userName: string } | { email: string }
 
-/** Maps a users row to a record. */
-export function toUserRecord(row: Pick<UserRow, 'id' | 'seq' | 'resource' | 'state' | 'stateBeforeDeactivation' | 'source' | 'version' | 'createdAt' | 'updatedAt'>): UserRecord {
+/** Statements that join a user write, built with its guard: they apply exactly when the write does. */
+export type Joined = (guard: SQL) => Statement[]
+
+/** Maps a row of RECORD_COLUMNS to a record. */
+function toUserRecord(row: Record<string, unknown>): UserRecord {
   return {
-    id: row.id,
-    seq: row.seq,
-    resource: JSON.parse(row.resource) as Json,
+    id: row.id as string,
+    seq: row.seq as number,
+    resource: JSON.parse(row.resource as string) as Json,
     state: row.state as UserState,
     stateBeforeDeactivation: row.stateBeforeDeactivation as UserState | null,
     source: row.source as 'scim' | 'app',
-    version: row.version,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
+    version: row.version as number,
+    createdAt: row.createdAt as string,
+    updatedAt: row.updatedAt as string,
   }
 }
 
-/** The columns a UserRecord is made of: reads select only these, not the filter columns. */
-const recordFields = {
-  id: users.id,
-  seq: users.seq,
-  resource: users.resource,
-  state: users.state,
-  stateBeforeDeactivation: users.stateBeforeDeactivation,
-  source: users.source,
-  version: users.version,
-  createdAt: users.createdAt,
-  updatedAt: users.updatedAt,
-}
-
-/** The same columns as SQL text, named as UserRecord names them: the last statement of a write's batch reads them back. */
+/** The columns a UserRecord is made of, named as UserRecord names them. */
 const RECORD_COLUMNS = sql.raw(
   'id, seq, resource, state, state_before_deactivation AS stateBeforeDeactivation, source, version, created_at AS createdAt, updated_at AS updatedAt',
 )
 
-/** Reads the live user back at the end of the batch that wrote it, so a write is one round trip. */
+/** The read of one live user, as a statement (the last one of a write's batch reads what it wrote). */
 function readRecord(tenantId: string, id: string): Statement {
   return statement(sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${tenantId} AND id = ${id} AND deleted_at IS NULL`)
-}
-
-function recordOf(result: D1Result): UserRecord | undefined {
-  const row = result.results[0] as Parameters<typeof toUserRecord>[0] | undefined
-  return row ? toUserRecord(row) : undefined
 }
 
 /**
@@ -84,42 +80,108 @@ const getUserQueries = new WeakMap<Db, ReturnType<typeof buildGetUser>>()
 
 function buildGetUser(db: Db) {
   return db
-    .select(recordFields)
+    .select({
+      id: users.id,
+      seq: users.seq,
+      resource: users.resource,
+      state: users.state,
+      stateBeforeDeactivation: users.stateBeforeDeactivation,
+      source: users.source,
+      version: users.version,
+      createdAt: users.createdAt,
+      updatedAt: users.updatedAt,
+    })
     .from(users)
     .where(and(eq(users.tenantId, sql.placeholder('tenantId')), eq(users.id, sql.placeholder('id')), isNull(users.deletedAt)))
     .prepare()
 }
 
 /** The live user with this id, or undefined (tombstones are not returned). */
-export async function getUser(db: Db, tenantId: string, id: string): Promise<UserRecord | undefined> {
-  let query = getUserQueries.get(db)
+export async function getUser(scope: Tenant, id: string): Promise<UserRecord | undefined> {
+  let query = getUserQueries.get(scope.db)
   if (!query) {
-    query = buildGetUser(db)
-    getUserQueries.set(db, query)
+    query = buildGetUser(scope.db)
+    getUserQueries.set(scope.db, query)
   }
-  const row = await query.get({ tenantId, id })
+  const row = await d1Call(() => query.get({ tenantId: scope.tenant.id, id }))
   return row ? toUserRecord(row) : undefined
 }
 
-function uniquenessError(resource: Json): Uniqueness {
-  return new Uniqueness(`userName "${String(resource.userName)}" is already in use in this tenant (userName is unique, case-insensitively)`)
+/** The comparison column of `who` (it holds the lower-cased form, see src/db/schema.ts). */
+function whoCondition(who: Who): SQL {
+  return 'userName' in who ? sql`user_name = ${who.userName.toLowerCase()}` : sql`email = ${who.email.toLowerCase()}`
 }
 
-/**
- * Creates a user in one batch with its emails and the kept count; `extra` statements (an invite)
- * join the same batch. A taken userName is 409 uniqueness, decided by the unique index, so races are safe.
- */
+/** The live users matching `who` (at most 2: enough to tell one from many). */
+export async function findLiveUsers(scope: Tenant, who: Who): Promise<UserRecord[]> {
+  const rows = await readRows<Record<string, unknown>>(
+    scope.db,
+    statement(sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${scope.tenant.id} AND ${whoCondition(who)} AND deleted_at IS NULL LIMIT 2`),
+  )
+  return rows.map(toUserRecord)
+}
+
+/** The id of the latest tombstone matching `who`, if any. */
+export async function latestTombstone(scope: Tenant, who: Who): Promise<string | undefined> {
+  const [row] = await readRows<{ id: string }>(
+    scope.db,
+    statement(sql`SELECT id FROM users WHERE tenant_id = ${scope.tenant.id} AND ${whoCondition(who)} AND deleted_at IS NOT NULL ORDER BY deleted_at DESC LIMIT 1`),
+  )
+  return row?.id
+}
+
+/** A condition that holds while the user is live (and, when given, in one of `states`). */
+export function userIsLive(scope: Pick<Scope, 'tenant'>, id: string, states?: readonly UserState[]): SQL {
+  const inStates = states ? sql` AND state IN (${sql.join(states.map((s) => sql`${s}`), sql`, `)})` : sql``
+  return sql`EXISTS (SELECT 1 FROM users WHERE tenant_id = ${scope.tenant.id} AND id = ${id} AND deleted_at IS NULL${inStates})`
+}
+
+/** The ids among `ids` that are not live users of the tenant (one statement, one JSON parameter). */
+export function unknownUserIds(scope: Pick<Scope, 'tenant'>, ids: string[]): Statement {
+  return statement(
+    sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
+      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${scope.tenant.id} AND u.id = j.value AND u.deleted_at IS NULL)`,
+  )
+}
+
+function takenError(resource: Json): () => Uniqueness {
+  return () => new Uniqueness(`userName "${String(resource.userName)}" is already in use in this tenant (userName is unique, case-insensitively)`)
+}
+
+/** Runs a user write's batch; a taken userName is 409 uniqueness, decided by the unique index, so races are safe. */
+async function runUserBatch<T>(b: ReturnType<typeof batch>, resource: Json, read: (results: Awaited<ReturnType<typeof b.run>>) => T): Promise<T> {
+  try {
+    return read(await b.run())
+  } catch (error) {
+    if (error instanceof ConstraintViolation) throw expectViolation(error, 'users_tenant_user_name', takenError(resource))
+    throw error
+  }
+}
+
+function emailInserts(scope: Tenant, userId: string, resource: Json, guard: SQL): Statement[] {
+  const rows = emailRows(resource)
+  const out: Statement[] = []
+  // 5 parameters a row and a guard: 10 rows a statement stays well under D1's 100.
+  for (let i = 0; i < rows.length; i += 10) {
+    const values = sql.join(
+      rows.slice(i, i + 10).map((e) => sql`(${scope.tenant.id}, ${userId}, ${e.value}, ${e.type}, ${e.primary ? 1 : 0})`),
+      sql`, `,
+    )
+    out.push(statement(sql`INSERT OR IGNORE INTO user_emails (tenant_id, user_id, value, type, is_primary) SELECT * FROM (VALUES ${values}) WHERE ${guard}`))
+  }
+  return out
+}
+
+/** Creates a user with its emails and the kept count; `joined` statements (an invite, the journal) commit with it. */
 export async function createUser(
-  db: Db,
-  tenantId: string,
-  input: UserWrite & { id: string; source: 'scim' | 'app' },
-  now: Date,
-  extra: Statement[] = [],
-  audit?: Audit,
+  scope: Tenant & Pick<Scope, 'now'>,
+  input: UserWrite & { id: string; source: 'scim' | 'app'; joined?: Statement[] },
 ): Promise<UserRecord> {
-  const at = now.toISOString()
-  const statements: Statement[] = [
-    db.insert(users).values({
+  const at = scope.now().toISOString()
+  const tenantId = scope.tenant.id
+  const b = batch(scope.db)
+  b.add(
+    scope.db.insert(users).values({
       tenantId,
       id: input.id,
       seq: sql`(SELECT coalesce(max(${users.seq}), 0) + 1 FROM ${users} WHERE ${users.tenantId} = ${tenantId})`,
@@ -132,130 +194,97 @@ export async function createUser(
       updatedAt: at,
       resource: JSON.stringify(input.resource),
     }),
-    ...emailInserts(db, tenantId, input.id, input.resource),
-    db
-      .insert(tenantCounts)
-      .values({ tenantId, users: 1 })
-      .onConflictDoUpdate({ target: tenantCounts.tenantId, set: { users: sql`${tenantCounts.users} + 1` } }),
-    ...extra,
-    ...(audit ? [audit(input.id)] : []),
-  ]
-  let results: D1Result[]
-  try {
-    results = await runBatch(db, [...statements, readRecord(tenantId, input.id)])
-  } catch (error) {
-    if (isUniqueViolation(error, 'users.')) throw uniquenessError(input.resource)
-    throw error
-  }
-  return recordOf(results[results.length - 1]!)!
-}
-
-function emailInserts(db: Db, tenantId: string, userId: string, resource: Json): Statement[] {
-  const rows = emailRows(resource).map((e) => ({ tenantId, userId, ...e }))
-  const out: Statement[] = []
-  // 5 parameters a row: 15 rows a statement stays well under D1's 100.
-  for (let i = 0; i < rows.length; i += 15) out.push(db.insert(userEmails).values(rows.slice(i, i + 15)).onConflictDoNothing())
-  return out
+  )
+  b.addAll(emailInserts(scope, input.id, input.resource, sql`1`))
+  b.add(countStatement(scope, 'users', 1))
+  b.addAll(input.joined ?? [])
+  const created = b.first(readRecord(tenantId, input.id), toUserRecord)
+  return runUserBatch(b, input.resource, (results) => results.get(created)!)
 }
 
 /**
- * Replaces a user's resource if its version is still `expectedVersion` (optimistic concurrency,
- * RFC 7644 §3.14). All statements of the batch are guarded by that version, so a writer that lost
- * the race changes nothing and gets 412.
+ * Replaces a user's resource if its version is still the one read (optimistic concurrency, RFC 7644
+ * §3.14). Every statement is guarded by that version and runs before the update, so the batch applies
+ * whole or not at all. Returns the user as written, or undefined when the version moved (or the user went).
  */
-export async function updateUser(
-  db: Db,
-  tenantId: string,
-  id: string,
-  expectedVersion: number,
-  next: UserWrite,
-  now: Date,
-  extra: Statement[] = [],
-  audit?: Audit,
-): Promise<UserRecord> {
-  const guard = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.tenantId} = ${tenantId} AND ${users.id} = ${id} AND ${users.version} = ${expectedVersion} AND ${users.deletedAt} IS NULL)`
-  // Everything before the update is guarded by the version it checks, the journal entry included.
-  const emailStatements: Statement[] = [
-    ...(audit ? [audit(id, guard)] : []),
-    db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard)),
-  ]
-  const rows = emailRows(next.resource)
-  for (let i = 0; i < rows.length; i += 10) {
-    const values = sql.join(
-      rows.slice(i, i + 10).map((e) => sql`(${tenantId}, ${id}, ${e.value}, ${e.type}, ${e.primary ? 1 : 0})`),
-      sql`, `,
-    )
-    emailStatements.push(
-      db.run(sql`INSERT OR IGNORE INTO ${userEmails} (tenant_id, user_id, value, type, is_primary) SELECT * FROM (VALUES ${values}) WHERE ${guard}`),
-    )
-  }
-  const update = db
-    .update(users)
-    .set({
-      ...userColumns(next.resource),
-      state: next.state,
-      stateBeforeDeactivation: next.stateBeforeDeactivation,
-      version: expectedVersion + 1,
-      updatedAt: now.toISOString(),
-      resource: JSON.stringify(next.resource),
-    })
-    .where(and(eq(users.tenantId, tenantId), eq(users.id, id), eq(users.version, expectedVersion), isNull(users.deletedAt)))
-  let results: D1Result[]
-  try {
-    results = await runBatch(db, [...emailStatements, update, ...extra, readRecord(tenantId, id)])
-  } catch (error) {
-    if (isUniqueViolation(error, 'users.')) throw uniquenessError(next.resource)
-    throw error
-  }
-  const changes = results[emailStatements.length]!.meta.changes
-  const updated = recordOf(results[results.length - 1]!)
-  if (changes !== 1 || !updated) throw new PreconditionFailed(`User ${id} was changed by another request; read it again and retry`)
-  return updated
+export async function updateUser(scope: Tenant & Pick<Scope, 'now'>, change: { current: UserRecord; next: UserWrite; joined?: Joined }): Promise<UserRecord | undefined> {
+  const { current, next } = change
+  const tenantId = scope.tenant.id
+  const guard = sql`EXISTS (SELECT 1 FROM users WHERE tenant_id = ${tenantId} AND id = ${current.id} AND version = ${current.version} AND deleted_at IS NULL)`
+  const b = batch(scope.db)
+  b.addAll(change.joined?.(guard) ?? [])
+  b.add(scope.db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, current.id), guard)))
+  b.addAll(emailInserts(scope, current.id, next.resource, guard))
+  const applied = b.changes(
+    scope.db
+      .update(users)
+      .set({
+        ...userColumns(next.resource),
+        state: next.state,
+        stateBeforeDeactivation: next.stateBeforeDeactivation,
+        version: current.version + 1,
+        updatedAt: scope.now().toISOString(),
+        resource: JSON.stringify(next.resource),
+      })
+      .where(and(eq(users.tenantId, tenantId), eq(users.id, current.id), eq(users.version, current.version), isNull(users.deletedAt))),
+  )
+  const written = b.first(readRecord(tenantId, current.id), toUserRecord)
+  return runUserBatch(b, next.resource, (results) => (results.get(applied) === 1 ? results.get(written) : undefined))
 }
 
 /**
- * Makes a user a tombstone (shared/DESIGN.md "Lifecycle"): SCIM answers 404 from then on, the userName
- * is free again, memberships and email index rows go, the row stays for audit. Returns false if absent.
+ * Makes a user a tombstone: SCIM answers 404 from then on, the userName is free again, email index rows
+ * go, the row stays for audit. `joined` statements (memberships, invites, the journal) apply only with
+ * the delete. With `expectedVersion` (If-Match) nothing happens unless the user still has that version.
+ * Returns false when nothing was deleted.
  */
-export async function deleteUser(
-  db: Db,
-  tenantId: string,
-  id: string,
-  now: Date,
-  expectedVersion?: number,
-  /** Statements of the same change (voiding invites), built with the guard so they apply only with the delete. */
-  extra: (guard: SQL) => Statement[] = () => [],
-  audit?: Audit,
-): Promise<boolean> {
-  const at = now.toISOString()
-  const live = and(eq(users.tenantId, tenantId), eq(users.id, id), isNull(users.deletedAt), expectedVersion === undefined ? undefined : eq(users.version, expectedVersion))
+export async function deleteUser(scope: Tenant & Pick<Scope, 'now'>, change: { id: string; expectedVersion?: number; joined?: Joined }): Promise<boolean> {
+  const at = scope.now().toISOString()
+  const tenantId = scope.tenant.id
+  const live = and(
+    eq(users.tenantId, tenantId),
+    eq(users.id, change.id),
+    isNull(users.deletedAt),
+    change.expectedVersion === undefined ? undefined : eq(users.version, change.expectedVersion),
+  )
   const guard = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${live})`
-  const results = await runBatch(db, [
-    db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, id), guard)),
-    // The groups lose a member: their count, version (ETag) and lastModified move with it.
-    db.run(sql`UPDATE groups SET member_count = member_count - 1, version = version + 1, updated_at = ${at} WHERE tenant_id = ${tenantId} AND id IN (SELECT group_id FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id}) AND ${guard}`),
-    db.run(sql`DELETE FROM group_members WHERE tenant_id = ${tenantId} AND member_id = ${id} AND ${guard}`),
-    db.run(sql`UPDATE tenant_counts SET users = users - 1 WHERE tenant_id = ${tenantId} AND ${guard}`),
-    ...extra(guard),
-    ...(audit ? [audit(id, guard)] : []),
-    db
+  const b = batch(scope.db)
+  b.add(scope.db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, change.id), guard)))
+  b.add(countStatement(scope, 'users', -1, guard))
+  b.addAll(change.joined?.(guard) ?? [])
+  const deleted = b.changes(
+    scope.db
       .update(users)
       .set({ deletedAt: at, updatedAt: at, state: 'deleted', version: sql`${users.version} + 1` })
       .where(live),
-  ])
-  return results[results.length - 1]!.meta.changes === 1
+  )
+  return (await b.run()).get(deleted) === 1
+}
+
+/**
+ * Moves a live user from one of `from` to `to` when `when` holds (an invite was sent or accepted): a
+ * statement for the caller's batch. The version moves, so the ETag does.
+ */
+export function userStateStatement(scope: Pick<Scope, 'tenant' | 'now'>, change: { userId: string; from: readonly UserState[]; to: UserState; when: SQL }): Statement {
+  const at = scope.now().toISOString()
+  return statement(
+    sql`UPDATE users SET state = ${change.to}, version = version + 1, updated_at = ${at}
+        WHERE tenant_id = ${scope.tenant.id} AND id = ${change.userId} AND deleted_at IS NULL
+          AND state IN (${sql.join(change.from.map((s) => sql`${s}`), sql`, `)}) AND ${change.when}`,
+  )
 }
 
 /** Pages of live users in `seq` order (or `orderBy`, then `seq`), as SQL for src/db/pages.ts. */
-export function userPages(tenantId: string, where?: SQL, orderBy: SQL[] = []): PageSource<UserRecord> {
+export function userPages(scope: Pick<Scope, 'tenant'>, where?: SQL, orderBy: SQL[] = []): PageSource<UserRecord> {
+  const tenantId = scope.tenant.id
   // SQL text around the filter: it runs for every list and lookup, and drizzle's query builder costs
   // more CPU than the query (the filter and sort keep their own SQL).
-  const scope = sql`tenant_id = ${tenantId} AND deleted_at IS NULL ${where ? sql`AND (${where})` : sql``}`
+  const rowsIn = sql`tenant_id = ${tenantId} AND deleted_at IS NULL ${where ? sql`AND (${where})` : sql``}`
   return {
-    count: where ? sql`(SELECT count(*) FROM users WHERE ${scope})` : sql`(SELECT coalesce((SELECT users FROM tenant_counts WHERE tenant_id = ${tenantId}), 0))`,
+    count: where ? sql`(SELECT count(*) FROM users WHERE ${rowsIn})` : keptCount(tenantId, 'users'),
     rows: ({ after, offset, limit }) =>
-      sql`SELECT ${RECORD_COLUMNS} FROM users WHERE ${scope} ${after ? sql`AND seq > ${after}` : sql``}
+      sql`SELECT ${RECORD_COLUMNS} FROM users WHERE ${rowsIn} ${after ? sql`AND seq > ${after}` : sql``}
         ORDER BY ${sql.join([...orderBy, sql`seq`], sql`, `)} LIMIT ${limit} OFFSET ${offset}`,
-    record: (row) => toUserRecord(row as Parameters<typeof toUserRecord>[0]),
+    record: (row) => toUserRecord(row as Record<string, unknown>),
   }
 }

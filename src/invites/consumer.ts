@@ -1,17 +1,19 @@
 /**
- * The INVITES queue consumer (shared/DESIGN.md "Invites"). Each message is handled on its own and
+ * The INVITES queue consumer. Each message is handled on its own and
  * the invite row, not the queue, decides whether a mail goes out: a redelivered or duplicated
  * message finds the invite sent (or held by another consumer) and sends nothing.
  */
-import type { Db } from '../db/client.ts'
+import { claimInvite, finishInvite, getInvite, markSent, releaseInvite } from '../db/invites.ts'
 import { getUser, type UserRecord } from '../db/users.ts'
-import type { InviteMessage } from '../env.ts'
+import { INVITE_SENT } from '../lifecycle/state.ts'
 import { log } from '../observability/log.ts'
+import { primaryEmail } from '../scim/resource/emails.ts'
 import type { Json } from '../scim/resource/values.ts'
+import type { Scope } from '../scope/scope.ts'
 import type { TenantDocument } from '../tenants/document.ts'
 import { renderInviteEmail } from './email.ts'
 import type { MailClient } from './mail.ts'
-import { claimInvite, finishInvite, getInvite, markSent, releaseInvite } from './store.ts'
+import { isInviteMessage } from './message.ts'
 import { inviteToken, tokenHash } from './token.ts'
 
 /** Days an invite link stays valid when the tenant does not say (TenantSettings.inviteTtlDays). */
@@ -20,17 +22,14 @@ export const DEFAULT_INVITE_TTL_DAYS = 7
 /** How long one consumer holds an invite while it sends (longer than the mail timeout). */
 const LEASE_SECONDS = 60
 
-/** What the consumer needs; built from env in src/index.ts, from fakes in tests. */
+/** What the consumer needs; built from env by src/runtime/scopes.ts, with fakes in tests. */
 export interface ConsumerDeps {
-  db: Db
-  loadTenant(id: string): Promise<TenantDocument | undefined>
+  /** The scope of a message's tenant, whatever its status; undefined when there is no such tenant. */
+  scope(tenantId: string): Promise<Scope | undefined>
   mail: MailClient
   tokenKey: string
-  /** `{PUBLIC_URL}` without a trailing slash; links are `{publicUrl}/invite/{token}`. */
-  publicUrl: string
   /** The product name the mail shows for this tenant. */
   appName(tenant: TenantDocument): string
-  now(): Date
   /** The queue's max_retries (wrangler.toml); the attempt after the last retry marks the invite failed. */
   maxRetries?: number
 }
@@ -46,12 +45,6 @@ export type Outcome =
 export function retryDelay(attempt: number, retryAfterSeconds?: number): number {
   const backoff = Math.min(3600, 30 * 2 ** Math.max(0, attempt - 1))
   return Math.min(43_200, Math.max(backoff, retryAfterSeconds ?? 0))
-}
-
-/** True for a body of the v1 message shape. */
-export function isInviteMessage(body: unknown): body is InviteMessage {
-  const b = body as Partial<InviteMessage> | null
-  return !!b && typeof b === 'object' && b.v === 1 && typeof b.tenantId === 'string' && typeof b.inviteId === 'string'
 }
 
 /** Handles a batch message by message: ack on success and on what can never succeed, retry with a growing delay otherwise. */
@@ -76,10 +69,10 @@ export async function handleInviteBatch(batch: MessageBatch<unknown>, deps: Cons
   }
 }
 
-function primaryEmail(resource: Json): string | undefined {
-  const emails = Array.isArray(resource.emails) ? (resource.emails as Json[]) : []
-  const chosen = emails.find((e) => e.primary === true && typeof e.value === 'string') ?? emails.find((e) => typeof e.value === 'string')
-  if (chosen) return chosen.value as string
+/** Where the invite goes: the primary email, else the first, else a userName that is an address. */
+function recipient(resource: Json): string | undefined {
+  const email = primaryEmail(resource)
+  if (email) return email
   return typeof resource.userName === 'string' && /^[^@\s]+@[^@\s]+$/.test(resource.userName) ? resource.userName : undefined
 }
 
@@ -104,35 +97,34 @@ function userGone(user: UserRecord | undefined): string | undefined {
 export async function handleInviteMessage(body: unknown, attempts: number, deps: ConsumerDeps): Promise<Outcome> {
   if (!isInviteMessage(body)) return { action: 'skipped', reason: 'not a v1 invite message' }
   const { tenantId, inviteId } = body
-  const now = deps.now()
+  const scope = await deps.scope(tenantId)
+  if (!scope) return { action: 'skipped', reason: 'tenant not found' }
+  const now = scope.now()
   const token = await inviteToken(deps.tokenKey, tenantId, inviteId)
-  const invite = await claimInvite(deps.db, tenantId, inviteId, await tokenHash(token), now, LEASE_SECONDS)
+  const invite = await claimInvite(scope, { id: inviteId, tokenHash: await tokenHash(token), leaseSeconds: LEASE_SECONDS })
   if (!invite) {
-    const current = await getInvite(deps.db, tenantId, inviteId)
+    const current = await getInvite(scope, inviteId)
     if (!current) return { action: 'skipped', reason: 'unknown invite' }
     if (current.state !== 'pending') return { action: 'skipped', reason: `invite is ${current.state}` }
     // Another consumer holds it right now; look again once its lease is over.
     const wait = Math.max(1, Math.ceil((Date.parse(current.leaseUntil ?? '') - now.getTime()) / 1000) || LEASE_SECONDS)
     return { action: 'retry', reason: 'held by another consumer', delaySeconds: wait }
   }
-
-  const user = await getUser(deps.db, tenantId, invite.userId)
-  const gone = userGone(user)
-  if (gone) {
-    await finishInvite(deps.db, tenantId, inviteId, 'void', gone)
-    return { action: 'skipped', reason: gone }
-  }
-  const tenant = await deps.loadTenant(tenantId)
-  if (!tenant || tenant.status !== 'active') {
-    const reason = tenant ? 'tenant disabled' : 'tenant not found'
-    await finishInvite(deps.db, tenantId, inviteId, 'failed', reason)
+  const fail = async (reason: string): Promise<Outcome> => {
+    await finishInvite(scope, { id: inviteId, state: 'failed', reason })
     return { action: 'failed', reason }
   }
-  const to = primaryEmail(user!.resource)
-  if (!to) {
-    await finishInvite(deps.db, tenantId, inviteId, 'failed', 'the user has no email address')
-    return { action: 'failed', reason: 'the user has no email address' }
+
+  const user = await getUser(scope, invite.userId)
+  const gone = userGone(user)
+  if (gone) {
+    await finishInvite(scope, { id: inviteId, state: 'void', reason: gone })
+    return { action: 'skipped', reason: gone }
   }
+  const tenant = scope.tenant
+  if (tenant.status !== 'active') return fail('tenant disabled')
+  const to = recipient(user!.resource)
+  if (!to) return fail('the user has no email address')
 
   const ttlDays = tenant.settings?.inviteTtlDays ?? DEFAULT_INVITE_TTL_DAYS
   const email = renderInviteEmail({
@@ -140,23 +132,20 @@ export async function handleInviteMessage(body: unknown, attempts: number, deps:
     person: personName(user!.resource),
     appName: deps.appName(tenant),
     tenantName: tenant.name,
-    link: `${deps.publicUrl}/invite/${token}`,
+    link: `${scope.publicUrl}/invite/${token}`,
     expiresAt: new Date(now.getTime() + ttlDays * 86_400_000),
   })
   const result = await deps.mail.send(email, { idempotencyKey: inviteId })
   if (result.ok) {
-    await markSent(deps.db, tenantId, invite, deps.now(), ttlDays)
+    await markSent(scope, { invite, ttlDays, user: INVITE_SENT })
     return { action: 'sent' }
   }
-  if (!result.retry) {
-    await finishInvite(deps.db, tenantId, inviteId, 'failed', result.reason)
-    return { action: 'failed', reason: result.reason }
-  }
+  if (!result.retry) return fail(result.reason)
   if (attempts > (deps.maxRetries ?? 8)) {
     // This retry sends the message to the dead letter queue; the row says so too.
-    await finishInvite(deps.db, tenantId, inviteId, 'failed', `gave up after ${attempts} attempts: ${result.reason}`)
+    await finishInvite(scope, { id: inviteId, state: 'failed', reason: `gave up after ${attempts} attempts: ${result.reason}` })
     return { action: 'retry', reason: `dead-lettered: ${result.reason}`, delaySeconds: 0 }
   }
-  await releaseInvite(deps.db, tenantId, inviteId, result.reason)
+  await releaseInvite(scope, inviteId, result.reason)
   return { action: 'retry', reason: result.reason, delaySeconds: retryDelay(attempts, result.retryAfterSeconds) }
 }

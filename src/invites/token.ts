@@ -4,6 +4,7 @@
  * D1 keeps only the token's SHA-256: someone who reads the database cannot rebuild a link, and a
  * redelivered message never mints a second, different link for one invite.
  */
+import { base64urlEncode } from '../scim/base64url.ts'
 import { sha256Hex } from '../tenants/secrets.ts'
 
 /** The secret that tokens are derived from: INVITE_TOKEN_KEY, else APP_API_KEY (domain-separated below). */
@@ -13,17 +14,11 @@ export function inviteTokenKey(env: { INVITE_TOKEN_KEY?: string; APP_API_KEY?: s
   return key
 }
 
-function base64url(bytes: Uint8Array): string {
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
-}
-
 /** The link token of one invite: 43 URL-safe characters (256 bits). */
 export async function inviteToken(key: string, tenantId: string, inviteId: string): Promise<string> {
   const hmacKey = await crypto.subtle.importKey('raw', new TextEncoder().encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
   const mac = await crypto.subtle.sign('HMAC', hmacKey, new TextEncoder().encode(`scim-edge/invite-token/v1\u0000${tenantId}\u0000${inviteId}`))
-  return base64url(new Uint8Array(mac))
+  return base64urlEncode(new Uint8Array(mac))
 }
 
 /** What D1 stores and looks a token up by. */

@@ -1,8 +1,22 @@
 /**
- * A user's lifecycle (shared/DESIGN.md "Lifecycle"): provisioned -> invited -> joined; `active: false`
- * makes any of them deactivated and remembers the earlier state; DELETE makes the user deleted.
+ * A user's lifecycle (README "People: invites and sign-in"): provisioned -> invited -> joined;
+ * `active: false` makes any of them deactivated and remembers the earlier state; DELETE makes the
+ * user deleted. These rules are the only place the states' meaning is written down; SQL gets the
+ * state sets from here.
  */
-export type UserState = 'provisioned' | 'invited' | 'joined' | 'deactivated' | 'deleted'
+import type { UserMove } from '../db/invites.ts'
+import type { UserState } from '../db/users.ts'
+
+export type { UserState }
+
+/** States of a person who has not joined yet: reactivating them sends a fresh invite. */
+export const NEVER_JOINED: readonly UserState[] = ['provisioned', 'invited']
+
+/** The mail API accepted an invite: a provisioned person becomes invited. */
+export const INVITE_SENT: UserMove = { from: ['provisioned'], to: 'invited' }
+
+/** The person accepted an invite: whoever has not joined yet becomes joined. */
+export const INVITE_ACCEPTED: UserMove = { from: NEVER_JOINED, to: 'joined' }
 
 /** The state a user is in after `active` is set, given the current state and the one to restore. */
 export function applyActive(
@@ -24,12 +38,12 @@ export function initialState(active: boolean, source: 'scim' | 'app'): { state: 
   return active ? { state: base, stateBeforeDeactivation: null } : { state: 'deactivated', stateBeforeDeactivation: base }
 }
 
-/** What a write does to the user's invites (shared/DESIGN.md "Lifecycle", "Invites"). */
+/** What a write does to the user's invites. */
 export type InviteEffect = 'issue' | 'void' | 'none'
 
-/** States of a person who has not joined yet: reactivating them sends a fresh invite. */
+/** True for a person who has not joined yet. */
 export function neverJoined(state: UserState | null): boolean {
-  return state === 'provisioned' || state === 'invited'
+  return state !== null && NEVER_JOINED.includes(state)
 }
 
 /**
@@ -55,7 +69,7 @@ export function creation(active: boolean, source: 'scim' | 'app'): { state: User
   return { ...initial, invite: initial.state === 'provisioned' ? 'issue' : 'none' }
 }
 
-/** Whether a person in this state may sign in to the app (shared/DESIGN.md "Lifecycle"). */
+/** Whether a person in this state may sign in to the app: only joined people may. */
 export function canSignInState(state: UserState): boolean {
   return state === 'joined'
 }

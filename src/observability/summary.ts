@@ -2,6 +2,7 @@
  * A redacted summary of a SCIM change for the journal: which attributes and operations, never their
  * values (personal data stays out), except booleans such as `active=false`, which say what happened.
  */
+import { valueOf } from '../scim/resource/keys.ts'
 
 function value(v: unknown): string {
   if (typeof v === 'boolean') return `=${v}`
@@ -22,7 +23,7 @@ export function summarizeChange(method: string, body: unknown): string | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null
   const record = body as Record<string, unknown>
   if (method !== 'PATCH') return keys(record).slice(0, 500) || null
-  const ops = Object.entries(record).find(([k]) => k.toLowerCase() === 'operations')?.[1]
+  const ops = valueOf(record, 'operations')
   if (!Array.isArray(ops)) return null
   const parts = ops.slice(0, 20).map((op) => {
     if (typeof op !== 'object' || op === null) return '?'

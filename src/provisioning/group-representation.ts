@@ -1,9 +1,11 @@
-import type { Db } from '../db/client.ts'
-import { listMembers, type GroupRecord, type MemberRef } from '../db/groups.ts'
-import { project, type Projection } from '../scim/resource/projection.ts'
+/** How a group is shown over SCIM (RFC 7643 §4.2): its stored attributes, its members and meta. */
+import type { GroupRecord } from '../db/groups.ts'
+import { listMembers, type MemberRef } from '../db/members.ts'
+import { project, wantsAttribute, type Projection } from '../scim/resource/projection.ts'
 import { etag, represent } from '../scim/resource/represent.ts'
 import type { Json } from '../scim/resource/values.ts'
 import { groupResourceType } from '../scim/schemas/index.ts'
+import type { Scope } from '../scope/scope.ts'
 
 /** Members are read in keyset pages of this size, so no single query returns a whole big group. */
 const MEMBER_PAGE = 1000
@@ -34,7 +36,8 @@ export function groupRepresentation(record: GroupRecord, baseUrl: string): Json 
  * A group with its members as streamed JSON: its attributes, then the members page by page (keyset on
  * member id), then meta. Reading a 50,000-member group holds one page of members in memory at a time.
  */
-export function streamedGroup(db: Db, tenantId: string, baseUrl: string, record: GroupRecord, projection: Projection): StreamedJson {
+export function streamedGroup(scope: Scope, record: GroupRecord, projection: Projection): StreamedJson {
+  const { baseUrl } = scope
   return {
     async *chunks() {
       const { meta, ...head } = project(groupResourceType, groupRepresentation(record, baseUrl), projection)
@@ -42,7 +45,7 @@ export function streamedGroup(db: Db, tenantId: string, baseUrl: string, record:
       let after = ''
       let first = true
       for (;;) {
-        const page = await listMembers(db, tenantId, record.id, after, MEMBER_PAGE)
+        const page = await listMembers(scope, record.id, { afterId: after, limit: MEMBER_PAGE })
         if (page.length) {
           const parts = page.map((m) => JSON.stringify((project(groupResourceType, { members: [memberValue(baseUrl, m)] }, projection).members as unknown[])[0]))
           yield (first ? '' : ',') + parts.join(',')
@@ -54,4 +57,13 @@ export function streamedGroup(db: Db, tenantId: string, baseUrl: string, record:
       yield `]${meta === undefined ? '' : `,"meta":${JSON.stringify(meta)}`}}`
     },
   }
+}
+
+/**
+ * A group as a response body: plain JSON, or streamed when the projection returns members and there
+ * are any (they are read page by page, whatever the group's size).
+ */
+export function groupBody(scope: Scope, record: GroupRecord, projection: Projection): Json | StreamedJson {
+  if (wantsAttribute(groupResourceType, projection, 'members') && record.memberCount > 0) return streamedGroup(scope, record, projection)
+  return project(groupResourceType, groupRepresentation(record, scope.baseUrl), projection)
 }

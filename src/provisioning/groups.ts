@@ -2,19 +2,22 @@
  * Group writes (RFC 7644 §3.3, §3.5, §3.6). Members never enter the stored resource: they live in
  * group_members and change as set operations, so a 50,000-member group is never loaded to be patched.
  */
-import type { Db } from '../db/client.ts'
-import type { Audit } from '../db/journal.ts'
+import type { SQL } from 'drizzle-orm'
 import { newId } from '../db/ids.ts'
-import { createGroup, deleteGroup, getGroup, getGroupForChange, updateGroup, type GroupRecord, type MemberChange } from '../db/groups.ts'
+import { createGroup, deleteGroup, getGroup, readGroupForChange, updateGroup, type GroupRecord } from '../db/groups.ts'
 import { InvalidValue, NotFound, PreconditionFailed } from '../scim/errors.ts'
 import { applyPatch } from '../scim/patch/apply.ts'
-import { splitMemberOperations } from '../scim/patch/members.ts'
+import { splitMemberOperations, type MemberChange } from '../scim/patch/members.ts'
 import { parsePatchRequest } from '../scim/patch/parse.ts'
-import { ifMatchVersion } from '../scim/preconditions.ts'
+import { ifMatchVersion, pinsVersion } from '../scim/preconditions.ts'
 import { jsonEqual } from '../scim/resource/equal.ts'
 import { checkBodyId, normalizeResource } from '../scim/resource/normalize.ts'
 import type { Json } from '../scim/resource/values.ts'
 import { groupResourceType } from '../scim/schemas/index.ts'
+import type { JournalChange, Scope } from '../scope/scope.ts'
+import { guardedWrite, LOST } from './guarded-write.ts'
+
+export type { GroupRecord }
 
 /** 404 for a group id that does not name a group of this tenant. */
 export function groupNotFound(id: string): NotFound {
@@ -22,8 +25,8 @@ export function groupNotFound(id: string): NotFound {
 }
 
 /** Reads a group (without members) or throws 404. */
-export async function requireGroup(db: Db, tenantId: string, id: string): Promise<GroupRecord> {
-  const group = await getGroup(db, tenantId, id)
+export async function requireGroup(scope: Scope, id: string): Promise<GroupRecord> {
+  const group = await getGroup(scope, id)
   if (!group) throw groupNotFound(id)
   return group
 }
@@ -43,99 +46,88 @@ function checkMembers(unknown: string[]): void {
   }
 }
 
-/** POST /Groups. */
-export async function createScimGroup(
-  db: Db,
-  tenantId: string,
-  body: unknown,
-  now: Date,
-  source: 'scim' | 'app' = 'scim',
-  audit?: Audit,
-): Promise<GroupRecord> {
+/** POST /Groups. Groups made by the app (API or RPC) are `app` groups. */
+export async function createScimGroup(scope: Scope, body: unknown): Promise<GroupRecord> {
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
-  checkMembers((await getGroupForChange(db, tenantId, undefined, memberIds)).unknown)
-  return createGroup(db, tenantId, { id: newId(), resource, memberIds, source }, now, audit)
+  checkMembers((await readGroupForChange(scope, { newMemberIds: memberIds })).unknown)
+  const id = newId()
+  const joined = [scope.journal.entry({ action: 'create', resourceType: 'Group', resourceId: id, body })]
+  return createGroup(scope, { id, resource, memberIds, source: scope.actor.kind === 'app' ? 'app' : 'scim', joined })
+}
+
+/** What a group write changes: its attributes (computed from the group as read) and its members. */
+interface GroupChange {
+  ifMatch?: string
+  members?: MemberChange
+  resource(current: GroupRecord): Json | undefined
+  journal: Pick<JournalChange, 'action' | 'body'>
 }
 
 /**
  * Reads the group (and checks the members it adds, in the same round trip), computes its next
- * attributes and writes them with the membership change; returns the group as written. With If-Match
- * the client's version must hold (412 otherwise). Without it, a write that changes attributes is
- * guarded by the version it read and recomputed on the fresh group when it lost a race, so two
- * concurrent renames or PATCHes never overwrite each other; membership-only changes are set operations
- * and need no guard (RFC 7644 §3.14).
+ * attributes and writes them with the membership change; returns the group as written. A write that
+ * changes attributes is guarded by the version it read and recomputed on the fresh group when it lost
+ * a race (src/provisioning/guarded-write.ts); membership-only changes are set operations and need no
+ * guard unless If-Match pins a version.
  */
-async function writeGroup(
-  db: Db,
-  tenantId: string,
-  id: string,
-  ifMatch: string | undefined,
-  now: Date,
-  change: { members?: MemberChange; resource: (current: GroupRecord) => Json | undefined },
-  audit?: Audit,
-): Promise<GroupRecord> {
-  const addIds = change.members ? (change.members.mode === 'replace' ? change.members.ids : change.members.add) : []
-  const delta = change.members?.mode === 'delta' ? change.members : undefined
-  for (let attempt = 0; ; attempt++) {
+async function writeGroup(scope: Scope, id: string, change: GroupChange): Promise<GroupRecord> {
+  const members = change.members
+  const addIds = members ? (members.mode === 'replace' ? members.ids : members.add) : []
+  const delta = members?.mode === 'delta' ? members : undefined
+  return guardedWrite({ what: `Group ${id}`, pinned: pinsVersion(change.ifMatch) }, async (attempt) => {
     // Members are checked on the first attempt; a user deleted later is skipped by the insert itself.
     // A delta also asks which of its ids are members now: adding present members and removing absent
     // ones changes nothing, and then nothing is written (Okta re-sends memberships on Push Now).
-    const read = await getGroupForChange(db, tenantId, id, attempt === 0 ? addIds : [], delta ? [...delta.add, ...delta.remove] : [])
+    const read = await readGroupForChange(scope, { id, newMemberIds: attempt === 0 ? addIds : [], probeMemberIds: delta ? [...delta.add, ...delta.remove] : [] })
     if (!read.group) throw groupNotFound(id)
     const current = read.group
-    const pinned = ifMatchVersion(ifMatch, current.version)
+    const pinned = ifMatchVersion(change.ifMatch, current.version)
     const resource = change.resource(current)
     const changedResource = resource && !jsonEqual(resource, current.resource) ? resource : undefined
     checkMembers(read.unknown)
     const unchanged = delta && delta.add.every((m) => read.present.has(m)) && !delta.remove.some((m) => read.present.has(m))
-    const members = unchanged ? undefined : change.members
-    if (!changedResource && !members) return current
-    const expectedVersion = pinned ?? (changedResource ? current.version : undefined)
-    const written = await updateGroup(db, tenantId, id, { resource: changedResource, members, expectedVersion }, now, audit)
-    if (written) return written
-    if (!(await getGroup(db, tenantId, id))) throw groupNotFound(id)
-    if (ifMatch !== undefined || attempt >= 4) throw new PreconditionFailed(`Group ${id} was changed by another request; read it again and retry`)
-  }
+    const memberChange = unchanged ? undefined : members
+    if (!changedResource && !memberChange) return { done: current }
+    const written = await updateGroup(scope, {
+      id,
+      resource: changedResource,
+      members: memberChange,
+      expectedVersion: pinned ?? (changedResource ? current.version : undefined),
+      joined: (guard) => [scope.journal.entry({ ...change.journal, resourceType: 'Group', resourceId: id, guard })],
+    })
+    if (written) return { done: written }
+    if (!(await getGroup(scope, id))) throw groupNotFound(id)
+    return LOST
+  })
 }
 
 /** PUT /Groups/{id}: full replace, members included (RFC 7644 §3.5.1). */
-export async function replaceScimGroup(
-  db: Db,
-  tenantId: string,
-  id: string,
-  body: unknown,
-  ifMatch: string | undefined,
-  now: Date,
-  audit?: Audit,
-): Promise<GroupRecord> {
+export async function replaceScimGroup(scope: Scope, id: string, body: unknown, ifMatch?: string): Promise<GroupRecord> {
   checkBodyId(body, id)
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
-  return writeGroup(db, tenantId, id, ifMatch, now, { resource: () => resource, members: { mode: 'replace', ids: memberIds } }, audit)
+  return writeGroup(scope, id, { ifMatch, resource: () => resource, members: { mode: 'replace', ids: memberIds }, journal: { action: 'replace', body } })
 }
 
 /** PATCH /Groups/{id}: attribute operations through the PATCH engine, member operations as set algebra. */
-export async function patchScimGroup(
-  db: Db,
-  tenantId: string,
-  id: string,
-  body: unknown,
-  ifMatch: string | undefined,
-  now: Date,
-  audit?: Audit,
-): Promise<GroupRecord> {
+export async function patchScimGroup(scope: Scope, id: string, body: unknown, ifMatch?: string): Promise<GroupRecord> {
   const ops = parsePatchRequest(groupResourceType, body)
   const { other, members } = splitMemberOperations(ops)
-  return writeGroup(db, tenantId, id, ifMatch, now, {
+  return writeGroup(scope, id, {
+    ifMatch,
     resource: (current) => (other.length ? applyPatch(groupResourceType, current.resource, other).resource : undefined),
     members: members.mode === 'delta' && !members.add.length && !members.remove.length ? undefined : members,
-  }, audit)
+    journal: { action: 'update', body },
+  })
 }
 
 /** DELETE /Groups/{id}: the group goes; its users stay. */
-export async function deleteScimGroup(db: Db, tenantId: string, id: string, ifMatch: string | undefined, audit?: Audit): Promise<void> {
-  const current = await requireGroup(db, tenantId, id)
-  const expected = ifMatchVersion(ifMatch, current.version)
-  if (await deleteGroup(db, tenantId, id, expected, audit)) return
-  if (expected !== undefined && (await getGroup(db, tenantId, id))) throw new PreconditionFailed(`Group ${id} changed since If-Match was read`)
+export async function deleteScimGroup(scope: Scope, id: string, ifMatch?: string): Promise<void> {
+  const current = await requireGroup(scope, id)
+  const expectedVersion = ifMatchVersion(ifMatch, current.version)
+  const joined = (guard: SQL) => [
+    scope.journal.entry({ action: 'delete', resourceType: 'Group', resourceId: id, guard }),
+  ]
+  if (await deleteGroup(scope, { id, expectedVersion, joined })) return
+  if (expectedVersion !== undefined && (await getGroup(scope, id))) throw new PreconditionFailed(`Group ${id} changed since If-Match was read`)
   throw groupNotFound(id)
 }

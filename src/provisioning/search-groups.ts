@@ -1,9 +1,9 @@
 /** GET /Groups and POST /Groups/.search (RFC 7644 §3.4.2, §3.4.3). */
 import { groupFilterSql, groupSortSql } from '../db/filter-sql.ts'
 import { groupPages, type GroupRecord } from '../db/groups.ts'
-import { project, wantsAttribute, type Projection } from '../scim/resource/projection.ts'
+import type { Projection } from '../scim/resource/projection.ts'
 import { groupResourceType } from '../scim/schemas/index.ts'
-import { groupRepresentation, streamedGroup } from './group-representation.ts'
+import { groupBody } from './group-representation.ts'
 import { projectionOf, type SearchSpec } from './search.ts'
 
 /** Parses attributes / excludedAttributes for Groups. */
@@ -20,12 +20,7 @@ export const groupSearch: SearchSpec<GroupRecord> = {
   filterSql: groupFilterSql,
   sortColumn: groupSortSql,
   pages: groupPages,
-  async represent(db, tenantId, baseUrl, records, projection) {
-    const withMembers = wantsAttribute(groupResourceType, projection, 'members')
-    return records.map((record) =>
-      withMembers && record.memberCount > 0
-        ? streamedGroup(db, tenantId, baseUrl, record, projection)
-        : project(groupResourceType, groupRepresentation(record, baseUrl), projection),
-    )
+  async represent(scope, records, projection) {
+    return records.map((record) => groupBody(scope, record, projection))
   },
 }

@@ -1,11 +1,10 @@
 /** GET /Users and POST /Users/.search (RFC 7644 §3.4.2, §3.4.3). */
 import { userFilterSql, userSortSql } from '../db/filter-sql.ts'
-import { groupsOfUsers } from '../db/groups.ts'
 import { userPages, type UserRecord } from '../db/users.ts'
-import { project, wantsAttribute, type Projection } from '../scim/resource/projection.ts'
+import type { Projection } from '../scim/resource/projection.ts'
 import { userResourceType } from '../scim/schemas/index.ts'
 import { projectionOf, type SearchSpec } from './search.ts'
-import { userRepresentation } from './user-representation.ts'
+import { userBodies } from './user-representation.ts'
 
 /** Parses attributes / excludedAttributes for Users. */
 export function userProjection(params: { attributes?: string; excludedAttributes?: string }): Projection {
@@ -18,8 +17,5 @@ export const userSearch: SearchSpec<UserRecord> = {
   filterSql: userFilterSql,
   sortColumn: userSortSql,
   pages: userPages,
-  async represent(db, tenantId, baseUrl, records, projection) {
-    const groups = wantsAttribute(userResourceType, projection, 'groups') ? await groupsOfUsers(db, tenantId, records.map((r) => r.id)) : undefined
-    return records.map((r) => project(userResourceType, userRepresentation(r, baseUrl, groups?.get(r.id)), projection))
-  },
+  represent: userBodies,
 }

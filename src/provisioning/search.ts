@@ -1,11 +1,9 @@
 /** List and search for any resource type (RFC 7644 §3.4.2, §3.4.3; RFC 9865 cursors). */
 import { asc, desc, type SQL } from 'drizzle-orm'
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
-import type { Db } from '../db/client.ts'
 import { readPage, type PageSource } from '../db/pages.ts'
 import { InvalidValue } from '../scim/errors.ts'
 import type { AttrPath, Filter } from '../scim/filter/ast.ts'
-import { checkFilter } from '../scim/filter/check.ts'
 import { parseFilter } from '../scim/filter/parser.ts'
 import { decodeCursor, encodeCursor, queryKey } from '../scim/list/cursor.ts'
 import type { ListParams } from '../scim/list/params.ts'
@@ -13,16 +11,18 @@ import { listResponse } from '../scim/list/response.ts'
 import { parseAttributeList, splitAttributePath, type Projection } from '../scim/resource/projection.ts'
 import type { Json } from '../scim/resource/values.ts'
 import type { ResourceTypeDef } from '../scim/schemas/index.ts'
+import type { Scope } from '../scope/scope.ts'
 import type { StreamedJson } from './group-representation.ts'
 
 /** What differs between Users and Groups when listing them. */
 export interface SearchSpec<R extends { seq: number }> {
   type: ResourceTypeDef
+  /** Checks the filter against the schema and compiles its normal form (one pass). */
   filterSql(filter: Filter): SQL
   sortColumn(path: AttrPath): AnySQLiteColumn
-  pages(tenantId: string, where: SQL | undefined, orderBy: SQL[]): PageSource<R>
+  pages(scope: Scope, where: SQL | undefined, orderBy: SQL[]): PageSource<R>
   /** The projected representations of a page of records (streamed ones for big resources). */
-  represent(db: Db, tenantId: string, baseUrl: string, records: R[], projection: Projection): Promise<(Json | StreamedJson)[]>
+  represent(scope: Scope, records: R[], projection: Projection): Promise<(Json | StreamedJson)[]>
 }
 
 /** Parses attributes / excludedAttributes for a resource type. */
@@ -40,21 +40,10 @@ export interface ListResult {
 }
 
 /** One page as a ListResponse: index pagination by default, cursor pagination when `cursor` is given. */
-export async function search<R extends { seq: number }>(
-  db: Db,
-  tenantId: string,
-  baseUrl: string,
-  params: ListParams,
-  spec: SearchSpec<R>,
-  now: Date,
-): Promise<ListResult> {
+export async function search<R extends { seq: number }>(scope: Scope, params: ListParams, spec: SearchSpec<R>): Promise<ListResult> {
+  const now = scope.now()
   const projection = projectionOf(spec.type, params)
-  let where: SQL | undefined
-  if (params.filter !== undefined) {
-    const filter = parseFilter(params.filter)
-    checkFilter(spec.type, filter)
-    where = spec.filterSql(filter)
-  }
+  const where = params.filter === undefined ? undefined : spec.filterSql(parseFilter(params.filter))
   const orderBy: SQL[] = []
   if (params.sortBy) {
     if (params.cursor !== undefined) throw new InvalidValue('sortBy cannot be combined with cursor pagination; page sorted results with startIndex')
@@ -64,12 +53,11 @@ export async function search<R extends { seq: number }>(
   const key = queryKey(spec.type.id, params.filter)
   const afterSeq = params.cursor === undefined ? undefined : decodeCursor(params.cursor, key, now)
   const page = await readPage(
-    db,
-    { tenantId, queryKey: key, filtered: where !== undefined, sorted: orderBy.length > 0, startIndex: params.startIndex, count: params.count, afterSeq },
-    spec.pages(tenantId, where, orderBy),
-    now,
+    scope,
+    { queryKey: key, filtered: where !== undefined, sorted: orderBy.length > 0, startIndex: params.startIndex, count: params.count, afterSeq },
+    spec.pages(scope, where, orderBy),
   )
-  const resources = await spec.represent(db, tenantId, baseUrl, page.rows, projection)
+  const resources = await spec.represent(scope, page.rows, projection)
   const { Resources: _none, ...fields } = listResponse(resources, page.total, params.startIndex)
   const head: Json = fields
   if (afterSeq === undefined) return { head, resources }

@@ -1,13 +1,11 @@
+/** How a user is shown over SCIM (RFC 7643 §4.1): its stored resource, its groups and meta. */
+import { groupsOfUsers, type UserGroupRef } from '../db/members.ts'
 import type { UserRecord } from '../db/users.ts'
-import { userResourceType } from '../scim/schemas/index.ts'
+import { project, wantsAttribute, type Projection } from '../scim/resource/projection.ts'
 import { etag, represent } from '../scim/resource/represent.ts'
 import type { Json } from '../scim/resource/values.ts'
-
-/** A member's group, for the read-only User `groups` attribute (RFC 7643 §4.1.2). */
-export interface UserGroupRef {
-  id: string
-  displayName: string
-}
+import { userResourceType } from '../scim/schemas/index.ts'
+import type { Scope } from '../scope/scope.ts'
 
 /** The SCIM representation of a user, with meta and its direct groups. */
 export function userRepresentation(record: UserRecord, baseUrl: string, groups: UserGroupRef[] = []): Json {
@@ -21,4 +19,13 @@ export function userRepresentation(record: UserRecord, baseUrl: string, groups: 
     location: `${baseUrl}/Users/${record.id}`,
     version: etag(record.version),
   })
+}
+
+/**
+ * The projected representations of users (RFC 7644 §3.9). Groups are read from D1 only when the
+ * projection returns them, for all the users in one query.
+ */
+export async function userBodies(scope: Scope, records: UserRecord[], projection: Projection): Promise<Json[]> {
+  const groups = wantsAttribute(userResourceType, projection, 'groups') ? await groupsOfUsers(scope, records.map((r) => r.id)) : undefined
+  return records.map((r) => project(userResourceType, userRepresentation(r, scope.baseUrl, groups?.get(r.id)), projection))
 }

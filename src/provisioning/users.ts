@@ -1,23 +1,29 @@
 /**
  * User writes as the IdP asks for them (RFC 7644 §3.3, §3.5, §3.6): normalise, apply the lifecycle,
- * persist once. Routes stay thin; the app-facing API uses the same operations.
+ * persist once. Routes stay thin; the app-facing API, the Directory RPC and reinvites use the same
+ * operations. Each write is one batch: the user, its invites and its journal entry commit together.
  */
-import type { Statement } from '../db/batch.ts'
-import type { Db } from '../db/client.ts'
-import type { Audit } from '../db/journal.ts'
+import type { Statement } from '../d1/batch.ts'
 import { newId } from '../db/ids.ts'
-import { createUser, deleteUser, getUser, updateUser, type UserRecord } from '../db/users.ts'
-import type { InviteOutbox } from '../invites/outbox.ts'
-import { afterUserWrite, insertInvite, voidInvites } from '../invites/store.ts'
-import { creation, transition } from '../lifecycle/state.ts'
-import { ifMatchVersion } from '../scim/preconditions.ts'
+import { insertInvite, voidInvites } from '../db/invites.ts'
+import { memberLeavesGroups } from '../db/groups.ts'
+import { dropUserMemberships } from '../db/members.ts'
+import { createUser, deleteUser, getUser, updateUser, type UserRecord, type UserWrite } from '../db/users.ts'
+import { creation, transition, type InviteEffect } from '../lifecycle/state.ts'
 import { NotFound, PreconditionFailed } from '../scim/errors.ts'
 import { applyPatch } from '../scim/patch/apply.ts'
 import { parsePatchRequest } from '../scim/patch/parse.ts'
+import { ifMatchVersion, pinsVersion } from '../scim/preconditions.ts'
 import { jsonEqual } from '../scim/resource/equal.ts'
 import { checkBodyId, normalizeResource } from '../scim/resource/normalize.ts'
-import type { Json } from '../scim/resource/values.ts'
 import { userResourceType } from '../scim/schemas/index.ts'
+import type { JournalChange, Scope } from '../scope/scope.ts'
+import { guardedWrite, LOST } from './guarded-write.ts'
+
+export type { UserRecord }
+
+/** The live user with this id, or undefined. */
+export { getUser }
 
 /** 404 for a user id that does not name a live user of this tenant. */
 export function userNotFound(id: string): NotFound {
@@ -25,78 +31,80 @@ export function userNotFound(id: string): NotFound {
 }
 
 /** Reads a live user or throws 404. */
-export async function requireUser(db: Db, tenantId: string, id: string): Promise<UserRecord> {
-  const user = await getUser(db, tenantId, id)
+export async function requireUser(scope: Scope, id: string): Promise<UserRecord> {
+  const user = await getUser(scope, id)
   if (!user) throw userNotFound(id)
   return user
 }
 
+/** Users made by the app (API or RPC) are `app` users, joined already; everyone else's come from the IdP. */
+function sourceOf(scope: Scope): 'scim' | 'app' {
+  return scope.actor.kind === 'app' ? 'app' : 'scim'
+}
+
 /**
  * POST /Users: a new user; `active` defaults to true. An active IdP user gets an invite row in the
- * same batch, then `outbox` announces it (without an outbox, the cron sweep picks it up later).
+ * same batch, then the scope's outbox announces it (if that fails, the cron sweep sends it later).
  */
-export async function createScimUser(
-  db: Db,
-  tenantId: string,
-  body: unknown,
-  now: Date,
-  outbox?: InviteOutbox,
-  source: 'scim' | 'app' = 'scim',
-  audit?: Audit,
-): Promise<UserRecord> {
+export async function createScimUser(scope: Scope, body: unknown): Promise<UserRecord> {
   const resource = normalizeResource(userResourceType, body)
   resource.active ??= true
+  const source = sourceOf(scope)
   const { invite, ...lifecycle } = creation(resource.active as boolean, source)
   const id = newId()
   const inviteId = invite === 'issue' ? newId() : undefined
-  const extra = inviteId ? [insertInvite(db, tenantId, { id: inviteId, userId: id }, now)] : []
-  const record = await createUser(db, tenantId, { id, resource, ...lifecycle, source }, now, extra, audit)
-  if (inviteId) await outbox?.announce(tenantId, [inviteId])
+  const joined: Statement[] = [scope.journal.entry({ action: 'create', resourceType: 'User', resourceId: id, body })]
+  if (inviteId) joined.push(insertInvite(scope, { id: inviteId, userId: id }))
+  const record = await createUser(scope, { id, resource, ...lifecycle, source, joined })
+  if (inviteId) await scope.outbox.invites.announce([inviteId])
   return record
 }
 
-/** The invite statements of a lifecycle transition, guarded by the user write they join; and the invite to announce. */
-function inviteStatements(db: Db, tenantId: string, current: UserRecord, effect: 'issue' | 'void' | 'none', now: Date): { extra: Statement[]; inviteId?: string } {
-  if (effect === 'none') return { extra: [] }
-  const guard = afterUserWrite(tenantId, current.id, current.version, now)
-  if (effect === 'void') return { extra: [voidInvites(db, tenantId, current.id, 'user deactivated', guard)] }
-  const inviteId = newId()
-  return {
-    extra: [voidInvites(db, tenantId, current.id, 'superseded by a new invite', guard), insertInvite(db, tenantId, { id: inviteId, userId: current.id }, now, guard)],
-    inviteId,
-  }
+/** What a user write does, computed from the user as read. */
+export interface UserPlan {
+  write: UserWrite
+  invite: InviteEffect
+  /** Why open invites are voided (issue and void). */
+  voidReason?: string
+  journal: Pick<JournalChange, 'action' | 'body'>
 }
 
 /**
- * Reads the user, computes its next resource and writes it guarded by the version it read. With
- * If-Match the client's version must hold (412 otherwise); without it, a write that lost a race is
- * recomputed on the fresh user, so two concurrent PATCHes both persist (RFC 7644 §3.14).
+ * Reads the user, plans its next state (undefined: nothing to change) and writes it guarded by the
+ * version read, retried on a lost race (src/provisioning/guarded-write.ts). Returns the user as it is
+ * now and the invite the write issued, which is announced once the batch committed.
  */
-async function writeUser(
-  db: Db,
-  tenantId: string,
+export async function writeUser(
+  scope: Scope,
   id: string,
-  ifMatch: string | undefined,
-  now: Date,
-  next: (current: UserRecord) => Json | undefined,
-  outbox?: InviteOutbox,
-  audit?: Audit,
-): Promise<UserRecord> {
-  for (let attempt = 0; ; attempt++) {
-    const current = await requireUser(db, tenantId, id)
-    ifMatchVersion(ifMatch, current.version)
-    const resource = next(current)
-    if (!resource || jsonEqual(resource, current.resource)) return current
-    const { invite, ...lifecycle } = transition(current, resource.active !== false)
-    const { extra, inviteId } = inviteStatements(db, tenantId, current, invite, now)
-    try {
-      const record = await updateUser(db, tenantId, id, current.version, { resource, ...lifecycle }, now, extra, audit)
-      if (inviteId) await outbox?.announce(tenantId, [inviteId])
-      return record
-    } catch (error) {
-      if (!(error instanceof PreconditionFailed) || ifMatch !== undefined || attempt >= 4) throw error
-    }
-  }
+  change: { ifMatch?: string; plan(current: UserRecord): UserPlan | undefined },
+): Promise<{ record: UserRecord; inviteId?: string }> {
+  const result = await guardedWrite<{ record: UserRecord; inviteId?: string }>({ what: `User ${id}`, pinned: pinsVersion(change.ifMatch) }, async () => {
+    const current = await requireUser(scope, id)
+    ifMatchVersion(change.ifMatch, current.version)
+    const plan = change.plan(current)
+    if (!plan) return { done: { record: current } }
+    const inviteId = plan.invite === 'issue' ? newId() : undefined
+    const record = await updateUser(scope, {
+      current,
+      next: plan.write,
+      joined: (guard) => {
+        const out = [scope.journal.entry({ ...plan.journal, resourceType: 'User', resourceId: id, guard })]
+        if (plan.invite !== 'none') out.push(voidInvites(scope, { userId: id, reason: plan.voidReason ?? 'user deactivated', guard }))
+        if (inviteId) out.push(insertInvite(scope, { id: inviteId, userId: id }, guard))
+        return out
+      },
+    })
+    return record ? { done: { record, inviteId } } : LOST
+  })
+  if (result.inviteId) await scope.outbox.invites.announce([result.inviteId])
+  return result
+}
+
+/** The plan of a write that sets a new resource: the lifecycle follows `active`. */
+function resourcePlan(current: UserRecord, resource: UserWrite['resource'], journal: UserPlan['journal']): UserPlan {
+  const { invite, ...lifecycle } = transition(current, resource.active !== false)
+  return { write: { resource, ...lifecycle }, invite, voidReason: invite === 'issue' ? 'superseded by a new invite' : 'user deactivated', journal }
 }
 
 /**
@@ -104,61 +112,53 @@ async function writeUser(
  * that differs from the URL is a 400; an omitted `active` keeps the current value (a PUT never
  * deactivates by omission).
  */
-export async function replaceScimUser(
-  db: Db,
-  tenantId: string,
-  id: string,
-  body: unknown,
-  ifMatch: string | undefined,
-  now: Date,
-  outbox?: InviteOutbox,
-  audit?: Audit,
-): Promise<UserRecord> {
+export async function replaceScimUser(scope: Scope, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
   checkBodyId(body, id)
   const resource = normalizeResource(userResourceType, body)
-  return writeUser(db, tenantId, id, ifMatch, now, (current) => ({ ...resource, active: resource.active ?? current.resource.active ?? true }), outbox, audit)
+  const { record } = await writeUser(scope, id, {
+    ifMatch,
+    plan(current) {
+      const next = { ...resource, active: resource.active ?? current.resource.active ?? true }
+      return jsonEqual(next, current.resource) ? undefined : resourcePlan(current, next, { action: 'replace', body })
+    },
+  })
+  return record
 }
 
 /** PATCH /Users/{id}: all operations apply or none (RFC 7644 §3.5.2). */
-export async function patchScimUser(
-  db: Db,
-  tenantId: string,
-  id: string,
-  body: unknown,
-  ifMatch: string | undefined,
-  now: Date,
-  outbox?: InviteOutbox,
-  audit?: Audit,
-): Promise<UserRecord> {
+export async function patchScimUser(scope: Scope, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
   const ops = parsePatchRequest(userResourceType, body)
-  return writeUser(
-    db,
-    tenantId,
-    id,
+  const { record } = await writeUser(scope, id, {
     ifMatch,
-    now,
-    (current) => {
+    plan(current) {
       const result = applyPatch(userResourceType, current.resource, ops)
       if (!result.changed) return undefined
       // Removing or clearing `active` keeps the current value, as PUT does: it never reactivates by omission.
       result.resource.active ??= current.resource.active ?? true
-      return result.resource
+      return resourcePlan(current, result.resource, { action: 'update', body })
     },
-    outbox,
-    audit,
-  )
+  })
+  return record
 }
 
 /**
- * DELETE /Users/{id}: the user becomes a tombstone (shared/DESIGN.md "Lifecycle") and its invites are
- * void. The void runs right after the delete, not in its batch (deleteUser takes no extra
- * statements); the consumer and the invite page check the user too, so a link dies with the user either way.
+ * DELETE /Users/{id}: the user becomes a tombstone; in the same batch its groups lose the member and
+ * its open invites die (their links stop working at once).
  */
-export async function deleteScimUser(db: Db, tenantId: string, id: string, ifMatch: string | undefined, now: Date, audit?: Audit): Promise<void> {
-  const current = await requireUser(db, tenantId, id)
-  const expected = ifMatchVersion(ifMatch, current.version)
-  // The person's open invites die in the same batch as the user (their links stop working at once).
-  if (await deleteUser(db, tenantId, id, now, expected, (guard) => [voidInvites(db, tenantId, id, 'user deleted', guard)], audit)) return
-  if (expected !== undefined && (await getUser(db, tenantId, id))) throw new PreconditionFailed(`User ${id} changed since If-Match was read`)
+export async function deleteScimUser(scope: Scope, id: string, ifMatch?: string): Promise<void> {
+  const current = await requireUser(scope, id)
+  const expectedVersion = ifMatchVersion(ifMatch, current.version)
+  const deleted = await deleteUser(scope, {
+    id,
+    expectedVersion,
+    joined: (guard) => [
+      memberLeavesGroups(scope, id, guard),
+      dropUserMemberships(scope, id, guard),
+      voidInvites(scope, { userId: id, reason: 'user deleted', guard }),
+      scope.journal.entry({ action: 'delete', resourceType: 'User', resourceId: id, guard }),
+    ],
+  })
+  if (deleted) return
+  if (expectedVersion !== undefined && (await getUser(scope, id))) throw new PreconditionFailed(`User ${id} changed since If-Match was read`)
   throw userNotFound(id)
 }

@@ -1,22 +1,21 @@
 /**
- * The app-facing API, `/app/v1/{tenant}/...` (shared/DESIGN.md "HTTP surface"): the questions the
- * Directory RPC answers, over HTTP for apps that are not Workers. `Authorization: Bearer <APP_API_KEY>`.
+ * The app-facing API, `/app/v1/{tenant}/...`: the questions the Directory RPC answers, over HTTP for
+ * apps that are not Workers. `Authorization: Bearer <APP_API_KEY>`.
  */
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { createDb } from '../db/client.ts'
-import { readJournal } from '../db/journal.ts'
+import { readTenantJournal } from '../provisioning/journal.ts'
 import { acceptInvite } from '../invites/accept.ts'
 import { reinvite } from '../invites/reinvite.ts'
-import { inviteOutbox, tenantLoader } from '../invites/runtime.ts'
 import { appUser, canSignIn, type Who } from '../lifecycle/access.ts'
 import { log } from '../observability/log.ts'
 import { createScimGroup } from '../provisioning/groups.ts'
 import { createScimUser, requireUser } from '../provisioning/users.ts'
-import { InvalidValue, NotFound, ScimError, Unauthorized } from '../scim/errors.ts'
+import { activeTenantScope, systemScope } from '../runtime/scopes.ts'
+import { InvalidValue, Unauthorized } from '../scim/errors.ts'
 import { isObject } from '../scim/resource/values.ts'
 import { constantTimeEqual, sha256Hex } from '../tenants/secrets.ts'
-import type { AppContext, AppEnv } from './context.ts'
+import type { ScopedContext, ScopedEnv } from './context.ts'
 import { readScimJson } from './http.ts'
 
 /** True when `header` is `Bearer <key>`; both sides are hashed first so the compare takes the same time whatever the input. */
@@ -25,16 +24,13 @@ export async function appKeyMatches(header: string | undefined, key: string | un
   return constantTimeEqual(await sha256Hex(header.slice(7).trim()), await sha256Hex(key))
 }
 
-const requireApp = createMiddleware<AppEnv>(async (c, next) => {
+const requireApp = createMiddleware<ScopedEnv>(async (c, next) => {
   if (!(await appKeyMatches(c.req.header('authorization'), c.env.APP_API_KEY))) {
     log('warn', 'app_auth_failed', { requestId: c.get('requestId'), reason: c.env.APP_API_KEY ? 'wrong key' : 'APP_API_KEY is not set' })
     throw new Unauthorized()
   }
-  const tenant = await tenantLoader(c.env.TENANTS)(c.req.param('tenant') ?? '')
-  if (!tenant) throw new NotFound('No such tenant')
-  if (tenant.status !== 'active') throw new ScimError(403, `Tenant ${tenant.id} is disabled`)
-  c.set('tenant', tenant)
-  c.set('db', createDb(c.env.DB))
+  const origin = { method: c.req.method, path: new URL(c.req.url).pathname.slice(0, 300) }
+  c.set('scope', await activeTenantScope(c.env, c.req.param('tenant') ?? '', { actor: { kind: 'app' }, requestId: c.get('requestId'), origin }))
   await next()
 })
 
@@ -46,28 +42,25 @@ function who(source: Record<string, unknown>): Who {
   throw new InvalidValue('Name the person with exactly one of userName or email')
 }
 
-async function jsonBody(c: AppContext): Promise<Record<string, unknown>> {
+async function jsonBody(c: ScopedContext): Promise<Record<string, unknown>> {
   const body = await readScimJson(c)
   if (!isObject(body)) throw new InvalidValue('The body must be a JSON object')
-  return body as Record<string, unknown>
+  return body
 }
 
-export const appApi = new Hono<AppEnv>()
+export const appApi = new Hono<ScopedEnv>()
 appApi.use(requireApp)
 
 /** May this person sign in? `{ allowed, state, userId }`. */
-appApi.get('/access', async (c) => c.json(await canSignIn(c.var.db, c.var.tenant.id, who(c.req.query()))))
+appApi.get('/access', async (c) => c.json(await canSignIn(c.var.scope, who(c.req.query()))))
 
-appApi.get('/users/:id', async (c) => c.json(appUser(await requireUser(c.var.db, c.var.tenant.id, c.req.param('id')))))
+appApi.get('/users/:id', async (c) => c.json(appUser(await requireUser(c.var.scope, c.req.param('id')))))
 
 /** A user made by the app before any IdP knew them (source "app", joined): an IdP import finds them by userName or email. */
-appApi.post('/users', async (c) => {
-  const record = await createScimUser(c.var.db, c.var.tenant.id, await jsonBody(c), new Date(), inviteOutbox(c.env), 'app')
-  return c.json(appUser(record), 201)
-})
+appApi.post('/users', async (c) => c.json(appUser(await createScimUser(c.var.scope, await jsonBody(c))), 201))
 
 appApi.post('/groups', async (c) => {
-  const group = await createScimGroup(c.var.db, c.var.tenant.id, await jsonBody(c), new Date(), 'app')
+  const group = await createScimGroup(c.var.scope, await jsonBody(c))
   return c.json({ id: group.id, displayName: group.resource.displayName, memberCount: group.memberCount, source: group.source, createdAt: group.createdAt }, 201)
 })
 
@@ -75,9 +68,11 @@ appApi.post('/groups', async (c) => {
 appApi.post('/invites/accept', async (c) => {
   const { token } = await jsonBody(c)
   if (typeof token !== 'string') throw new InvalidValue('token must be a string')
+  const scope = c.var.scope
   // Only this tenant's invites: another tenant's token is unknown here and is not touched.
-  const result = await acceptInvite(c.var.db, async (id) => (id === c.var.tenant.id ? c.var.tenant : undefined), token, new Date())
-  if (!result.ok || result.tenant.id !== c.var.tenant.id) {
+  const lookup = { system: systemScope(c.env, { requestId: scope.requestId }), scope: async (id: string) => (id === scope.tenant.id ? scope : undefined) }
+  const result = await acceptInvite(lookup, token)
+  if (!result.ok || result.tenant.id !== scope.tenant.id) {
     const reason = result.ok ? 'unknown' : result.status.reason
     return c.json({ accepted: false, reason }, reason === 'unknown' ? 404 : 410)
   }
@@ -86,7 +81,7 @@ appApi.post('/invites/accept', async (c) => {
 
 /** Support's resend: a fresh invite for a person who has not joined (`npm run tenant -- reinvite`). */
 appApi.post('/reinvite', async (c) => {
-  const result = await reinvite(c.var.db, c.var.tenant.id, who(await jsonBody(c)), new Date(), inviteOutbox(c.env))
+  const result = await reinvite(c.var.scope, who(await jsonBody(c)))
   if (result.ok) return c.json(result, 202)
   const status = result.reason === 'unknown' ? 404 : 409
   return c.json({ ok: false, reason: result.reason, userId: result.userId ?? null }, status)
@@ -98,9 +93,5 @@ appApi.post('/reinvite', async (c) => {
  */
 appApi.get('/journal', async (c) => {
   const { userName, since, limit } = c.req.query()
-  const sinceDate = since ? new Date(since) : undefined
-  if (sinceDate && Number.isNaN(sinceDate.getTime())) throw new InvalidValue(`since must be an ISO date-time such as 2026-11-01T00:00:00Z, got "${String(since).slice(0, 40)}"`)
-  const max = limit === undefined ? 100 : Number(limit)
-  if (!Number.isInteger(max) || max < 1 || max > 1000) throw new InvalidValue('limit must be an integer from 1 to 1000')
-  return c.json({ entries: await readJournal(c.var.db, c.var.tenant.id, { userName: userName || undefined, since: sinceDate, limit: max }) })
+  return c.json({ entries: await readTenantJournal(c.var.scope, { userName, since, limit }) })
 })

@@ -4,34 +4,34 @@ import { resourceTypeResource, resourceTypes, schemaResource, schemas, servicePr
 import { NotFound } from '../scim/errors.ts'
 import { listResponse } from '../scim/list/response.ts'
 import { MAX_PAGE_SIZE } from '../scim/list/params.ts'
-import type { AppEnv } from './context.ts'
+import type { ScopedEnv } from './context.ts'
 import { scimJson } from './http.ts'
 
-export const discovery = new Hono<AppEnv>()
+export const discovery = new Hono<ScopedEnv>()
 
-/** What the running code supports; ServiceProviderConfig must be truthful (SCIM-CLIENTS.md §4). */
+/** What the running code supports; ServiceProviderConfig must be truthful (docs/idp-quirks.md). */
 export const capabilities = { sort: true, etag: true, cursor: true, maxFilterResults: MAX_PAGE_SIZE }
 
-discovery.get('/ServiceProviderConfig', (c) => scimJson(c, serviceProviderConfig(c.var.baseUrl, capabilities)))
+discovery.get('/ServiceProviderConfig', (c) => scimJson(serviceProviderConfig(c.var.scope.baseUrl, capabilities)))
 
 discovery.get('/ResourceTypes', (c) => {
-  const list = resourceTypes.map((t) => resourceTypeResource(c.var.baseUrl, t))
-  return scimJson(c, listResponse(list, list.length, 1))
+  const list = resourceTypes.map((t) => resourceTypeResource(c.var.scope.baseUrl, t))
+  return scimJson(listResponse(list, list.length, 1))
 })
 
 discovery.get('/ResourceTypes/:id', (c) => {
   const type = resourceTypes.find((t) => t.id.toLowerCase() === c.req.param('id').toLowerCase())
   if (!type) throw new NotFound(`ResourceType "${c.req.param('id')}" not found; known: ${resourceTypes.map((t) => t.id).join(', ')}`)
-  return scimJson(c, resourceTypeResource(c.var.baseUrl, type))
+  return scimJson(resourceTypeResource(c.var.scope.baseUrl, type))
 })
 
 discovery.get('/Schemas', (c) => {
-  const list = schemas.map((s) => schemaResource(c.var.baseUrl, s))
-  return scimJson(c, listResponse(list, list.length, 1))
+  const list = schemas.map((s) => schemaResource(c.var.scope.baseUrl, s))
+  return scimJson(listResponse(list, list.length, 1))
 })
 
 discovery.get('/Schemas/:id', (c) => {
   const schema = schemas.find((s) => s.id.toLowerCase() === c.req.param('id').toLowerCase())
   if (!schema) throw new NotFound(`Schema "${c.req.param('id')}" not found; known: ${schemas.map((s) => s.id).join(', ')}`)
-  return scimJson(c, schemaResource(c.var.baseUrl, schema))
+  return scimJson(schemaResource(c.var.scope.baseUrl, schema))
 })

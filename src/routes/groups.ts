@@ -1,75 +1,67 @@
-/** The /Groups endpoint, RFC 7644 §3. */
+/** The /Groups endpoint, RFC 7644 §3. Handlers parse, call provisioning with the scope, respond. */
 import { Hono } from 'hono'
-import type { GroupRecord } from '../db/groups.ts'
-import { groupRepresentation, streamedGroup } from '../provisioning/group-representation.ts'
-import { auditOf } from '../observability/journal.ts'
-import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup, requireGroup } from '../provisioning/groups.ts'
-import { search } from '../provisioning/search.ts'
+import { groupBody } from '../provisioning/group-representation.ts'
+import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup, requireGroup, type GroupRecord } from '../provisioning/groups.ts'
 import { groupProjection, groupSearch } from '../provisioning/search-groups.ts'
+import { search } from '../provisioning/search.ts'
 import { MethodNotAllowed } from '../scim/errors.ts'
 import { parseListParams } from '../scim/list/params.ts'
 import { isNotModified } from '../scim/preconditions.ts'
-import { project, wantsAttribute } from '../scim/resource/projection.ts'
+import type { Projection } from '../scim/resource/projection.ts'
 import { etag } from '../scim/resource/represent.ts'
-import { groupResourceType } from '../scim/schemas/index.ts'
-import type { AppContext, AppEnv } from './context.ts'
-import { readScimJson, SCIM_CONTENT_TYPE, scimJson, scimList, scimStream } from './http.ts'
+import type { ScopedContext, ScopedEnv } from './context.ts'
+import { readScimJson, scimJson, scimList, scimStream, searchParams } from './http.ts'
 
-export const groups = new Hono<AppEnv>()
+export const groups = new Hono<ScopedEnv>()
 
-// attributes / excludedAttributes are checked before any write, so a bad value never answers 400 after a change.
-groups.use(async (c, next) => {
-  groupProjection(c.req.query())
-  await next()
-})
+/** attributes / excludedAttributes, parsed once and before any write, so a bad value never answers 400 after a change. */
+function projection(c: ScopedContext): Projection {
+  return groupProjection(c.req.query())
+}
 
 /**
  * A single-group response with its ETag. Members are read only when the projection wants them, and
- * then streamed page by page (streamedGroup in src/provisioning/group-representation.ts), whatever its size.
+ * then streamed page by page (src/provisioning/group-representation.ts), whatever the group's size.
  */
-async function groupResponse(c: AppContext, record: GroupRecord, status: 200 | 201 = 200): Promise<Response> {
-  const projection = groupProjection(c.req.query())
-  const headers: Record<string, string> = { ETag: etag(record.version), 'Content-Type': SCIM_CONTENT_TYPE }
-  if (status === 201) headers.Location = `${c.var.baseUrl}/Groups/${record.id}`
-  if (wantsAttribute(groupResourceType, projection, 'members') && record.memberCount > 0) {
-    return scimStream(streamedGroup(c.var.db, c.var.tenant.id, c.var.baseUrl, record, projection).chunks(), status, headers)
-  }
-  return scimJson(c, project(groupResourceType, groupRepresentation(record, c.var.baseUrl), projection), status, headers)
+function groupResponse(c: ScopedContext, record: GroupRecord, options: { projection: Projection; status?: 200 | 201 }): Response {
+  const scope = c.var.scope
+  const headers: Record<string, string> = { ETag: etag(record.version) }
+  if (options.status === 201) headers.Location = `${scope.baseUrl}/Groups/${record.id}`
+  const body = groupBody(scope, record, options.projection)
+  return 'chunks' in body && typeof body.chunks === 'function' ? scimStream(body.chunks(), options.status, headers) : scimJson(body, options.status, headers)
 }
 
-groups.get('/', async (c) => scimList(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, parseListParams(c.req.query()), groupSearch, new Date())))
+groups.get('/', async (c) => scimList(await search(c.var.scope, parseListParams(c.req.query()), groupSearch)))
 
-groups.post('/.search', async (c) => {
-  const body = await readScimJson(c)
-  const params = parseListParams(typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {})
-  return scimList(c, await search(c.var.db, c.var.tenant.id, c.var.baseUrl, params, groupSearch, new Date()))
-})
+groups.post('/.search', async (c) => scimList(await search(c.var.scope, await searchParams(c), groupSearch)))
 
 groups.post('/', async (c) => {
-  const body = await readScimJson(c)
-  return groupResponse(c, await createScimGroup(c.var.db, c.var.tenant.id, body, new Date(), 'scim', auditOf(c, 201, body)), 201)
+  const wanted = projection(c)
+  return groupResponse(c, await createScimGroup(c.var.scope, await readScimJson(c)), { projection: wanted, status: 201 })
 })
 
 groups.get('/:id', async (c) => {
-  const record = await requireGroup(c.var.db, c.var.tenant.id, c.req.param('id'))
+  const wanted = projection(c)
+  const record = await requireGroup(c.var.scope, c.req.param('id'))
   if (isNotModified(c.req.header('if-none-match'), record.version)) return c.body(null, 304, { ETag: etag(record.version) })
-  return groupResponse(c, record)
+  return groupResponse(c, record, { projection: wanted })
 })
 
 groups.put('/:id', async (c) => {
-  const body = await readScimJson(c)
-  return groupResponse(c, await replaceScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), auditOf(c, 200, body)))
+  const wanted = projection(c)
+  return groupResponse(c, await replaceScimGroup(c.var.scope, c.req.param('id'), await readScimJson(c), c.req.header('if-match')), { projection: wanted })
 })
 
-// 204 suits both Okta and Entra (SCIM-CLIENTS.md §1.8, §2.4 #10), and never loads a big member list.
+// 204 suits both Okta and Entra (docs/idp-quirks.md), and never loads a big member list.
 groups.patch('/:id', async (c) => {
-  const body = await readScimJson(c)
-  const record = await patchScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), body, c.req.header('if-match'), new Date(), auditOf(c, 204, body))
+  projection(c)
+  const record = await patchScimGroup(c.var.scope, c.req.param('id'), await readScimJson(c), c.req.header('if-match'))
   return c.body(null, 204, { ETag: etag(record.version) })
 })
 
 groups.delete('/:id', async (c) => {
-  await deleteScimGroup(c.var.db, c.var.tenant.id, c.req.param('id'), c.req.header('if-match'), auditOf(c, 204, undefined))
+  projection(c)
+  await deleteScimGroup(c.var.scope, c.req.param('id'), c.req.header('if-match'))
   return c.body(null, 204)
 })
 

@@ -1,6 +1,8 @@
 /** Reading and writing SCIM JSON over HTTP (RFC 7644 §3.1, §8.1). */
 import { InvalidSyntax, PayloadTooLarge, UnsupportedMediaType } from '../scim/errors.ts'
-import type { AppContext } from './context.ts'
+import { parseListParams, type ListParams } from '../scim/list/params.ts'
+import { isObject } from '../scim/resource/values.ts'
+import type { Context } from 'hono'
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
 
@@ -8,7 +10,7 @@ export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
 export const MAX_BODY_BYTES = 1024 * 1024
 
 /** A SCIM JSON response with the SCIM media type. */
-export function scimJson(c: AppContext, body: unknown, status: 200 | 201 = 200, headers: Record<string, string> = {}): Response {
+export function scimJson(body: unknown, status: 200 | 201 = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': SCIM_CONTENT_TYPE, ...headers } })
 }
 
@@ -16,7 +18,7 @@ export function scimJson(c: AppContext, body: unknown, status: 200 | 201 = 200, 
  * Reads a request body as JSON: `application/scim+json` or `application/json` (a missing type is
  * tolerated), at most MAX_BODY_BYTES, otherwise a SCIM error that says what to change.
  */
-export async function readScimJson(c: AppContext): Promise<unknown> {
+export async function readScimJson(c: Context): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
   if (type && type !== 'application/scim+json' && type !== 'application/json') {
     throw new UnsupportedMediaType(`Content-Type "${type.slice(0, 60)}" is not supported; send application/scim+json or application/json`)
@@ -34,6 +36,12 @@ export async function readScimJson(c: AppContext): Promise<unknown> {
   } catch (error) {
     throw new InvalidSyntax(`The request body is not valid JSON: ${(error as Error).message}`)
   }
+}
+
+/** The list parameters of a POST .search body (RFC 7644 §3.4.3): a SearchRequest object. */
+export async function searchParams(c: Context): Promise<ListParams> {
+  const body = await readScimJson(c)
+  return parseListParams(isObject(body) ? body : {})
 }
 
 /** Anything whose JSON comes in chunks (src/provisioning/group-representation.ts). */
@@ -60,8 +68,8 @@ export function scimStream(chunks: AsyncIterable<string>, status: 200 | 201 = 20
 }
 
 /** A ListResponse (RFC 7644 §3.4.2): plain JSON, or streamed when a resource in it is streamed. */
-export function scimList(c: AppContext, list: { head: Record<string, unknown>; resources: unknown[] }): Response {
-  if (!list.resources.some(isChunked)) return scimJson(c, { ...list.head, Resources: list.resources })
+export function scimList(list: { head: Record<string, unknown>; resources: unknown[] }): Response {
+  if (!list.resources.some(isChunked)) return scimJson({ ...list.head, Resources: list.resources })
   return scimStream(
     (async function* () {
       yield `${JSON.stringify(list.head).slice(0, -1)},"Resources":[`

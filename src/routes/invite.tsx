@@ -1,17 +1,17 @@
 /**
- * The invite page, `/invite/{token}` (shared/DESIGN.md "HTTP surface"): shows the app, the tenant
+ * The invite page, `/invite/{token}`: shows the app, the tenant
  * and the person with one button; accepting marks the person joined and sends them on to the
  * tenant's app (303). Every dead link gets its own page and status, never a stack trace.
  */
 import { Hono } from 'hono'
 import type { Child, FC, PropsWithChildren } from 'hono/jsx'
-import { createDb } from '../db/client.ts'
-import { acceptInvite, inviteStatus, type DeadReason } from '../invites/accept.ts'
-import { appName, tenantLoader } from '../invites/runtime.ts'
+import { acceptInvite, inviteStatus, type DeadReason, type InviteLookup } from '../invites/accept.ts'
 import { personName } from '../invites/consumer.ts'
 import { appUser } from '../lifecycle/access.ts'
 import { log } from '../observability/log.ts'
-import type { AppContext, AppEnv } from './context.ts'
+import { systemScope, systemTenantScopes } from '../runtime/scopes.ts'
+import { appName } from '../runtime/settings.ts'
+import type { PageContext, PageEnv } from './context.ts'
 
 const STYLE = `
 *{box-sizing:border-box}
@@ -55,11 +55,11 @@ const DEAD: Record<DeadReason | 'error', { status: 403 | 404 | 410 | 503; title:
 }
 
 /** An HTML response in standards mode (JSX renders no doctype). */
-function html(c: AppContext, node: Child, status: 200 | 403 | 404 | 410 | 503 = 200) {
+function html(c: PageContext, node: Child, status: 200 | 403 | 404 | 410 | 503 = 200) {
   return c.html(`<!doctype html>${String(node)}`, status)
 }
 
-function securityHeaders(c: AppContext, appUrl?: string) {
+function securityHeaders(c: PageContext, appUrl?: string) {
   let formAction = "'self'"
   try {
     // A form's redirect target must be allowed too: the accept button ends at the app.
@@ -72,7 +72,7 @@ function securityHeaders(c: AppContext, appUrl?: string) {
   c.header('Content-Security-Policy', `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`)
 }
 
-function deadPage(c: AppContext, reason: DeadReason | 'error', appUrl?: string) {
+function deadPage(c: PageContext, reason: DeadReason | 'error', appUrl?: string) {
   const page = DEAD[reason]
   securityHeaders(c)
   return html(
@@ -90,16 +90,22 @@ function deadPage(c: AppContext, reason: DeadReason | 'error', appUrl?: string) 
   )
 }
 
-function failure(c: AppContext, error: unknown) {
+function failure(c: PageContext, error: unknown) {
   log('error', 'invite_page_error', { requestId: c.get('requestId'), message: (error as Error).message?.slice(0, 500) })
   return deadPage(c, 'error')
 }
 
-export const invitePage = new Hono<AppEnv>()
+/** Where the page looks tokens up: across tenants, then in the token's tenant. */
+function lookup(c: PageContext): InviteLookup {
+  const requestId = c.get('requestId')
+  return { system: systemScope(c.env, { requestId }), scope: systemTenantScopes(c.env, { task: 'invite-page', requestId }) }
+}
+
+export const invitePage = new Hono<PageEnv>()
 
 invitePage.get('/:token', async (c) => {
   try {
-    const status = await inviteStatus(createDb(c.env.DB), tenantLoader(c.env.TENANTS), c.req.param('token'), new Date())
+    const status = await inviteStatus(lookup(c), c.req.param('token'))
     if (status.kind === 'dead') return deadPage(c, status.reason, status.tenant?.appUrl)
     const person = appUser(status.user)
     const app = appName(c.env, status.tenant)
@@ -139,7 +145,7 @@ invitePage.get('/:token', async (c) => {
 
 invitePage.post('/:token', async (c) => {
   try {
-    const result = await acceptInvite(createDb(c.env.DB), tenantLoader(c.env.TENANTS), c.req.param('token'), new Date())
+    const result = await acceptInvite(lookup(c), c.req.param('token'))
     if (!result.ok) return deadPage(c, result.status.reason, result.status.tenant?.appUrl)
     log('info', 'invite_accepted', { requestId: c.get('requestId'), tenantId: result.tenant.id, userId: result.user.id, again: result.alreadyAccepted })
     c.header('Cache-Control', 'no-store')

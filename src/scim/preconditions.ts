@@ -6,9 +6,14 @@ function tags(header: string): string[] {
   return header.split(',').map((t) => t.trim()).filter(Boolean)
 }
 
+/** True when an If-Match header names versions (absent, empty and `*` pin none). */
+export function pinsVersion(header: string | undefined): header is string {
+  return header !== undefined && header.trim() !== '*' && header.trim() !== ''
+}
+
 /** The version an If-Match header pins, or undefined when absent or `*`. Throws 412 when it cannot match. */
 export function ifMatchVersion(header: string | undefined, current: number): number | undefined {
-  if (header === undefined || header.trim() === '*' || header.trim() === '') return undefined
+  if (!pinsVersion(header)) return undefined
   // Weak comparison: W/"3" and "3" name the same version.
   const wanted = tags(header).map((t) => t.replace(/^W\//, ''))
   if (!wanted.includes(`"${current}"`)) {

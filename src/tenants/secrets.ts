@@ -3,14 +3,13 @@
  * Works in Workers and in Node 22 (both have Web Crypto), so the CLI and the Worker share it.
  */
 
+import { base64urlEncode } from '../scim/base64url.ts'
+
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
 
 /** A URL-safe random string of `bytes` random bytes (base64url, no padding). */
 export function randomSecret(bytes = 32): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes))
-  let bin = ''
-  for (const b of buf) bin += String.fromCharCode(b)
-  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
+  return base64urlEncode(crypto.getRandomValues(new Uint8Array(bytes)))
 }
 
 /** A short random id (lower-case base32), for credentials: `c` + 15 characters = 75 bits. */

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { createDb } from '../../src/db/client.ts'
 import { runMaintenance } from '../../src/maintenance.ts'
+import { systemScopeAt } from '../helpers/scope.ts'
 import { newTenant } from '../helpers/tenant.ts'
 
 describe('maintenance', () => {
@@ -9,7 +9,6 @@ describe('maintenance', () => {
     const tenant = await newTenant()
     for (let i = 0; i < 3; i++) await tenant.fetch('/Users', { method: 'POST', json: { userName: `m${i}@example.com` } })
     await tenant.fetch('/Users?startIndex=1&count=1')
-    const db = createDb(env.DB)
     await env.DB.prepare("UPDATE audit_events SET at = '2020-01-01T00:00:00.000Z' WHERE tenant_id = ? AND rowid = (SELECT min(rowid) FROM audit_events WHERE tenant_id = ?)")
       .bind(tenant.id, tenant.id)
       .run()
@@ -17,9 +16,9 @@ describe('maintenance', () => {
     expect(await count('audit_events')).toBe(3)
     expect(await count('page_marks')).toBe(1)
     const now = new Date()
-    expect(await runMaintenance(db, now, 30)).toMatchObject({ journal: 1, marks: 0 })
+    expect(await runMaintenance(systemScopeAt(now), { retentionDays: 30 })).toMatchObject({ journal: 1, marks: 0 })
     expect(await count('audit_events')).toBe(2)
-    await runMaintenance(db, new Date(now.getTime() + 2 * 3600_000), 30)
+    await runMaintenance(systemScopeAt(new Date(now.getTime() + 2 * 3600_000)), { retentionDays: 30 })
     expect(await count('page_marks')).toBe(0)
   })
 })

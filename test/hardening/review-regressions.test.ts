@@ -2,10 +2,11 @@
 import { SELF, env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { getUser } from '../../src/db/users.ts'
-import { invitesOfUser } from '../../src/invites/store.ts'
+import { invitesOfUser } from '../../src/db/invites.ts'
 import { inviteToken } from '../../src/invites/token.ts'
-import { PATCH, consume, consumerDeps, db, newSink, userWithInvite } from '../invites/helpers.ts'
+import { PATCH, consume, consumerDeps, newSink, userWithInvite } from '../invites/helpers.ts'
 import { newTenant } from '../helpers/tenant.ts'
+import { scopeOf } from '../helpers/scope.ts'
 
 const app = (tenantId: string, path: string, init: RequestInit = {}) =>
   SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}${path}`, { ...init, headers: { authorization: 'Bearer test-app-key', 'content-type': 'application/json' } })
@@ -20,11 +21,11 @@ describe('review regressions', () => {
     const token = await inviteToken('test-app-key', a.id, invite.id)
     const wrong = await app(b.id, '/invites/accept', { method: 'POST', body: JSON.stringify({ token }) })
     expect(wrong.status).toBe(404)
-    expect((await invitesOfUser(db(), a.id, user.id))[0]!.state).toBe('sent')
-    expect((await getUser(db(), a.id, user.id))!.state).not.toBe('joined')
+    expect((await invitesOfUser(scopeOf(a), user.id))[0]!.state).toBe('sent')
+    expect((await getUser(scopeOf(a), user.id))!.state).not.toBe('joined')
     const right = await app(a.id, '/invites/accept', { method: 'POST', body: JSON.stringify({ token }) })
     expect(right.status).toBe(200)
-    expect((await getUser(db(), a.id, user.id))!.state).toBe('joined')
+    expect((await getUser(scopeOf(a), user.id))!.state).toBe('joined')
   })
 
   it('a bad attributes parameter is refused before the write, not after it', async () => {
@@ -59,7 +60,7 @@ describe('review regressions', () => {
       const res = await patch([op, { op: 'replace', path: 'nickName', value: String(Math.random()) }])
       expect(((await res.json()) as { active: boolean }).active, JSON.stringify(op)).toBe(false)
     }
-    const invites = await invitesOfUser(db(), tenant.id, user.id)
+    const invites = await invitesOfUser(scopeOf(tenant), user.id)
     expect(invites.filter((i) => i.state === 'pending')).toHaveLength(0)
   })
 

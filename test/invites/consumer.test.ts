@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { getUser } from '../../src/db/users.ts'
-import { getInvite } from '../../src/invites/store.ts'
+import { getInvite } from '../../src/db/invites.ts'
 import { tokenHash } from '../../src/invites/token.ts'
 import { patchScimUser, deleteScimUser } from '../../src/provisioning/users.ts'
 import { newTenant } from '../helpers/tenant.ts'
-import { PATCH, PROVIDER_PATH, consume, consumerDeps, db, hangingServer, newSink, userWithInvite } from './helpers.ts'
+import { PATCH, PROVIDER_PATH, consume, consumerDeps, hangingServer, newSink, userWithInvite } from './helpers.ts'
+import { scopeOf } from '../helpers/scope.ts'
 
 const providers = ['resend', 'postmark', 'sendgrid'] as const
 
@@ -36,7 +37,7 @@ describe.each(providers)('consumer with the %s adapter', (provider) => {
     expect(mail.link).toMatch(/^http:\/\/127\.0\.0\.1:8787\/invite\/[A-Za-z0-9_-]{43}$/)
     expect(mail.html).toContain(mail.link!)
 
-    const stored = (await getInvite(db(), tenant.id, invite.id))!
+    const stored = (await getInvite(scopeOf(tenant), invite.id))!
     expect(stored.state).toBe('sent')
     expect(stored.attempts).toBe(1)
     // Only the hash of the link's token is stored.
@@ -44,7 +45,7 @@ describe.each(providers)('consumer with the %s adapter', (provider) => {
     expect(stored.tokenHash).toBe(await tokenHash(token))
     expect(JSON.stringify(stored)).not.toContain(token)
     expect(Date.parse(stored.expiresAt!) - Date.parse(stored.sentAt!)).toBe(7 * 86_400_000)
-    expect((await getUser(db(), tenant.id, user.id))!.state).toBe('invited')
+    expect((await getUser(scopeOf(tenant), user.id))!.state).toBe('invited')
   })
 
   it('retries on 429 with a delay, sends nothing, then sends once when the API recovers', async () => {
@@ -58,14 +59,14 @@ describe.each(providers)('consumer with the %s adapter', (provider) => {
     expect(first.explicitAcks).toEqual([])
     expect(first.retryMessages).toEqual([{ msgId: expect.any(String), delaySeconds: 30 }])
     expect(await sink.messages()).toHaveLength(0)
-    const pending = (await getInvite(db(), tenant.id, invite.id))!
+    const pending = (await getInvite(scopeOf(tenant), invite.id))!
     expect(pending).toMatchObject({ state: 'pending', attempts: 1, leaseUntil: null })
     expect(pending.lastError).toContain('429')
 
     const second = await consume(deps, [message], 2)
     expect(second.explicitAcks).toHaveLength(1)
     expect(await sink.messages()).toHaveLength(1)
-    expect((await getInvite(db(), tenant.id, invite.id))!.state).toBe('sent')
+    expect((await getInvite(scopeOf(tenant), invite.id))!.state).toBe('sent')
   })
 
   it('retries on 500 with a growing delay, then sends once', async () => {
@@ -80,7 +81,7 @@ describe.each(providers)('consumer with the %s adapter', (provider) => {
     const third = await consume(deps, [message], 3)
     expect(third.explicitAcks).toHaveLength(1)
     expect(await sink.messages()).toHaveLength(1)
-    expect((await getInvite(db(), tenant.id, invite.id))!).toMatchObject({ state: 'sent', attempts: 3 })
+    expect((await getInvite(scopeOf(tenant), invite.id))!).toMatchObject({ state: 'sent', attempts: 3 })
   })
 
   it('marks the invite failed with the reason on 400 and acks; the user stays provisioned', async () => {
@@ -93,10 +94,10 @@ describe.each(providers)('consumer with the %s adapter', (provider) => {
     expect(result.explicitAcks).toHaveLength(1)
     expect(result.retryMessages).toEqual([])
     expect(await sink.messages()).toHaveLength(0)
-    const failed = (await getInvite(db(), tenant.id, invite.id))!
+    const failed = (await getInvite(scopeOf(tenant), invite.id))!
     expect(failed.state).toBe('failed')
     expect(failed.lastError).toMatch(new RegExp(`${provider} answered 400`))
-    expect((await getUser(db(), tenant.id, user.id))!.state).toBe('provisioned')
+    expect((await getUser(scopeOf(tenant), user.id))!.state).toBe('provisioned')
   })
 
   it('the same message delivered twice sends one email', async () => {
@@ -128,7 +129,7 @@ describe('consumer', () => {
     const { invite, message } = await userWithInvite(tenant, 'slow@example.com')
     const result = await consume(consumerDeps(url, { timeoutMs: 300 }), [message])
     expect(result.retryMessages).toEqual([{ msgId: expect.any(String), delaySeconds: 30 }])
-    const stored = (await getInvite(db(), tenant.id, invite.id))!
+    const stored = (await getInvite(scopeOf(tenant), invite.id))!
     expect(stored).toMatchObject({ state: 'pending', leaseUntil: null })
     expect(stored.lastError).toMatch(/timed out after 300 ms/)
   })
@@ -150,7 +151,7 @@ describe('consumer', () => {
     const { invite, message } = await userWithInvite(tenant, 'gone@example.com')
     const result = await consume(consumerDeps(sink.url, { maxRetries: 8 }), [message], 9)
     expect(result.retryMessages).toHaveLength(1)
-    const stored = (await getInvite(db(), tenant.id, invite.id))!
+    const stored = (await getInvite(scopeOf(tenant), invite.id))!
     expect(stored.state).toBe('failed')
     expect(stored.lastError).toMatch(/gave up after 9 attempts/)
   })
@@ -159,15 +160,15 @@ describe('consumer', () => {
     const tenant = await newTenant()
     const sink = await newSink()
     const deactivated = await userWithInvite(tenant, 'leaver@example.com')
-    await patchScimUser(db(), tenant.id, deactivated.user.id, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] }, undefined, new Date())
+    await patchScimUser(scopeOf(tenant), deactivated.user.id, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] })
     const deleted = await userWithInvite(tenant, 'deleted@example.com')
-    await deleteScimUser(db(), tenant.id, deleted.user.id, undefined, new Date())
+    await deleteScimUser(scopeOf(tenant), deleted.user.id)
 
     const result = await consume(consumerDeps(sink.url), [deactivated.message, deleted.message])
     expect(result.explicitAcks).toHaveLength(2)
     expect(await sink.messages()).toHaveLength(0)
-    expect((await getInvite(db(), tenant.id, deactivated.invite.id))!.state).toBe('void')
-    expect((await getInvite(db(), tenant.id, deleted.invite.id))!.state).toBe('void')
+    expect((await getInvite(scopeOf(tenant), deactivated.invite.id))!.state).toBe('void')
+    expect((await getInvite(scopeOf(tenant), deleted.invite.id))!.state).toBe('void')
   })
 
   it('acks malformed bodies and unknown invites without sending', async () => {
@@ -184,7 +185,7 @@ describe('consumer', () => {
     const { invite, message } = await userWithInvite(tenant, 'no-mail', { emails: [] })
     const result = await consume(consumerDeps(sink.url), [message])
     expect(result.explicitAcks).toHaveLength(1)
-    expect((await getInvite(db(), tenant.id, invite.id))!).toMatchObject({ state: 'failed', lastError: 'the user has no email address' })
+    expect((await getInvite(scopeOf(tenant), invite.id))!).toMatchObject({ state: 'failed', lastError: 'the user has no email address' })
   })
 
   it('uses the tenant inviteTtlDays setting for the expiry', async () => {
@@ -195,7 +196,7 @@ describe('consumer', () => {
     const sink = await newSink()
     const { invite, message } = await userWithInvite(tenant, 'ttl@example.com')
     await consume(consumerDeps(sink.url), [message])
-    const stored = (await getInvite(db(), tenant.id, invite.id))!
+    const stored = (await getInvite(scopeOf(tenant), invite.id))!
     expect(Date.parse(stored.expiresAt!) - Date.parse(stored.sentAt!)).toBe(2 * 86_400_000)
     expect((await sink.messages())[0]!.text).toContain(stored.expiresAt!.slice(0, 10))
   })

@@ -5,9 +5,10 @@
  */
 import { SELF, env } from 'cloudflare:test'
 import { expect, it } from 'vitest'
-import { invitesOfUser } from '../../src/invites/store.ts'
+import { invitesOfUser } from '../../src/db/invites.ts'
 import { newTenant } from '../helpers/tenant.ts'
-import { PATCH, USER, db, eventually, sharedSinkMessages } from './helpers.ts'
+import { PATCH, USER, eventually, sharedSinkMessages } from './helpers.ts'
+import { scopeOf } from '../helpers/scope.ts'
 
 const APP = { authorization: 'Bearer test-app-key' }
 
@@ -55,7 +56,7 @@ it('an IdP-assigned person goes from invite mail to signed in, and offboarding k
   const on = await tenant.fetch(`/Users/${id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: true } }] } })
   expect(on.status).toBe(200)
   expect(await access(tenant.id, email)).toEqual({ allowed: true, state: 'joined', userId: id })
-  expect((await invitesOfUser(db(), tenant.id, id)).map((i) => i.state)).toEqual(['accepted'])
+  expect((await invitesOfUser(scopeOf(tenant), id)).map((i) => i.state)).toEqual(['accepted'])
   // Give a stray message time to arrive: still one mail.
   await new Promise((r) => setTimeout(r, 1500))
   expect(await sharedSinkMessages(email)).toHaveLength(1)

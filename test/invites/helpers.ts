@@ -2,14 +2,14 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, type QueueResult } from 'cloudflare:test'
 import { expect } from 'vitest'
 import type { SinkMessage } from '../../src/dev/mail-sink.ts'
-import { createDb, type Db } from '../../src/db/client.ts'
+import { invitesOfUser, type InviteRecord } from '../../src/db/invites.ts'
 import type { UserRecord } from '../../src/db/users.ts'
-import type { InviteMessage } from '../../src/env.ts'
 import { handleInviteBatch, type ConsumerDeps } from '../../src/invites/consumer.ts'
 import { createMailClient, type MailProvider } from '../../src/invites/mail.ts'
-import { tenantLoader } from '../../src/invites/runtime.ts'
-import { invitesOfUser, type InviteRecord } from '../../src/invites/store.ts'
+import type { InviteMessage } from '../../src/invites/message.ts'
 import { createScimUser } from '../../src/provisioning/users.ts'
+import { systemTenantScopes } from '../../src/runtime/scopes.ts'
+import { scopeOf } from '../helpers/scope.ts'
 import type { TestTenant } from '../helpers/tenant.ts'
 
 export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
@@ -63,21 +63,17 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
   }
 }
 
-export function db(): Db {
-  return createDb(env.DB)
-}
-
-/** Consumer deps that post to `sinkUrl` as `provider`. */
-export function consumerDeps(sinkUrl: string, overrides: Partial<ConsumerDeps> & { provider?: MailProvider; timeoutMs?: number } = {}): ConsumerDeps {
-  const { provider = 'resend', timeoutMs, ...rest } = overrides
+/** Consumer deps that post to `sinkUrl` as `provider`; `now` pins the clock of the scopes it builds. */
+export function consumerDeps(
+  sinkUrl: string,
+  overrides: Partial<ConsumerDeps> & { provider?: MailProvider; timeoutMs?: number; now?: () => Date } = {},
+): ConsumerDeps {
+  const { provider = 'resend', timeoutMs, now, ...rest } = overrides
   return {
-    db: db(),
-    loadTenant: tenantLoader(env.TENANTS),
+    scope: systemTenantScopes(env, { task: 'queue', requestId: 'test-consumer', now }),
     mail: createMailClient({ fetch: (i, init) => fetch(i, init), url: `${sinkUrl}${PROVIDER_PATH[provider]}`, apiKey: 'test-mail-key', from: 'scim-edge <invites@scim-edge.local>', provider, timeoutMs }),
     tokenKey: 'test-app-key',
-    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
     appName: () => 'Demo App',
-    now: () => new Date(),
     ...rest,
   }
 }
@@ -111,8 +107,8 @@ export async function consume(deps: ConsumerDeps, bodies: unknown[], attempts = 
 
 /** A SCIM user created through provisioning (no queue involved), and its single pending invite. */
 export async function userWithInvite(tenant: TestTenant, userName: string, extra: Record<string, unknown> = {}): Promise<{ user: UserRecord; invite: InviteRecord; message: InviteMessage }> {
-  const user = await createScimUser(db(), tenant.id, { schemas: [USER], userName, displayName: 'Ada Lovelace', emails: [{ value: userName, primary: true }], ...extra }, new Date())
-  const invites = await invitesOfUser(db(), tenant.id, user.id)
+  const user = await createScimUser(scopeOf(tenant), { schemas: [USER], userName, displayName: 'Ada Lovelace', emails: [{ value: userName, primary: true }], ...extra })
+  const invites = await invitesOfUser(scopeOf(tenant), user.id)
   expect(invites).toHaveLength(1)
   return { user, invite: invites[0]!, message: { v: 1, tenantId: tenant.id, inviteId: invites[0]!.id } }
 }

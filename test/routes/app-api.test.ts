@@ -2,10 +2,12 @@
 import { SELF, env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { appKeyMatches } from '../../src/routes/app-api.ts'
-import { invitesOfUser, markAccepted } from '../../src/invites/store.ts'
+import { invitesOfUser, markAccepted } from '../../src/db/invites.ts'
 import { createScimUser, patchScimUser, deleteScimUser } from '../../src/provisioning/users.ts'
-import { PATCH, USER, consume, consumerDeps, db, newSink } from '../invites/helpers.ts'
+import { PATCH, USER, consume, consumerDeps, newSink } from '../invites/helpers.ts'
 import { newTenant } from '../helpers/tenant.ts'
+import { scopeOf } from '../helpers/scope.ts'
+import { INVITE_ACCEPTED } from '../../src/lifecycle/state.ts'
 
 const KEY = { authorization: 'Bearer test-app-key' }
 
@@ -44,24 +46,24 @@ describe('GET /access', () => {
     const tenant = await newTenant()
     expect(await access(tenant.id, 'userName=nobody')).toEqual({ allowed: false, state: 'unknown', userId: null })
 
-    const user = await createScimUser(db(), tenant.id, { schemas: [USER], userName: 'Pat@Example.com', emails: [{ value: 'Pat.Work@Example.com', primary: true }] }, new Date())
+    const user = await createScimUser(scopeOf(tenant), { schemas: [USER], userName: 'Pat@Example.com', emails: [{ value: 'Pat.Work@Example.com', primary: true }] })
     expect(await access(tenant.id, 'userName=pat@example.com')).toEqual({ allowed: false, state: 'provisioned', userId: user.id })
-    const [invite] = await invitesOfUser(db(), tenant.id, user.id)
+    const [invite] = await invitesOfUser(scopeOf(tenant), user.id)
     await consume(consumerDeps((await newSink()).url), [{ v: 1, tenantId: tenant.id, inviteId: invite!.id }])
     expect(await access(tenant.id, 'email=PAT.WORK%40example.com')).toEqual({ allowed: false, state: 'invited', userId: user.id })
-    await markAccepted(db(), tenant.id, invite!, new Date())
+    await markAccepted(scopeOf(tenant), { invite: invite!, user: INVITE_ACCEPTED })
     expect(await access(tenant.id, 'email=pat.work%40example.com')).toEqual({ allowed: true, state: 'joined', userId: user.id })
 
-    await patchScimUser(db(), tenant.id, user.id, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] }, undefined, new Date())
+    await patchScimUser(scopeOf(tenant), user.id, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] })
     expect(await access(tenant.id, 'userName=PAT@example.com')).toEqual({ allowed: false, state: 'deactivated', userId: user.id })
-    await deleteScimUser(db(), tenant.id, user.id, undefined, new Date())
+    await deleteScimUser(scopeOf(tenant), user.id)
     expect(await access(tenant.id, 'userName=pat@example.com')).toEqual({ allowed: false, state: 'deleted', userId: user.id })
   })
 
   it('is not allowed when an email names two people', async () => {
     const tenant = await newTenant()
-    await createScimUser(db(), tenant.id, { schemas: [USER], userName: 'a', emails: [{ value: 'shared@example.com' }] }, new Date(), undefined, 'app')
-    await createScimUser(db(), tenant.id, { schemas: [USER], userName: 'b', emails: [{ value: 'shared@example.com' }] }, new Date(), undefined, 'app')
+    await createScimUser(scopeOf(tenant, { app: true }), { schemas: [USER], userName: 'a', emails: [{ value: 'shared@example.com' }] })
+    await createScimUser(scopeOf(tenant, { app: true }), { schemas: [USER], userName: 'b', emails: [{ value: 'shared@example.com' }] })
     expect(await access(tenant.id, 'email=shared%40example.com')).toEqual({ allowed: false, state: 'ambiguous', userId: null })
   })
 
@@ -74,7 +76,7 @@ describe('GET /access', () => {
   it('keeps tenants apart', async () => {
     const a = await newTenant()
     const b = await newTenant()
-    await createScimUser(db(), a.id, { schemas: [USER], userName: 'only-a' }, new Date(), undefined, 'app')
+    await createScimUser(scopeOf(a, { app: true }), { schemas: [USER], userName: 'only-a' })
     expect(await access(b.id, 'userName=only-a')).toEqual({ allowed: false, state: 'unknown', userId: null })
   })
 })
@@ -86,7 +88,7 @@ describe('users and groups made by the app', () => {
     expect(res.status, await res.clone().text()).toBe(201)
     const user = (await res.json()) as Record<string, unknown>
     expect(user).toMatchObject({ userName: 'early@example.com', displayName: 'Early Bird', email: 'early@example.com', active: true, state: 'joined', source: 'app' })
-    expect(await invitesOfUser(db(), tenant.id, user.id as string)).toEqual([])
+    expect(await invitesOfUser(scopeOf(tenant), user.id as string)).toEqual([])
     expect(await access(tenant.id, 'userName=early@example.com')).toEqual({ allowed: true, state: 'joined', userId: user.id })
 
     const found = await tenant.fetch(`/Users?filter=${encodeURIComponent('userName eq "early@example.com"')}`)
@@ -112,11 +114,11 @@ describe('users and groups made by the app', () => {
 describe('POST /reinvite', () => {
   it('queues a fresh invite for a person who has not joined; 409 for a joined one; 404 for nobody', async () => {
     const tenant = await newTenant()
-    const user = await createScimUser(db(), tenant.id, { schemas: [USER], userName: 'resend@example.com' }, new Date())
+    const user = await createScimUser(scopeOf(tenant), { schemas: [USER], userName: 'resend@example.com' })
     const res = await api(tenant.id, '/reinvite', { method: 'POST', json: { userName: 'resend@example.com' } })
     expect(res.status).toBe(202)
     expect(await res.json()).toEqual({ ok: true, userId: user.id, inviteId: expect.any(String) })
-    await createScimUser(db(), tenant.id, { schemas: [USER], userName: 'joined' }, new Date(), undefined, 'app')
+    await createScimUser(scopeOf(tenant, { app: true }), { schemas: [USER], userName: 'joined' })
     expect((await api(tenant.id, '/reinvite', { method: 'POST', json: { userName: 'joined' } })).status).toBe(409)
     expect((await api(tenant.id, '/reinvite', { method: 'POST', json: { userName: 'nobody' } })).status).toBe(404)
   })

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { drizzle } from 'drizzle-orm/d1'
 import { deleteGroup } from '../../src/db/groups.ts'
+import { scopeOf } from '../helpers/scope.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
@@ -213,9 +213,9 @@ describe('/Groups', () => {
     const g = await group(tenant, 'Guarded', [a!])
     // The delete a request would issue after reading version 1, run after a change moved it to 2.
     expect((await patch(tenant, g.id, { op: 'replace', path: 'displayName', value: 'Moved' })).status).toBe(204)
-    expect(await deleteGroup(drizzle(env.DB) as never, tenant.id, g.id, 1)).toBe(false)
+    expect(await deleteGroup(scopeOf(tenant), { id: g.id, expectedVersion: 1 })).toBe(false)
     expect(await memberIds(tenant, g.id)).toEqual([a])
-    expect(await deleteGroup(drizzle(env.DB) as never, tenant.id, g.id, 2)).toBe(true)
+    expect(await deleteGroup(scopeOf(tenant), { id: g.id, expectedVersion: 2 })).toBe(true)
     expect((await tenant.fetch(`/Groups/${g.id}`)).status).toBe(404)
     const rows = await env.DB.prepare('SELECT count(*) AS n FROM group_members WHERE tenant_id = ?').bind(tenant.id).first<{ n: number }>()
     expect(rows!.n).toBe(0)

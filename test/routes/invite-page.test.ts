@@ -5,8 +5,9 @@ import { getUser } from '../../src/db/users.ts'
 import { reinvite } from '../../src/invites/reinvite.ts'
 import { deleteScimUser, patchScimUser } from '../../src/provisioning/users.ts'
 import { tenantKey } from '../../src/tenants/document.ts'
-import { PATCH, consume, consumerDeps, db, newSink, userWithInvite } from '../invites/helpers.ts'
+import { PATCH, consume, consumerDeps, newSink, userWithInvite } from '../invites/helpers.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
+import { scopeOf } from '../helpers/scope.ts'
 
 /** A user whose invite mail went out; returns the link from the mail. */
 async function invited(tenant: TestTenant, userName: string, sentAt = new Date()) {
@@ -52,23 +53,23 @@ describe('GET /invite/{token}', () => {
     const { user, link } = await invited(tenant, 'late@example.com', new Date(Date.now() - 8 * 86_400_000))
     await expectPage(await SELF.fetch(link), 410, 'This invite has expired')
     await expectPage(await SELF.fetch(link, { method: 'POST', redirect: 'manual' }), 410, 'This invite has expired')
-    expect((await getUser(db(), tenant.id, user.id))!.state).toBe('invited')
+    expect((await getUser(scopeOf(tenant), user.id))!.state).toBe('invited')
   })
 
   it('answers 410 for a link replaced by a reinvite', async () => {
     const tenant = await newTenant()
     const { link } = await invited(tenant, 'again@example.com')
-    await reinvite(db(), tenant.id, { userName: 'again@example.com' }, new Date(), { announce: async () => {} })
+    await reinvite(scopeOf(tenant, { outbox: { announce: async () => {} } }), { userName: 'again@example.com' })
     await expectPage(await SELF.fetch(link), 410, 'This invite was withdrawn')
   })
 
   it('answers 403 once the person is deactivated and 410 once deleted', async () => {
     const tenant = await newTenant()
     const off = await invited(tenant, 'off@example.com')
-    await patchScimUser(db(), tenant.id, off.user.id, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] }, undefined, new Date())
+    await patchScimUser(scopeOf(tenant), off.user.id, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] })
     await expectPage(await SELF.fetch(off.link), 403, 'Your access has been turned off')
     const gone = await invited(tenant, 'gone@example.com')
-    await deleteScimUser(db(), tenant.id, gone.user.id, undefined, new Date())
+    await deleteScimUser(scopeOf(tenant), gone.user.id)
     await expectPage(await SELF.fetch(gone.link), 410, 'This account no longer exists')
     await expectPage(await SELF.fetch(gone.link, { method: 'POST' }), 410, 'This account no longer exists')
   })
@@ -88,7 +89,7 @@ describe('POST /invite/{token}', () => {
     const first = await SELF.fetch(link, { method: 'POST', redirect: 'manual' })
     expect(first.status).toBe(303)
     expect(first.headers.get('location')).toBe('https://acme.example.com/start')
-    expect((await getUser(db(), tenant.id, user.id))!.state).toBe('joined')
+    expect((await getUser(scopeOf(tenant), user.id))!.state).toBe('joined')
 
     const again = await SELF.fetch(link, { method: 'POST', redirect: 'manual' })
     expect(again.status).toBe(303)
@@ -102,7 +103,7 @@ describe('POST /invite/{token}', () => {
     const { user, link } = await invited(tenant, 'race@example.com')
     const [a, b] = await Promise.all([SELF.fetch(link, { method: 'POST', redirect: 'manual' }), SELF.fetch(link, { method: 'POST', redirect: 'manual' })])
     expect([a.status, b.status]).toEqual([303, 303])
-    const record = (await getUser(db(), tenant.id, user.id))!
+    const record = (await getUser(scopeOf(tenant), user.id))!
     expect(record.state).toBe('joined')
   })
 })

@@ -1,4 +1,5 @@
 /** RFC 9865 cursors: opaque to clients, here base64url JSON of where the page ended and for which query. */
+import { base64urlDecode, base64urlEncode } from '../base64url.ts'
 import { CursorError } from '../errors.ts'
 
 /** Seconds a cursor stays valid (advertised as pagination.cursorTimeout). */
@@ -14,14 +15,10 @@ interface CursorBody {
   t: number
 }
 
-function toBase64Url(text: string): string {
-  return btoa(text).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')
-}
-
 /** Encodes a cursor for the page after `seq` (RFC 9865 §2 "nextCursor"). */
 export function encodeCursor(queryKey: string, seq: number, now: Date): string {
   const body: CursorBody = { v: 1, k: queryKey, s: seq, t: Math.floor(now.getTime() / 1000) }
-  return toBase64Url(JSON.stringify(body))
+  return base64urlEncode(JSON.stringify(body))
 }
 
 /**
@@ -32,7 +29,7 @@ export function decodeCursor(cursor: string, queryKey: string, now: Date): numbe
   if (cursor === '') return 0
   let body: CursorBody
   try {
-    body = JSON.parse(atob(cursor.replaceAll('-', '+').replaceAll('_', '/'))) as CursorBody
+    body = JSON.parse(base64urlDecode(cursor)) as CursorBody
   } catch {
     throw new CursorError('invalidCursor', 'The cursor is not one this server issued; start again without a cursor')
   }

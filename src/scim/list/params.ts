@@ -1,3 +1,4 @@
+import { valueOf } from '../resource/keys.ts'
 import { InvalidValue } from '../errors.ts'
 
 /** Page sizes advertised in ServiceProviderConfig (RFC 9865 §4, RFC 7644 §3.4.2.4). */
@@ -37,10 +38,7 @@ function text(name: string, raw: unknown): string | undefined {
  * MAX_PAGE_SIZE (RFC 7644 §3.4.2.4).
  */
 export function parseListParams(input: Record<string, unknown>): ListParams {
-  const get = (name: string): unknown => {
-    const key = Object.keys(input).find((k) => k.toLowerCase() === name.toLowerCase())
-    return key === undefined ? undefined : input[key]
-  }
+  const get = (name: string): unknown => valueOf(input, name)
   const requested = integer('startIndex', get('startIndex')) ?? 1
   // Echoed in the ListResponse: beyond 2^53 it would come back rounded or as "1e+23", not the integer sent.
   if (requested > Number.MAX_SAFE_INTEGER) throw new InvalidValue(`startIndex must be at most ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(String(get('startIndex')).slice(0, 40))}`)

@@ -1,6 +1,6 @@
 import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1'
 
-/** The drizzle handle every query in src/db/ takes. */
+/** The drizzle handle of one D1 database: what a scope carries and every query in src/db/ runs on. */
 export type Db = DrizzleD1Database & { $client: D1Database }
 
 // One handle per binding object: drizzle's setup is not free, and with a schema it rebuilds its

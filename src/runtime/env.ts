@@ -1,4 +1,8 @@
-/** The Worker's bindings, typed once (shared/DESIGN.md "Bindings"). */
+import type { InviteMessage } from '../invites/message.ts'
+
+export type { InviteMessage }
+
+/** The Worker's bindings, typed once (wrangler.toml declares them; the README's settings table explains them). */
 export interface Env {
   DB: D1Database
   TENANTS: KVNamespace
@@ -10,7 +14,7 @@ export interface Env {
   MAIL_FROM: string
   MAIL_API_KEY?: string
   APP_API_KEY?: string
-  /** Seconds a tenant document stays cached in the isolate (default 30; 0 in tests, src/auth/tenant-cache.ts). */
+  /** Seconds a tenant document stays cached in the isolate (default 30, at most 60; 0 in tests, src/tenants/load.ts). */
   TENANT_CACHE_SECONDS?: string
   /** Days the provisioning journal keeps entries (default 90, src/maintenance.ts). */
   JOURNAL_RETENTION_DAYS?: string
@@ -18,11 +22,4 @@ export interface Env {
   APP_NAME?: string
   /** Secret that invite link tokens are derived from; APP_API_KEY when unset (src/invites/token.ts). */
   INVITE_TOKEN_KEY?: string
-}
-
-/** The body of a message on the INVITES queue. */
-export interface InviteMessage {
-  v: 1
-  tenantId: string
-  inviteId: string
 }

@@ -1,11 +1,11 @@
 import { createMiddleware } from 'hono/factory'
 import { log } from '../observability/log.ts'
-import type { AppEnv } from '../routes/context.ts'
+import type { ScopedEnv } from './context.ts'
 import { ScimError } from '../scim/errors.ts'
 
 /**
  * Seconds a client waits after a 429: the rate limit bindings count over 10-second windows, and Okta
- * honours an integer Retry-After (SCIM-CLIENTS.md §1.1).
+ * honours an integer Retry-After (docs/idp-quirks.md).
  */
 export const RETRY_AFTER_SECONDS = 10
 
@@ -17,15 +17,16 @@ export function limiterBinding(tier: string): string {
 /**
  * Per-tenant rate limiting with the Workers rate limit binding, keyed by tenant id. The standard tier
  * (wrangler.toml) allows 500 requests per 10 s, twice Entra's 25 requests/s rule, which has no 429
- * handling (SCIM-CLIENTS.md §2.1).
+ * handling (docs/idp-quirks.md).
  */
-export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
-  const tier = c.var.tenant.settings.rateLimitTier ?? 'standard'
+export const rateLimit = createMiddleware<ScopedEnv>(async (c, next) => {
+  const tenant = c.var.scope.tenant
+  const tier = tenant.settings.rateLimitTier ?? 'standard'
   const limiter = tier === 'off' ? undefined : (c.env as unknown as Record<string, RateLimit | undefined>)[limiterBinding(tier)]
   if (limiter) {
-    const { success } = await limiter.limit({ key: c.var.tenant.id })
+    const { success } = await limiter.limit({ key: tenant.id })
     if (!success) {
-      log('warn', 'rate_limited', { requestId: c.get('requestId'), tenantId: c.var.tenant.id, tier })
+      log('warn', 'rate_limited', { requestId: c.get('requestId'), tenantId: tenant.id, tier })
       throw new ScimError(429, `Too many requests for this tenant; retry after ${RETRY_AFTER_SECONDS} seconds`, undefined, {
         'Retry-After': String(RETRY_AFTER_SECONDS),
       })

@@ -1,0 +1,85 @@
+/**
+ * The one factory of scopes (src/scope/scope.ts), for every entry point: an HTTP request, a Directory
+ * RPC call, a queue message, a cron run. It is the only code that turns env into a database handle, a
+ * Base URL, an outbox and a journal.
+ */
+import { createDb } from '../d1/client.ts'
+import { createJournal, type JournalOrigin } from '../db/journal.ts'
+import type { ConsumerDeps } from '../invites/consumer.ts'
+import { createMailClient } from '../invites/mail.ts'
+import { queueOutbox } from '../invites/outbox.ts'
+import { inviteTokenKey } from '../invites/token.ts'
+import { NotFound, ScimError } from '../scim/errors.ts'
+import type { Actor, Scope, SystemScope } from '../scope/scope.ts'
+import type { TenantDocument } from '../tenants/document.ts'
+import { loadTenant, tenantCacheSeconds } from '../tenants/load.ts'
+import type { Env } from './env.ts'
+import { appName, baseUrlOf, publicUrl } from './settings.ts'
+
+/** Who and what a scope is for. */
+export interface ScopeRequest {
+  actor: Actor
+  requestId: string
+  /** How the journal names the work: HTTP method and path, or `RPC` and the method's name. */
+  origin: { method: string; path: string; okStatus?: number }
+  /** The clock; the real one unless a test passes its own. */
+  now?: () => Date
+}
+
+/** The scope of one tenant's work. */
+export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequest): Scope {
+  const origin = publicUrl(env)
+  const journal: JournalOrigin = {
+    tenantId: tenant.id,
+    requestId: request.requestId,
+    credentialId: request.actor.kind === 'idp' ? request.actor.credentialId : null,
+    ...request.origin,
+  }
+  return {
+    db: createDb(env.DB),
+    tenant,
+    baseUrl: baseUrlOf(origin, tenant.id),
+    publicUrl: origin,
+    actor: request.actor,
+    requestId: request.requestId,
+    outbox: { invites: queueOutbox(env.INVITES, tenant.id) },
+    journal: createJournal(journal),
+    now: request.now ?? (() => new Date()),
+  }
+}
+
+/** The scope of work across tenants (the cron sweep, the invite link lookup). */
+export function systemScope(env: Env, request: { requestId: string; now?: () => Date }): SystemScope {
+  return { db: createDb(env.DB), publicUrl: publicUrl(env), requestId: request.requestId, now: request.now ?? (() => new Date()) }
+}
+
+/** The tenant's document (the isolate cache first), whatever its status; undefined when there is none. */
+export function findTenant(env: Env, tenantId: string): Promise<TenantDocument | undefined> {
+  return loadTenant(env.TENANTS, tenantId, tenantCacheSeconds(env.TENANT_CACHE_SECONDS))
+}
+
+/** The scope of an active tenant's work: 404 when there is no such tenant, 403 when it is disabled. */
+export async function activeTenantScope(env: Env, tenantId: string, request: ScopeRequest): Promise<Scope> {
+  const tenant = await findTenant(env, tenantId)
+  if (!tenant) throw new NotFound(`No such tenant: ${tenantId.slice(0, 63)}`)
+  if (tenant.status !== 'active') throw new ScimError(403, `Tenant ${tenant.id} is disabled`)
+  return tenantScope(env, tenant, request)
+}
+
+/** A tenant's scope by id for system work (queue messages, invite links), whatever its status. */
+export function systemTenantScopes(env: Env, request: { task: 'queue' | 'invite-page'; requestId: string; now?: () => Date }) {
+  return async (tenantId: string): Promise<Scope | undefined> => {
+    const tenant = await findTenant(env, tenantId)
+    return tenant && tenantScope(env, tenant, { actor: { kind: 'system', task: request.task }, requestId: request.requestId, origin: { method: request.task, path: tenantId }, now: request.now })
+  }
+}
+
+/** What the invite queue consumer needs, from env. */
+export function consumerDeps(env: Env, requestId: string): ConsumerDeps {
+  return {
+    scope: systemTenantScopes(env, { task: 'queue', requestId }),
+    mail: createMailClient({ fetch: (input, init) => fetch(input, init), url: env.MAIL_API_URL, apiKey: env.MAIL_API_KEY ?? '', from: env.MAIL_FROM, provider: env.MAIL_PROVIDER }),
+    tokenKey: inviteTokenKey(env),
+    appName: (tenant) => appName(env, tenant),
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The scope of one unit of work (an HTTP request, a Directory RPC call, a queue message, a cron run):
+ * everything below the routes takes it first, so no call site passes the database, tenant, clock,
+ * outbox and journal one by one. One factory builds it (src/runtime/scopes.ts).
+ */
+import type { SQL } from 'drizzle-orm'
+import type { Db } from '../d1/client.ts'
+import type { Statement } from '../d1/batch.ts'
+import type { TenantDocument } from '../tenants/document.ts'
+
+/** Who acts: an IdP credential, the app (API key or RPC), support (CLI through the app API), or the Worker itself. */
+export type Actor =
+  | { kind: 'idp'; credentialId: string }
+  | { kind: 'app' }
+  | { kind: 'support' }
+  | { kind: 'system'; task: 'queue' | 'cron' | 'invite-page' }
+
+/** Where a change announces the invites it wrote, once its batch committed. */
+export interface InviteOutbox {
+  /** Enqueues one message per invite; never throws (the cron sweep re-sends what failed to enqueue). */
+  announce(inviteIds: string[]): Promise<void>
+}
+
+/** The outboxes of a scope. */
+export interface Outboxes {
+  invites: InviteOutbox
+}
+
+/** A change as the journal records it. */
+export interface JournalChange {
+  action: 'create' | 'replace' | 'update' | 'delete' | 'reinvite'
+  resourceType: 'User' | 'Group'
+  resourceId: string
+  /** What the change was asked (a SCIM body), summarised without values. */
+  body?: unknown
+  /** The condition under which the change applies, evaluated where the entry sits in the batch. */
+  guard?: SQL
+}
+
+/** The provisioning journal of this unit of work (src/db/journal.ts). */
+export interface Journal {
+  /** The entry of a change, as a statement of the change's own batch: both commit or neither. */
+  entry(change: JournalChange): Statement
+  /** True once an entry committed with its change. */
+  readonly committed: boolean
+}
+
+/** Everything a tenant's work needs. */
+export interface Scope {
+  /** The tenant's database. */
+  readonly db: Db
+  readonly tenant: TenantDocument
+  /** The tenant's SCIM Base URL, `{publicUrl}/scim/v2/{tenantId}`, no trailing slash. */
+  readonly baseUrl: string
+  /** The Worker's public origin, no trailing slash. */
+  readonly publicUrl: string
+  readonly actor: Actor
+  /** The id that logs and the journal carry (X-Request-Id for HTTP). */
+  readonly requestId: string
+  readonly outbox: Outboxes
+  readonly journal: Journal
+  /** The clock; tests pass a fake one. */
+  now(): Date
+}
+
+/** Work that is not one tenant's (the cron sweep across tenants, the invite link lookup). */
+export interface SystemScope {
+  readonly db: Db
+  readonly publicUrl: string
+  readonly requestId: string
+  now(): Date
+}

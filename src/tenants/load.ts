@@ -1,0 +1,36 @@
+/**
+ * Loading a tenant document in the Worker. Documents are kept in the isolate for a few seconds, so a
+ * busy tenant does not read KV on every request. Only a speed-up: a miss reads KV, unknown tenants are
+ * never cached (a tenant created a moment ago works at once), and a change (revoke, disable) reaches
+ * the Worker within the TTL, as KV's own edge cache already delays it by up to a minute.
+ */
+import { isTenantId, parseTenantDocument, tenantKey, type TenantDocument } from './document.ts'
+
+const cache = new Map<string, { doc: TenantDocument; until: number }>()
+const MAX_ENTRIES = 1000
+
+/** Seconds tenant documents stay in the isolate: TENANT_CACHE_SECONDS, default 30, at most 60, 0 turns it off. */
+export function tenantCacheSeconds(value: string | undefined): number {
+  const n = Number(value ?? 30)
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, 60) : 30
+}
+
+/**
+ * The tenant's document from the isolate cache (when younger than `ttlSeconds`) or KV; undefined for
+ * an id that is no tenant slug (it names no tenant and could exceed KV's key limit), a missing or a
+ * malformed document.
+ */
+export async function loadTenant(kv: KVNamespace, id: string, ttlSeconds: number): Promise<TenantDocument | undefined> {
+  if (!isTenantId(id)) return undefined
+  const now = Date.now()
+  const hit = cache.get(id)
+  if (hit && hit.until > now) return hit.doc
+  const doc = parseTenantDocument(await kv.get(tenantKey(id), { cacheTtl: 60 }))
+  if (doc && ttlSeconds > 0) {
+    if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!)
+    cache.set(id, { doc, until: now + ttlSeconds * 1000 })
+  } else {
+    cache.delete(id)
+  }
+  return doc
+}
