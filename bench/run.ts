@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--out DIR]`: scim-edge's speed side by side with the stack's own limit
- * (issue 3; how to read it: bench/README.md). Builds the Worker, serves it with Miniflare on
+ * (how to read it: bench/README.md). Builds the Worker, serves it with Miniflare on
  * 127.0.0.1, seeds local D1 directly, checks that the seeded data is served correctly, drives the
  * workloads, then prints the tables on stdout and writes the JSON under bench/results/. Progress goes
  * to stderr. Exit code 0 only when every check passed.
@@ -26,7 +26,7 @@ const GROUP_ROUNDS = 11
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** Sizes and durations of a run. The full run is issue 3's; --quick proves the bench still works. */
+/** Sizes and durations of a run. The full run measures at 100,000 users; --quick proves the bench still works. */
 export interface Config {
   mode: 'full' | 'quick'
   big: TenantShape

@@ -1,5 +1,5 @@
 /**
- * The filter's attribute map (STYLE.md "Filters"): which column, child table or JSON path answers each
+ * The filter's attribute map: which column, child table or JSON path answers each
  * attribute, and in which stored form. Column names appear only here and in schema.ts.
  */
 import { sql, type SQL } from 'drizzle-orm'

@@ -99,7 +99,7 @@ function compile(ctx: Context, filter: Filter, scope: Scope): SQL {
     default: {
       const { def, label, source } = scope(filter.path)
       if (def.type === 'complex') return presentComplex(ctx, filter.path, def)
-      const out = source ? leafSql(ctx, source, def, label, filter) : undefined
+      const out = source ? leafSql(ctx, { source, def, label }, filter) : undefined
       if (!out) throw new InvalidFilter(`filtering on "${label}" is not supported`)
       // Leaves may be `a AND b`; the parentheses keep NOT and OR from splitting them.
       return sql`(${out})`
@@ -192,11 +192,19 @@ function jsonElements(ctx: Context, path: AttrPath, def: AttributeDef, inner: Fi
   return sql`EXISTS (SELECT 1 FROM json_each(${ctx.map.resource}, ${sql.raw(`'${arrayPath}'`)}) AS scim_el WHERE json_type(scim_el.value) = 'object' AND ${where})`
 }
 
+/** A leaf of a filter: `pr`, or a comparison with its value. */
+interface Leaf {
+  op: CompareOp | 'pr'
+  value: unknown
+}
+
 /** One `pr` or comparison as a two-valued condition; undefined when the source cannot answer it exactly. */
-function leafSql(ctx: Context, source: Source, def: AttributeDef, label: string, filter: Filter): SQL | undefined {
+function leafSql(ctx: Context, target: { source: Source; def: AttributeDef; label: string }, filter: Filter): SQL | undefined {
+  const { source, def, label } = target
   const op = filter.op === 'pr' ? 'pr' : 'value' in filter ? filter.op : undefined
   const value = 'value' in filter ? filter.value : null
   if (op === undefined) return undefined
+  const leaf: Leaf = { op, value }
   switch (source.kind) {
     case 'constant':
       return op === 'pr' ? sql`1` : compareValue(def, op, source.value, value) ? sql`1` : sql`0`
@@ -204,13 +212,15 @@ function leafSql(ctx: Context, source: Source, def: AttributeDef, label: string,
       if (op === 'pr') return sql`1`
       throw new InvalidFilter(`filtering on "${label}" with "${op}" is not supported`)
     case 'column':
-      return columnLeaf(ctx, source.column, source.form, op, value)
+      return columnLeaf(ctx, source, leaf)
     case 'json':
-      return jsonLeaf(ctx, source.doc, source.path, def, op, value)
+      return jsonLeaf(ctx, source, def, leaf)
   }
 }
 
-function columnLeaf(ctx: Context, col: AnySQLiteColumn, form: 'lower' | 'exact' | 'iso' | 'bool', op: CompareOp | 'pr', value: unknown): SQL {
+function columnLeaf(ctx: Context, source: { column: AnySQLiteColumn; form: 'lower' | 'exact' | 'iso' | 'bool' }, leaf: Leaf): SQL {
+  const { column: col, form } = source
+  const { op, value } = leaf
   const nullable = !col.notNull
   const guard = (cond: SQL): SQL => (nullable ? sql`(${col} IS NOT NULL AND ${cond})` : cond)
   if (form === 'bool') {
@@ -221,11 +231,12 @@ function columnLeaf(ctx: Context, col: AnySQLiteColumn, form: 'lower' | 'exact' 
   if (op === 'pr') return guard(sql`${col} <> ''`)
   const text = String(value)
   if (op === 'eq') return text === '' ? sql`0` : guard(sql`${col} = ${bind(ctx, form === 'lower' ? text.toLowerCase() : text)}`)
-  return guard(sql`${col} <> '' AND ${textCondition(ctx, sql`${col}`, op, form === 'lower' ? text.toLowerCase() : text, (v) => v)}`)
+  return guard(sql`${col} <> '' AND ${textCondition(ctx, sql`${col}`, { op, text: form === 'lower' ? text.toLowerCase() : text }, (v) => v)}`)
 }
 
 /** The comparison of text `e` with `text`; `fold` wraps the bound value (lower() for JSON caseExact:false). */
-function textCondition(ctx: Context, e: SQL, op: CompareOp, text: string, fold: (v: SQL) => SQL): SQL {
+function textCondition(ctx: Context, e: SQL, comparison: { op: CompareOp; text: string }, fold: (v: SQL) => SQL): SQL {
+  const { op, text } = comparison
   const length = [...text].length
   switch (op) {
     case 'co':
@@ -241,7 +252,9 @@ function textCondition(ctx: Context, e: SQL, op: CompareOp, text: string, fold: 
 
 const SQL_OPS: Record<CompareOp, string> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=', co: '', sw: '', ew: '' }
 
-function jsonLeaf(ctx: Context, doc: SQL, path: string, def: AttributeDef, op: CompareOp | 'pr', value: unknown): SQL {
+function jsonLeaf(ctx: Context, source: { doc: SQL; path: string }, def: AttributeDef, leaf: Leaf): SQL {
+  const { doc, path } = source
+  const { op, value } = leaf
   const p = sql.raw(`'${path}'`)
   const e = sql`json_extract(${doc}, ${p})`
   const jtype = sql`json_type(${doc}, ${p})`
@@ -263,7 +276,7 @@ function jsonLeaf(ctx: Context, doc: SQL, path: string, def: AttributeDef, op: C
       if (op === 'eq' && text === '') return sql`0`
       const folded = def.caseExact ? e : sql`lower(${e})`
       const fold = def.caseExact ? (v: SQL) => v : (v: SQL) => sql`lower(${v})`
-      return sql`coalesce(${jtype} = 'text' AND ${e} <> '' AND ${textCondition(ctx, folded, op, text, fold)}, 0)`
+      return sql`coalesce(${jtype} = 'text' AND ${e} <> '' AND ${textCondition(ctx, folded, { op, text }, fold)}, 0)`
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for the mail API (shared/DESIGN.md "Invites"): accepts Resend (`POST /emails`),
+ * A local stand-in for the mail API: accepts Resend (`POST /emails`),
  * Postmark (`POST /email`) and SendGrid (`POST /v3/mail/send`) requests, prints each message's
  * recipient, subject and first link, and serves them back at `GET /messages` (`DELETE` clears).
  * `node src/dev/mail-sink.ts` runs it on MAIL_SINK_PORT (default 8025); tests use startMailSink.

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole service on 127.0.0.1 (shared/DESIGN.md "Invites", last paragraph).
+ * `npm start`: the whole service on 127.0.0.1 (README "Quick start").
  * Applies local D1 migrations, makes sure the demo tenant exists with credentials it can print,
  * starts the mail sink, then runs `wrangler dev` in its own process group; SIGINT/SIGTERM stop it all.
  *

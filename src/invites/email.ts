@@ -1,4 +1,4 @@
-/** The invite email, text and HTML (shared/DESIGN.md "Invites"): it names the app, the tenant and the person, and carries the link. */
+/** The invite email, text and HTML: it names the app, the tenant and the person, and carries the link. */
 import type { MailMessage } from './mail.ts'
 
 export interface InviteEmailInput {

@@ -1,5 +1,5 @@
 /**
- * The mail API client (shared/DESIGN.md "Invites"): one interface, small adapters for a
+ * The mail API client: one interface, small adapters for a
  * Resend-style JSON API (the default), Postmark and SendGrid. The invite id travels as the
  * Idempotency-Key header and as a mail header, so a provider that dedupes never sends twice.
  */

@@ -1,5 +1,5 @@
 /**
- * Invite link tokens (shared/DESIGN.md "Invites"). A token is the HMAC-SHA256 of the invite's
+ * Invite link tokens. A token is the HMAC-SHA256 of the invite's
  * random id under a Worker secret, so the consumer can render the same link on every retry while
  * D1 keeps only the token's SHA-256: someone who reads the database cannot rebuild a link, and a
  * redelivered message never mints a second, different link for one invite.

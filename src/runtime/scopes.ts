@@ -11,10 +11,10 @@ import { queueOutbox } from '../invites/outbox.ts'
 import { inviteTokenKey } from '../invites/token.ts'
 import { NotFound, ScimError } from '../scim/errors.ts'
 import type { Actor, Scope, SystemScope } from '../scope/scope.ts'
-import type { TenantDocument } from '../tenants/document.ts'
+import { tenantBaseUrl, type TenantDocument } from '../tenants/document.ts'
 import { loadTenant, tenantCacheSeconds } from '../tenants/load.ts'
 import type { Env } from './env.ts'
-import { appName, baseUrlOf, publicUrl } from './settings.ts'
+import { appName, publicUrl } from './settings.ts'
 
 /** Who and what a scope is for. */
 export interface ScopeRequest {
@@ -38,7 +38,7 @@ export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequ
   return {
     db: createDb(env.DB),
     tenant,
-    baseUrl: baseUrlOf(origin, tenant.id),
+    baseUrl: tenantBaseUrl(origin, tenant.id),
     publicUrl: origin,
     actor: request.actor,
     requestId: request.requestId,

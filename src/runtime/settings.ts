@@ -7,11 +7,6 @@ export function publicUrl(env: Pick<Env, 'PUBLIC_URL'>): string {
   return env.PUBLIC_URL.replace(/\/+$/, '')
 }
 
-/** A tenant's SCIM Base URL: `{PUBLIC_URL}/scim/v2/{tenantId}`. */
-export function baseUrlOf(origin: string, tenantId: string): string {
-  return `${origin}/scim/v2/${tenantId}`
-}
-
 /** The product name shown in mails and on the invite page: APP_NAME, else the host of the tenant's appUrl. */
 export function appName(env: Pick<Env, 'APP_NAME'>, tenant?: TenantDocument): string {
   if (env.APP_NAME) return env.APP_NAME

@@ -1,5 +1,5 @@
 /**
- * The support CLI (shared/DESIGN.md "Tenants and credentials"): `npm run tenant -- <command> ...`.
+ * The support CLI (README "Onboarding a tenant"): `npm run tenant -- <command> ...`.
  * Parses argv, picks a row of the command table in commands.ts, and prints its result: human
  * lines, or with `--json` exactly one JSON object on stdout (also for errors, as `{ "error" }`).
  */

@@ -3,17 +3,15 @@
  * one result (a JSON object plus human-readable lines). They talk to KV through a TenantStore, so
  * new commands (`group create`, `reinvite`, `log`) are a new row, not a new parser.
  */
-import type { TenantDocument } from './document.ts'
+import { tenantBaseUrl, type TenantDocument } from './document.ts'
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
 export { checkId, CliError, type Command, type CommandContext, type CommandResult }
 import type { TenantStore } from './kv-store.ts'
 import { mintCredentials, newTenantDocument, type MintedSecrets } from './mint.ts'
 import { workerCommands } from './worker-commands.ts'
 
-/** The Base URL an IdP admin configures (shared/DESIGN.md "HTTP surface"). */
-export function baseUrl(publicUrl: string, tenantId: string): string {
-  return `${publicUrl}/scim/v2/${tenantId}`
-}
+/** The Base URL an IdP admin configures. */
+export const baseUrl = tenantBaseUrl
 
 const SHOWN_ONCE = 'These secrets are shown once; only their SHA-256 is stored.'
 const PROPAGATION = 'Remote KV is eventually consistent: edge locations may see this change up to 60 s later.'

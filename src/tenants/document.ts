@@ -1,5 +1,5 @@
 /**
- * The tenant document kept in KV under `tenant:{id}` (shared/DESIGN.md "Tenants and credentials").
+ * The tenant document kept in KV under `tenant:{id}` (README "Storage formats").
  * Shared by the Worker and the support CLI; it imports nothing but plain TypeScript.
  */
 
@@ -37,6 +37,11 @@ export interface TenantDocument {
   createdAt: string
   settings: TenantSettings
   credentials: Credential[]
+}
+
+/** The Base URL an IdP admin configures: `{publicUrl}/scim/v2/{tenantId}` (publicUrl without a trailing slash). */
+export function tenantBaseUrl(publicUrl: string, tenantId: string): string {
+  return `${publicUrl}/scim/v2/${tenantId}`
 }
 
 /** The KV key of a tenant's document. */

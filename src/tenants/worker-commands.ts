@@ -6,7 +6,8 @@
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
 
 /** Calls the Worker's app API for a tenant; returns the status and the JSON body. */
-async function callWorker(ctx: CommandContext, tenantId: string, method: 'GET' | 'POST', path: string, body?: unknown) {
+async function callWorker(ctx: CommandContext, tenantId: string, request: { method: 'GET' | 'POST'; path: string; body?: unknown }) {
+  const { method, path, body } = request
   checkId(tenantId)
   const key = ctx.appApiKey?.()
   if (!key) throw new CliError("this command needs the Worker's APP_API_KEY: set APP_API_KEY (npm start prints it and keeps it in .wrangler/dev-secrets.json)")
@@ -35,7 +36,7 @@ function failure(status: number, json: Record<string, unknown>): CliError {
  * Support's resend: asks the Worker to void the person's open invite and queue a fresh one.
  */
 export async function reinviteUser(ctx: CommandContext, tenantId: string, userName: string): Promise<CommandResult> {
-  const { status, json } = await callWorker(ctx, tenantId, 'POST', '/reinvite', { userName })
+  const { status, json } = await callWorker(ctx, tenantId, { method: 'POST', path: '/reinvite', body: { userName } })
   if (status === 202) {
     return {
       json: { tenantId, userName, userId: json.userId, inviteId: json.inviteId },
@@ -54,7 +55,7 @@ export async function reinviteUser(ctx: CommandContext, tenantId: string, userNa
 /** Creates a group that exists in the app before any IdP, so an Okta import can find and link it. */
 export async function createGroup(ctx: CommandContext, tenantId: string, displayName: string): Promise<CommandResult> {
   if (!displayName.trim()) throw new CliError('the group needs a displayName', 2)
-  const { status, json } = await callWorker(ctx, tenantId, 'POST', '/groups', { displayName })
+  const { status, json } = await callWorker(ctx, tenantId, { method: 'POST', path: '/groups', body: { displayName } })
   if (status === 201) {
     return { json: { tenantId, groupId: json.id, displayName }, lines: [`Created group "${displayName}" (${String(json.id)}) in tenant ${tenantId}.`] }
   }
@@ -91,7 +92,7 @@ export async function showLog(ctx: CommandContext, tenantId: string, flags: Reco
   const params = new URLSearchParams({ limit: flags.limit ?? '100' })
   if (flags.user) params.set('userName', flags.user)
   if (flags.since) params.set('since', parseSince(flags.since, ctx.now()).toISOString())
-  const { status, json } = await callWorker(ctx, tenantId, 'GET', `/journal?${params}`)
+  const { status, json } = await callWorker(ctx, tenantId, { method: 'GET', path: `/journal?${params}` })
   if (status !== 200) throw failure(status, json)
   const entries = (json.entries ?? []) as JournalEntry[]
   return {

@@ -1,5 +1,5 @@
 /**
- * Storage failures (issue 8 item 4): a D1 error is a 503 SCIM error with Retry-After, and a write that
+ * Storage failures: a D1 error is a 503 SCIM error with Retry-After, and a write that
  * failed left nothing half-written, because each write is one D1 batch (atomic). Failures are made
  * real by renaming a table in this file's isolated D1 for the duration of one test.
  */

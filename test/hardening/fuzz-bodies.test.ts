@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of request bodies through the Worker (issue 8 item 6, RFC 7644 §3.3, §3.5.1,
+ * Property-based fuzzing of request bodies through the Worker (RFC 7644 §3.3, §3.5.1,
  * §3.12): random JSON, SCIM-looking objects with wrong types, deep nesting, odd content types,
  * invalid UTF-8 and empty bodies, sent as POST and PUT to /Users and /Groups. Invariants: never a
  * 5xx; every error is a SCIM Error with a string status and a detail; a body the schema rejects

@@ -1,6 +1,6 @@
 /**
- * Property-based fuzzing of the filter parser and SQL compiler through the Worker (issue 8 item 6,
- * RFC 7644 §3.4.2.2). Three generators: grammar-aware filters, the same filters subtly broken, and raw
+ * Property-based fuzzing of the filter parser and SQL compiler through the Worker
+ * (RFC 7644 §3.4.2.2). Three generators: grammar-aware filters, the same filters subtly broken, and raw
  * junk (unicode, control characters, invalid percent-encoded UTF-8). Every answer is checked against the
  * reference semantics: what parseFilter + the SQL compiler accept must be a 200 ListResponse holding
  * exactly the rows matchesFilter selects from this tenant's own resources; what they reject must be a

@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of PATCH through the Worker (issue 8 item 6, RFC 7644 §3.5.2): random
+ * Property-based fuzzing of PATCH through the Worker (RFC 7644 §3.5.2): random
  * operations with valid and broken paths, values of every JSON type, odd case and junk, against one
  * seeded user and one seeded group that evolve over the run. Invariants:
  * - never a 5xx; errors are SCIM-shaped;

@@ -1,5 +1,5 @@
 /**
- * Input limits (issue 8 item 1): what one request may carry, each refusal a SCIM error whose detail
+ * Input limits: what one request may carry, each refusal a SCIM error whose detail
  * says what to change (src/scim/limits.ts, src/routes/http.ts, src/scim/filter/parser.ts,
  * src/scim/list/params.ts). Each limit is checked at the edge: the largest accepted value passes and
  * one more is refused.

@@ -1,6 +1,6 @@
 /**
- * The security suite of issue 8 item 6: uniform 401s, tenant isolation on every endpoint, and secrets
- * absent from KV values, responses and logs (RFC 7644 §7, shared/STYLE.md "Tenant credentials").
+ * The security suite: uniform 401s, tenant isolation on every endpoint, and secrets
+ * absent from KV values, responses and logs (RFC 7644 §7, README "Storage formats").
  *
  * Logs: the Worker under test runs in the test's isolate (vitest-pool-workers imports its module), so
  * its console is the one vi.spyOn sees; the log checks capture every line written while they run.
@@ -243,7 +243,7 @@ describe('secrets', () => {
     // The secret is base64url, so it may itself contain "_".
     const bearerSecret = parseBearerToken(tenant.bearerToken)!.secret
     const forbidden = [tenant.password, bearerSecret, ...raw.credentials.map((c) => c.secretSha256), 'secretSha256', 'hunter2-secret']
-    // Personal data may appear in responses, never in logs (issue 8 item 7: ids only).
+    // Personal data may appear in responses, never in logs (ids only).
     const personal = ['private.person@example.com', 'Private Person']
     spies = muteLogs()
     const texts: Answer[] = []

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --quick` still runs end to end (issue 3): it exits 0, prints every table and
+ * `npm run bench -- --quick` still runs end to end: it exits 0, prints every table and
  * workload, and writes a JSON result holding every workload. Never asserts a speed: the figures
  * depend on the machine and on what else runs on it.
  */
