@@ -9,7 +9,7 @@ import { scimJson } from './http.ts'
 
 export const discovery = new Hono<ScopedEnv>()
 
-/** What the running code supports; ServiceProviderConfig must be truthful (docs/idp-quirks.md). */
+/** What the running code supports; ServiceProviderConfig must be truthful (docs/idp-quirks.md#discovery). */
 export const capabilities = { sort: true, etag: true, cursor: true, maxFilterResults: MAX_PAGE_SIZE }
 
 discovery.get('/ServiceProviderConfig', (c) => scimJson(serviceProviderConfig(c.var.scope.baseUrl, capabilities)))

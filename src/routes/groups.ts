@@ -52,7 +52,7 @@ groups.put('/:id', async (c) => {
   return groupResponse(c, await replaceScimGroup(c.var.scope, c.req.param('id'), await readScimJson(c), c.req.header('if-match')), { projection: wanted })
 })
 
-// 204 suits both Okta and Entra (docs/idp-quirks.md), and never loads a big member list.
+// 204 suits both Okta and Entra (docs/idp-quirks.md#group-patch-answers-204), and never loads a big member list.
 groups.patch('/:id', async (c) => {
   projection(c)
   const record = await patchScimGroup(c.var.scope, c.req.param('id'), await readScimJson(c), c.req.header('if-match'))

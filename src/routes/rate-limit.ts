@@ -5,7 +5,7 @@ import { ScimError } from '../scim/errors.ts'
 
 /**
  * Seconds a client waits after a 429: the rate limit bindings count over 10-second windows, and Okta
- * honours an integer Retry-After (docs/idp-quirks.md).
+ * honours an integer Retry-After (docs/idp-quirks.md#rate-limits).
  */
 export const RETRY_AFTER_SECONDS = 10
 
@@ -17,7 +17,7 @@ export function limiterBinding(tier: string): string {
 /**
  * Per-tenant rate limiting with the Workers rate limit binding, keyed by tenant id. The standard tier
  * (wrangler.toml) allows 500 requests per 10 s, twice Entra's 25 requests/s rule, which has no 429
- * handling (docs/idp-quirks.md).
+ * handling (docs/idp-quirks.md#rate-limits).
  */
 export const rateLimit = createMiddleware<ScopedEnv>(async (c, next) => {
   const tenant = c.var.scope.tenant

@@ -3,7 +3,7 @@
  * (in memory and SQL) consume, so the two agree by construction:
  * - paths carry the schema's canonical names; `urn` is set only for extension attributes;
  * - a comparison on a complex attribute with a `value` sub-attribute compares that sub-attribute
- *   (`emails eq "x"` is `emails.value eq "x"`: Okta and Entra send it, SCIM-CLIENTS.md §1.3);
+ *   (`emails eq "x"` is `emails.value eq "x"`, an Okta probe form: docs/idp-quirks.md#okta-user-probe-and-create);
  * - any comparison on a sub-attribute of a multi-valued attribute becomes a valuePath
  *   (`emails.type eq "work"` is `emails[type eq "work"]`: some element matches);
  * - `eq null` is `not (attr pr)` and `ne null` is `attr pr`; other operators reject null;

@@ -13,8 +13,9 @@
 import type { AttributeDef, ResourceTypeDef } from '../schemas/types.ts'
 import type { CompareOp, CompValue, Filter } from './ast.ts'
 import { normalizeElementFilter, normalizeFilter, parseDateTime, resolveNormalPath } from './check.ts'
+import { valueOf } from '../resource/keys.ts'
+import { isObject, type Json } from '../resource/values.ts'
 
-type Json = Record<string, unknown>
 
 /** True when the resource (stored shape plus `id` and `meta`) matches the filter, RFC 7644 §3.4.2.2; throws InvalidFilter for a bad filter. */
 export function matchesFilter(type: ResourceTypeDef, resource: Record<string, unknown>, filter: Filter): boolean {
@@ -150,15 +151,8 @@ function matchesValues(def: AttributeDef, values: unknown[], filter: Filter): bo
   return flat.some((v) => compareValue(def, filter.op as CompareOp, v, filter.value))
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 /** Reads a key by its canonical name, falling back to a case-insensitive match (RFC 7643 §2.1). */
 function get(holder: unknown, name: string): unknown {
   if (!isObject(holder)) return undefined
-  if (name in holder) return holder[name]
-  const lower = name.toLowerCase()
-  const key = Object.keys(holder).find((k) => k.toLowerCase() === lower)
-  return key === undefined ? undefined : holder[key]
+  return name in holder ? holder[name] : valueOf(holder, name)
 }

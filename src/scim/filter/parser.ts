@@ -134,8 +134,8 @@ function parseAttrExp(c: Cursor, word: Token, depth: number, inner: boolean): Fi
     if (path.sub !== undefined) throw filterAfterSub(word, open)
     let filter = parseOr(c, deeper(depth, open), true)
     expectClose(c, ']', open)
-    // Entra sends `emails[type eq "work"].value eq "x"` as a filter (SCIM-CLIENTS.md §2.2): it means one
-    // element matches both, so the trailing comparison joins the bracket filter.
+    // Entra sends `emails[type eq "work"].value eq "x"` as a filter (docs/idp-quirks.md#entra-test-connection):
+    // it means one element matches both, so the trailing comparison joins the bracket filter.
     if (peek(c).kind === '.') {
       const sub = parseSubAfterFilter(c)
       filter = { op: 'and', left: filter, right: parseComparison(c, { attr: sub }) }

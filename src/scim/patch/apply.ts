@@ -6,7 +6,7 @@
  * - add/replace on a single-valued complex attribute merges sub-attributes (§3.5.2.1, §3.5.2.3); a
  *   sub-attribute given as null or "" is cleared.
  * - remove with a value filter that matches nothing succeeds without change: §3.5.2.2 asks for noTarget
- *   only without a path, and removing an absent member must be a no-op (shared/SCIM-CLIENTS.md §1.8).
+ *   only without a path, and removing an absent member must be a no-op (docs/idp-quirks.md#okta-push-groups).
  * - When an operation writes a value with `primary: true`, every other value of that attribute gets
  *   `primary: false` (RFC 7643 §2.4: at most one primary; the newest one wins).
  * - Removing or clearing a required attribute is 400 invalidValue, as a PUT without it is.

@@ -1,7 +1,7 @@
 /**
  * The one place that knows how identity providers bend RFC 7644 §3.5.2. Every accepted request shape
  * becomes canonical `PatchOperation`s here, so apply.ts and members.ts only see the RFC.
- * Each quirk names the fixture in test/fixtures/ that shows it.
+ * Each quirk names the fixture in test/fixtures/ that shows it; docs/idp-quirks.md describes them all.
  */
 import { InvalidPath, InvalidSyntax, InvalidValue } from '../errors.ts'
 import type { AttrPath, Filter, PatchPath } from '../filter/ast.ts'

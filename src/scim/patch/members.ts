@@ -2,7 +2,7 @@
  * Group membership changes as set algebra, RFC 7644 §3.5.2 applied to `members`. A group can hold 50,000
  * members, so the route never loads them: it asks for the net effect of the member operations over the
  * unknown current set S and writes that in bulk. Adding a present member or removing an absent one is a
- * no-op (shared/SCIM-CLIENTS.md §1.8), which set algebra gives for free.
+ * no-op (RFC 7644 §3.5.2.1; docs/idp-quirks.md#okta-push-groups), which set algebra gives for free.
  */
 import { InvalidFilter, InvalidPath, InvalidValue } from '../errors.ts'
 import type { Filter } from '../filter/ast.ts'
@@ -60,7 +60,7 @@ export function splitMemberOperations(ops: PatchOperation[]): { other: PatchOper
         add = new Set()
         remove = new Set()
       } else if (op.value === undefined || op.value === null) {
-        // Only a remove with no value and no filter clears the list (shared/SCIM-CLIENTS.md §2.4 #3).
+        // Only a remove with no value and no filter clears the list (docs/idp-quirks.md#entra-member-removal).
         replace = new Set()
         add = new Set()
         remove = new Set()

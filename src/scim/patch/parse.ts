@@ -1,8 +1,8 @@
 /**
  * Reads a PatchOp request body, RFC 7644 §3.5.2. Decision: a body without `schemas` is accepted (no client
- * we know omits it, but nothing is lost by tolerating one that does, shared/SCIM-CLIENTS.md §5); a `schemas`
- * that is present must list the PatchOp URN, because anything else is a different message sent to the
- * wrong endpoint. Member names (`Operations`, `op`, `path`, `value`) are matched case-insensitively
+ * we know omits it, but nothing is lost by tolerating one that does, docs/idp-quirks.md#entra-capitalised-ops);
+ * a `schemas` that is present must list the PatchOp URN, because anything else is a different message sent
+ * to the wrong endpoint. Member names (`Operations`, `op`, `path`, `value`) are matched case-insensitively
  * (RFC 7643 §2.1).
  */
 import { InvalidSyntax, TooMany } from '../errors.ts'
@@ -12,6 +12,7 @@ import { URN } from '../urns.ts'
 import { canonicalOperations } from './dialects.ts'
 import { MAX_PATCH_OPERATIONS } from '../limits.ts'
 import { inOperation, type PatchOperation } from './operation.ts'
+import { findKey } from '../resource/keys.ts'
 
 export type { PatchOperation } from './operation.ts'
 
@@ -44,7 +45,6 @@ export function parsePatchRequest(type: ResourceTypeDef, body: unknown): PatchOp
 /** A member of a JSON object by case-insensitive name (RFC 7643 §2.1). */
 function member(object: Json, name: string): { found: boolean; value: unknown } {
   if (name in object) return { found: true, value: object[name] }
-  const lower = name.toLowerCase()
-  const key = Object.keys(object).find((k) => k.toLowerCase() === lower)
+  const key = findKey(object, name)
   return key === undefined ? { found: false, value: undefined } : { found: true, value: object[key] }
 }

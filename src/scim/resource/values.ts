@@ -69,7 +69,7 @@ export function normalizeSingle(def: AttributeDef, value: unknown, where: string
 
 function normalizeComplex(def: AttributeDef, value: unknown, where: string, keepReadOnly: boolean): Json | undefined {
   // A bare string for a complex attribute with a `value` sub-attribute means that value
-  // (`"manager": "<id>"`; shared/SCIM-CLIENTS.md §2.4 #6).
+  // (`"manager": "<id>"`; docs/idp-quirks.md#entra-manager).
   if (typeof value === 'string' && findAttribute(def.subAttributes, 'value')) value = { value }
   if (!isObject(value)) throw new InvalidValue(`${where} must be an object, got ${describe(value)}`)
   const out: Json = {}
@@ -90,7 +90,7 @@ export function checkOnePrimary(values: Json[], where: string): void {
   }
 }
 
-/** A boolean, also from the strings "true"/"false" in any case (shared/SCIM-CLIENTS.md §2.4 #2). */
+/** A boolean, also from the strings "true"/"false" in any case (docs/idp-quirks.md#entra-string-booleans). */
 export function toBoolean(value: unknown, where: string): boolean {
   if (typeof value === 'boolean') return value
   if (typeof value === 'string') {
