@@ -5,8 +5,7 @@
  * it applies or the time budget runs out: then the answer is 503 with Retry-After and nothing written.
  * A client that did not send If-Match is never answered 412.
  */
-import { ServiceUnavailable } from '../scim/errors.ts'
-import { PreconditionFailed } from '../scim/errors.ts'
+import { PreconditionFailed, ServiceUnavailable } from '../scim/errors.ts'
 
 /** What one attempt came to: done (with the answer), or lost to a concurrent write. */
 export type Attempt<T> = { done: T } | { lost: true }

@@ -6,7 +6,6 @@
 import { tenantBaseUrl, type TenantDocument } from './document.ts'
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
 export { checkId, CliError, type Command, type CommandContext, type CommandResult }
-import type { TenantStore } from './kv-store.ts'
 import { mintCredentials, newTenantDocument, type MintedSecrets } from './mint.ts'
 import { workerCommands } from './worker-commands.ts'
 
