@@ -64,7 +64,8 @@ module.exports = {
     ...layerRules,
     {
       name: 'routes-not-db',
-      comment: 'Routes call the service layer, never the database directly (they may recognise the storage error types, to render them).',
+      comment:
+        'Routes call the service layer, never the database directly (they may recognise the storage error types, to render them).',
       severity: 'error',
       from: { path: '^src/routes/' },
       to: { path: ['^src/db/', '^src/d1/'], pathNot: '^src/d1/errors\\.ts$' },

@@ -81,7 +81,12 @@ async function send(origin: string, label: string, req: Req): Promise<Answer> {
     const body = await res.text()
     return { label, status: res.status, ms: performance.now() - start, body, headers: res.headers }
   } catch (error) {
-    return { label, status: 0, ms: performance.now() - start, body: error instanceof Error ? error.message : String(error) }
+    return {
+      label,
+      status: 0,
+      ms: performance.now() - start,
+      body: error instanceof Error ? error.message : String(error),
+    }
   }
 }
 
@@ -94,17 +99,37 @@ async function fireAll(origin: string, reqs: [string, Req][]): Promise<{ answers
 
 async function readJson(origin: string, req: Req): Promise<Record<string, any>> {
   const answer = await send(origin, 'read-back', req)
-  if (answer.status !== 200) throw new Error(`contention read-back ${req.path.slice(0, 120)}: ${answer.status} ${answer.body.slice(0, 300)}`)
+  if (answer.status !== 200)
+    throw new Error(`contention read-back ${req.path.slice(0, 120)}: ${answer.status} ${answer.body.slice(0, 300)}`)
   return JSON.parse(answer.body) as Record<string, any>
 }
 
 const is2xx = (status: number) => status >= 200 && status <= 299
 
-function round(n: number, id: string, fired: { answers: Answer[]; ms: number }, expected: number, missing: string[], lastApplied: boolean): ContentionRound {
+function round(
+  n: number,
+  id: string,
+  fired: { answers: Answer[]; ms: number },
+  expected: number,
+  missing: string[],
+  lastApplied: boolean,
+): ContentionRound {
   const statuses: Record<string, number> = {}
   for (const a of fired.answers) statuses[a.status] = (statuses[a.status] ?? 0) + 1
-  const notOk = fired.answers.filter((a) => !is2xx(a.status)).map((a) => `${a.label} → ${a.status} ${a.body.slice(0, 200)}`)
-  return { round: n, resourceId: id, ms: fired.ms, statuses, notOk, expected, missing, lastApplied, ok: !notOk.length && !missing.length && lastApplied }
+  const notOk = fired.answers
+    .filter((a) => !is2xx(a.status))
+    .map((a) => `${a.label} → ${a.status} ${a.body.slice(0, 200)}`)
+  return {
+    round: n,
+    resourceId: id,
+    ms: fired.ms,
+    statuses,
+    notOk,
+    expected,
+    missing,
+    lastApplied,
+    ok: !notOk.length && !missing.length && lastApplied,
+  }
 }
 
 function figure(what: string, rounds: ContentionRound[], latencies: number[]): ContentionFigure {
@@ -136,8 +161,17 @@ function figure(what: string, rounds: ContentionRound[], latencies: number[]): C
 
 function failure(kind: string, r: ContentionRound): string {
   const parts: string[] = []
-  if (r.notOk.length) parts.push(`${r.notOk.length} answers not 2xx (${Object.entries(r.statuses).filter(([s]) => !is2xx(Number(s))).map(([s, c]) => `${s} ×${c}`).join(', ')}); first: ${r.notOk[0]}`)
-  if (r.missing.length) parts.push(`read-back lacks ${r.missing.length} of ${r.expected} ${kind === 'user' ? 'emails' : 'members'} (${r.missing.slice(0, 3).join(', ')}${r.missing.length > 3 ? ', …' : ''})`)
+  if (r.notOk.length)
+    parts.push(
+      `${r.notOk.length} answers not 2xx (${Object.entries(r.statuses)
+        .filter(([s]) => !is2xx(Number(s)))
+        .map(([s, c]) => `${s} ×${c}`)
+        .join(', ')}); first: ${r.notOk[0]}`,
+    )
+  if (r.missing.length)
+    parts.push(
+      `read-back lacks ${r.missing.length} of ${r.expected} ${kind === 'user' ? 'emails' : 'members'} (${r.missing.slice(0, 3).join(', ')}${r.missing.length > 3 ? ', …' : ''})`,
+    )
   if (!r.lastApplied) parts.push(kind === 'user' ? 'the user is still active' : 'the group was not renamed')
   return `contention round ${r.round}, ${kind} ${r.resourceId}: ${parts.join('; ')}`
 }
@@ -146,7 +180,13 @@ function failure(kind: string, r: ContentionRound): string {
  * Runs `rounds` rounds on `t` (seeded with contentionShape(rounds)); the last on `instrumented`.
  * Returns the figures and the mean D1 rows of the last round's requests.
  */
-export async function runContention(app: string, instrumented: string, d1: D1Database, t: SeededTenant, rounds: number): Promise<{ result: ContentionResult; rows: RowsFigure }> {
+export async function runContention(
+  app: string,
+  instrumented: string,
+  d1: D1Database,
+  t: SeededTenant,
+  rounds: number,
+): Promise<{ result: ContentionResult; rows: RowsFigure }> {
   const members = t.userIds.slice(0, ADDS)
   const userRounds: ContentionRound[] = []
   const groupRounds: ContentionRound[] = []
@@ -164,9 +204,20 @@ export async function runContention(app: string, instrumented: string, d1: D1Dat
       ['PATCH active=false', requests.setActive(t, userId, false)],
     ])
     const readUser = await readJson(app, requests.getUser(t, userId))
-    const have = new Set(((readUser.emails ?? []) as { value: string; type?: string }[]).map((e) => `${e.value} (${e.type})`))
+    const have = new Set(
+      ((readUser.emails ?? []) as { value: string; type?: string }[]).map((e) => `${e.value} (${e.type})`),
+    )
     const expectedEmails = [`user${seq}@example.com (work)`, ...emails.map((e) => `${e.value} (${e.type})`)]
-    userRounds.push(round(n, userId, user, expectedEmails.length, expectedEmails.filter((e) => !have.has(e)), readUser.active === false))
+    userRounds.push(
+      round(
+        n,
+        userId,
+        user,
+        expectedEmails.length,
+        expectedEmails.filter((e) => !have.has(e)),
+        readUser.active === false,
+      ),
+    )
     userMs.push(...user.answers.map((a) => a.ms))
 
     const groupId = t.groupIds[n - 1]!
@@ -179,10 +230,13 @@ export async function runContention(app: string, instrumented: string, d1: D1Dat
     const present = new Set(((readGroup.members ?? []) as { value: string }[]).map((m) => m.value))
     const missingMembers = members.filter((id) => !present.has(id)).map((id) => `member ${id}`)
     const kept = await d1
-      .prepare('SELECT member_count AS kept, (SELECT count(*) FROM group_members WHERE tenant_id = ?1 AND group_id = ?2) AS rows FROM groups WHERE tenant_id = ?1 AND id = ?2')
+      .prepare(
+        'SELECT member_count AS kept, (SELECT count(*) FROM group_members WHERE tenant_id = ?1 AND group_id = ?2) AS rows FROM groups WHERE tenant_id = ?1 AND id = ?2',
+      )
       .bind(t.id, groupId)
       .first<{ kept: number; rows: number }>()
-    if (kept?.kept !== ADDS || kept.rows !== ADDS) missingMembers.push(`D1 member_count ${kept?.kept}, member rows ${kept?.rows} (expected ${ADDS})`)
+    if (kept?.kept !== ADDS || kept.rows !== ADDS)
+      missingMembers.push(`D1 member_count ${kept?.kept}, member rows ${kept?.rows} (expected ${ADDS})`)
     groupRounds.push(round(n, groupId, group, ADDS, missingMembers, readGroup.displayName === renamed))
     groupMs.push(...group.answers.map((a) => a.ms))
 
@@ -192,9 +246,18 @@ export async function runContention(app: string, instrumented: string, d1: D1Dat
   const withRows = counted.filter((a) => a.headers?.get('x-d1-rows-read') != null)
   if (!withRows.length) throw new Error('contention: the instrumented round sent no x-d1-rows-read header')
   const mean = (header: string) => withRows.reduce((s, a) => s + Number(a.headers!.get(header)), 0) / withRows.length
-  const rows: RowsFigure = { read: mean('x-d1-rows-read'), written: mean('x-d1-rows-written'), statements: mean('x-d1-statements'), roundTrips: mean('x-d1-round-trips'), samples: withRows.length }
+  const rows: RowsFigure = {
+    read: mean('x-d1-rows-read'),
+    written: mean('x-d1-rows-written'),
+    statements: mean('x-d1-statements'),
+    roundTrips: mean('x-d1-round-trips'),
+    samples: withRows.length,
+  }
 
-  const failures = [...userRounds.filter((r) => !r.ok).map((r) => failure('user', r)), ...groupRounds.filter((r) => !r.ok).map((r) => failure('group', r))]
+  const failures = [
+    ...userRounds.filter((r) => !r.ok).map((r) => failure('user', r)),
+    ...groupRounds.filter((r) => !r.ok).map((r) => failure('group', r)),
+  ]
   return {
     result: {
       rounds,

@@ -64,7 +64,9 @@ export default {
     }
     const tally: Tally = { rowsRead: 0, rowsWritten: 0, statements: 0, roundTrips: 0 }
     const counted = { ...env, DB: countingD1(env.DB, tally) }
-    const response = path.startsWith('/u/') ? await baseline.fetch(request, counted, ctx) : await scim.fetch(request, counted, ctx)
+    const response = path.startsWith('/u/')
+      ? await baseline.fetch(request, counted, ctx)
+      : await scim.fetch(request, counted, ctx)
     const out = new Response(response.body, response)
     out.headers.set('x-d1-rows-read', String(tally.rowsRead))
     out.headers.set('x-d1-rows-written', String(tally.rowsWritten))

@@ -35,13 +35,33 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
 }
 
-function summarise(latencies: number[], seconds: number, errors: number, statuses: Record<string, number>, firstError?: string): LoadResult {
+function summarise(
+  latencies: number[],
+  seconds: number,
+  errors: number,
+  statuses: Record<string, number>,
+  firstError?: string,
+): LoadResult {
   const sorted = [...latencies].sort((a, b) => a - b)
   const mean = sorted.reduce((s, v) => s + v, 0) / (sorted.length || 1)
-  return { requests: sorted.length, seconds, rps: sorted.length / seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), mean, errors, statuses, firstError }
+  return {
+    requests: sorted.length,
+    seconds,
+    rps: sorted.length / seconds,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    mean,
+    errors,
+    statuses,
+    firstError,
+  }
 }
 
-function cannon(origin: string, next: () => Req, opts: { connections: number; seconds: number; rate?: number }): Promise<LoadResult> {
+function cannon(
+  origin: string,
+  next: () => Req,
+  opts: { connections: number; seconds: number; rate?: number },
+): Promise<LoadResult> {
   const latencies: number[] = []
   const statuses: Record<string, number> = {}
   let errors = 0
@@ -61,7 +81,13 @@ function cannon(origin: string, next: () => Req, opts: { connections: number; se
             // Keep autocannon's defaults (its Host header above all) under the workload's request.
             setupRequest: (request) => {
               const req = next()
-              return { ...request, method: req.method, path: req.path, body: req.body, headers: { ...request.headers, ...req.headers } }
+              return {
+                ...request,
+                method: req.method,
+                path: req.path,
+                body: req.body,
+                headers: { ...request.headers, ...req.headers },
+              }
             },
             onResponse: (status, body, _context, _headers) => {
               if (status >= 300 && firstError === undefined) firstError = `${status} ${body.slice(0, 300)}`
@@ -84,22 +110,37 @@ function cannon(origin: string, next: () => Req, opts: { connections: number; se
 }
 
 /** Closed loop at `connections` concurrency for `seconds`, after `warmupSeconds` that are thrown away. */
-export async function closedLoop(origin: string, next: () => Req, opts: { connections: number; seconds: number; warmupSeconds: number }): Promise<LoadResult> {
+export async function closedLoop(
+  origin: string,
+  next: () => Req,
+  opts: { connections: number; seconds: number; warmupSeconds: number },
+): Promise<LoadResult> {
   if (opts.warmupSeconds > 0) await cannon(origin, next, { connections: opts.connections, seconds: opts.warmupSeconds })
   return cannon(origin, next, opts)
 }
 
 /** `rate` requests per second in total for `seconds`, over `connections` connections. */
-export function fixedRate(origin: string, next: () => Req, opts: { rate: number; seconds: number; connections: number }): Promise<LoadResult> {
+export function fixedRate(
+  origin: string,
+  next: () => Req,
+  opts: { rate: number; seconds: number; connections: number },
+): Promise<LoadResult> {
   return cannon(origin, next, opts)
 }
 
 /** Sends one request with fetch and times it; a status other than `expect` throws. */
-export async function timed(origin: string, req: Req, expect: number[] = [200]): Promise<{ ms: number; status: number; body: string; headers: Headers }> {
+export async function timed(
+  origin: string,
+  req: Req,
+  expect: number[] = [200],
+): Promise<{ ms: number; status: number; body: string; headers: Headers }> {
   const start = performance.now()
   const res = await fetch(origin + req.path, { method: req.method, headers: req.headers, body: req.body })
   const body = await res.text()
   const ms = performance.now() - start
-  if (!expect.includes(res.status)) throw new Error(`${req.method} ${req.path.slice(0, 120)}: expected ${expect.join('/')}, got ${res.status} ${body.slice(0, 300)}`)
+  if (!expect.includes(res.status))
+    throw new Error(
+      `${req.method} ${req.path.slice(0, 120)}: expected ${expect.join('/')}, got ${res.status} ${body.slice(0, 300)}`,
+    )
   return { ms, status: res.status, body, headers: res.headers }
 }

@@ -96,7 +96,8 @@ async function rowsOf(origin: string, req: Req, expect: number[]): Promise<RowsF
 
 function rowsFromHeaders(headers: Headers): RowsFigure {
   const read = Number(headers.get('x-d1-rows-read'))
-  if (!Number.isFinite(read) || headers.get('x-d1-rows-read') === null) throw new Error('instrumented Worker sent no x-d1-rows-read header')
+  if (!Number.isFinite(read) || headers.get('x-d1-rows-read') === null)
+    throw new Error('instrumented Worker sent no x-d1-rows-read header')
   return {
     read,
     written: Number(headers.get('x-d1-rows-written')),
@@ -110,25 +111,48 @@ async function meanRows(origin: string, reqs: Req[], expect: number[]): Promise<
   const all: RowsFigure[] = []
   for (const req of reqs) all.push(await rowsOf(origin, req, expect))
   const mean = (f: (r: RowsFigure) => number) => all.reduce((s, r) => s + f(r), 0) / all.length
-  return { read: mean((r) => r.read), written: mean((r) => r.written), statements: mean((r) => r.statements), roundTrips: mean((r) => r.roundTrips), samples: all.length }
+  return {
+    read: mean((r) => r.read),
+    written: mean((r) => r.written),
+    statements: mean((r) => r.statements),
+    roundTrips: mean((r) => r.roundTrips),
+    samples: all.length,
+  }
 }
 
 function assertClean(name: string, r: LoadResult): void {
-  if (r.errors) throw new Error(`${name}: ${r.errors} failed requests (${JSON.stringify(r.statuses)}); first: ${r.firstError ?? 'connection error'}`)
+  if (r.errors)
+    throw new Error(
+      `${name}: ${r.errors} failed requests (${JSON.stringify(r.statuses)}); first: ${r.firstError ?? 'connection error'}`,
+    )
   if (!r.requests) throw new Error(`${name}: no request completed`)
 }
 
 /** The rounds of the contention workload that kept every change, as read-back checks; failed rounds fail the run at the end. */
 function contentionChecks(c: ContentionResult): { check: string; ok: true }[] {
   const out: { check: string; ok: true }[] = []
-  for (const [kind, f] of [['user', c.user], ['group', c.group]] as const) {
-    for (const r of f.rounds) if (r.ok) out.push({ check: `contention round ${r.round}, ${kind}: ${c.concurrency} answers 2xx, every change read back`, ok: true })
+  for (const [kind, f] of [
+    ['user', c.user],
+    ['group', c.group],
+  ] as const) {
+    for (const r of f.rounds)
+      if (r.ok)
+        out.push({
+          check: `contention round ${r.round}, ${kind}: ${c.concurrency} answers 2xx, every change read back`,
+          ok: true,
+        })
   }
   return out
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, disk: { type: 'boolean', default: false }, out: { type: 'string' } } })
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      disk: { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+  })
   const cfg = values.quick ? QUICK : FULL
   const outDir = resolve(values.out ?? join(REPO_ROOT, 'bench/results'))
   const run = Date.now().toString(36)
@@ -148,11 +172,14 @@ async function main(): Promise<void> {
       const res = await fetch(`${instrumented}/__bench/batch`, { method: 'POST', body: JSON.stringify(statements) })
       if (!res.ok) throw new Error(`seeding failed: ${res.status} ${(await res.text()).slice(0, 300)}`)
     }
-    step(`seeding: ${cfg.big.users} users, ${cfg.big.groups} groups, one of ${cfg.big.bigGroupMembers} members; ${cfg.mixTenants} tenants of ${cfg.mix.users} users`)
+    step(
+      `seeding: ${cfg.big.users} users, ${cfg.big.groups} groups, one of ${cfg.big.bigGroupMembers} members; ${cfg.mixTenants} tenants of ${cfg.mix.users} users`,
+    )
     const seedStart = performance.now()
     const big = await seedTenant(exec, served.kv, 'bench-big', cfg.big, at)
     const mixTenants: SeededTenant[] = []
-    for (let i = 0; i < cfg.mixTenants; i++) mixTenants.push(await seedTenant(exec, served.kv, `bench-mix-${i}`, cfg.mix, at))
+    for (let i = 0; i < cfg.mixTenants; i++)
+      mixTenants.push(await seedTenant(exec, served.kv, `bench-mix-${i}`, cfg.mix, at))
     const seedSeconds = (performance.now() - seedStart) / 1000
 
     step('verifying that the Worker serves the seeded data')
@@ -175,7 +202,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < cfg.singleSamples; i++) singles.push((await timed(baseline, requests.limit(big, anyUser()))).ms)
     const mixRate = cfg.mixRatePerTenant * cfg.mixTenants
     step(`limit at the mixed workload's rate: ${mixRate} req/s for ${cfg.limitRateSeconds} s`)
-    const limitRate = await fixedRate(baseline, () => requests.limit(big, anyUser()), { rate: mixRate, seconds: cfg.limitRateSeconds, connections: 2 * cfg.mixTenants })
+    const limitRate = await fixedRate(baseline, () => requests.limit(big, anyUser()), {
+      rate: mixRate,
+      seconds: cfg.limitRateSeconds,
+      connections: 2 * cfg.mixTenants,
+    })
     assertClean('limit at rate', limitRate)
 
     const closed: Record<string, LoadResult> = {}
@@ -194,10 +225,12 @@ async function main(): Promise<void> {
       const page = await timed(app, requests.importPage(big, 1 + p * cfg.pageSize, cfg.pageSize))
       pageMs.push(page.ms)
       const body = JSON.parse(page.body) as { totalResults: number; Resources: { id: string }[] }
-      if (body.totalResults !== cfg.big.users) throw new Error(`import page ${p + 1}: totalResults ${body.totalResults}, expected ${cfg.big.users}`)
+      if (body.totalResults !== cfg.big.users)
+        throw new Error(`import page ${p + 1}: totalResults ${body.totalResults}, expected ${cfg.big.users}`)
       for (const r of body.Resources) seen.add(r.id)
     }
-    if (seen.size !== cfg.big.users) throw new Error(`import returned ${seen.size} distinct users, expected ${cfg.big.users}`)
+    if (seen.size !== cfg.big.users)
+      throw new Error(`import returned ${seen.size} distinct users, expected ${cfg.big.users}`)
     const middle = Math.floor(pages / 2)
     // Rows of pages 1, middle and last as a sequential import meets them: the page before is read
     // through the app first, so the instrumented page finds the page mark that page leaves (src/db/pages.ts).
@@ -220,7 +253,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < GROUP_ROUNDS; round++) {
       const last = round === GROUP_ROUNDS - 1
       bigPatch = await timed(last ? instrumented : app, requests.addMembers(big, big.bigGroupId!, patchUsers), [204])
-      emptyPatch = await timed(last ? instrumented : app, requests.addMembers(big, big.emptyGroupIds[0]!, patchUsers), [204])
+      emptyPatch = await timed(
+        last ? instrumented : app,
+        requests.addMembers(big, big.emptyGroupIds[0]!, patchUsers),
+        [204],
+      )
       bigTimes.push(bigPatch.ms)
       emptyTimes.push(emptyPatch.ms)
       if (!last) {
@@ -237,34 +274,76 @@ async function main(): Promise<void> {
     })
     step('PATCH /Users/{id} deactivate (each request a different active user)')
     let nextDeactivate = 0
-    closed['users.deactivate'] = await loop(app, () => requests.deactivate(big, deactivatePool[nextDeactivate++ % deactivatePool.length]!))
+    closed['users.deactivate'] = await loop(app, () =>
+      requests.deactivate(big, deactivatePool[nextDeactivate++ % deactivatePool.length]!),
+    )
     for (const [name, r] of Object.entries(closed)) assertClean(name, r)
     const deactivatePoolWrapped = nextDeactivate > deactivatePool.length
 
     step(`mixed Okta-like workload: ${cfg.mixTenants} tenants × ${cfg.mixRatePerTenant} req/s for ${cfg.mixSeconds} s`)
-    const mixed = await fixedRate(app, mixedStream(mixTenants, cfg.mix.users, run, random), { rate: mixRate, seconds: cfg.mixSeconds, connections: 2 * cfg.mixTenants })
+    const mixed = await fixedRate(app, mixedStream(mixTenants, cfg.mix.users, run, random), {
+      rate: mixRate,
+      seconds: cfg.mixSeconds,
+      connections: 2 * cfg.mixTenants,
+    })
 
     // On a tenant of its own, so the read-back checks of the other workloads never see its writes.
-    step(`contention: ${CONCURRENCY} concurrent PATCHes without If-Match to one user, then to one group (${cfg.contentionRounds} rounds)`)
-    const contentionTenant = await seedTenant(exec, served.kv, 'bench-contention', contentionShape(cfg.contentionRounds), at)
+    step(
+      `contention: ${CONCURRENCY} concurrent PATCHes without If-Match to one user, then to one group (${cfg.contentionRounds} rounds)`,
+    )
+    const contentionTenant = await seedTenant(
+      exec,
+      served.kv,
+      'bench-contention',
+      contentionShape(cfg.contentionRounds),
+      at,
+    )
     const contention = await runContention(app, instrumented, served.d1, contentionTenant, cfg.contentionRounds)
 
     step('D1 rows read and written per request type (instrumented copy of the same requests)')
     const n = cfg.rowSamples
     const times = <T>(f: (i: number) => T) => Array.from({ length: n }, (_, i) => f(i))
     const rows: Record<string, RowsFigure> = {
-      limit: await meanRows(instrumented, times(() => requests.limit(big, anyUser())), [200]),
-      'users.get': await meanRows(instrumented, times(() => requests.getUser(big, anyUser())), [200]),
-      'users.filter': await meanRows(instrumented, times(() => requests.filterUser(big, anySeq())), [200]),
-      'groups.list': await meanRows(instrumented, times(() => requests.listGroups(big)), [200]),
-      'users.create': await meanRows(instrumented, times((i) => requests.createUser(big, `rows-${run}-${i}@example.com`, 900_000 + i)), [201]),
-      'users.deactivate': await meanRows(instrumented, rowsDeactivate.map((id) => requests.deactivate(big, id)), [200]),
+      limit: await meanRows(
+        instrumented,
+        times(() => requests.limit(big, anyUser())),
+        [200],
+      ),
+      'users.get': await meanRows(
+        instrumented,
+        times(() => requests.getUser(big, anyUser())),
+        [200],
+      ),
+      'users.filter': await meanRows(
+        instrumented,
+        times(() => requests.filterUser(big, anySeq())),
+        [200],
+      ),
+      'groups.list': await meanRows(
+        instrumented,
+        times(() => requests.listGroups(big)),
+        [200],
+      ),
+      'users.create': await meanRows(
+        instrumented,
+        times((i) => requests.createUser(big, `rows-${run}-${i}@example.com`, 900_000 + i)),
+        [201],
+      ),
+      'users.deactivate': await meanRows(
+        instrumented,
+        rowsDeactivate.map((id) => requests.deactivate(big, id)),
+        [200],
+      ),
       'import.first': importFirstRows,
       'import.middle': importMiddleRows,
       'import.last': importLastRows,
       'groups.patch.big': rowsFromHeaders(bigPatch!.headers),
       'groups.patch.empty': rowsFromHeaders(emptyPatch!.headers),
-      mixed: await meanRows(instrumented, times(mixedStream(mixTenants, cfg.mix.users, `${run}-rows`, prng(7))), [200, 201, 204]),
+      mixed: await meanRows(
+        instrumented,
+        times(mixedStream(mixTenants, cfg.mix.users, `${run}-rows`, prng(7))),
+        [200, 201, 204],
+      ),
       contention: contention.rows,
     }
 
@@ -293,7 +372,15 @@ async function main(): Promise<void> {
       config: cfg,
       seed: { seconds: seedSeconds, tenants: 1 + cfg.mixTenants },
       verification,
-      limit: { closed: limitClosed, single: { ms: median(singles), mean: singles.reduce((s, v) => s + v, 0) / singles.length, samples: singles.length }, atMixedRate: limitRate },
+      limit: {
+        closed: limitClosed,
+        single: {
+          ms: median(singles),
+          mean: singles.reduce((s, v) => s + v, 0) / singles.length,
+          samples: singles.length,
+        },
+        atMixedRate: limitRate,
+      },
       closed,
       single: {
         'import.first': single([pageMs[0]!]),
@@ -302,11 +389,24 @@ async function main(): Promise<void> {
         'groups.patch.big': single(bigTimes),
         'groups.patch.empty': single(emptyTimes),
       },
-      import: { pages, pageSize: cfg.pageSize, users: seen.size, totalSeconds: pageMs.reduce((s, v) => s + v, 0) / 1000, pageMs },
-      mixed: { ...mixed, tenants: cfg.mixTenants, ratePerTenant: cfg.mixRatePerTenant, mix: MIX.map(([what, pct]) => ({ what, pct })) },
+      import: {
+        pages,
+        pageSize: cfg.pageSize,
+        users: seen.size,
+        totalSeconds: pageMs.reduce((s, v) => s + v, 0) / 1000,
+        pageMs,
+      },
+      mixed: {
+        ...mixed,
+        tenants: cfg.mixTenants,
+        ratePerTenant: cfg.mixRatePerTenant,
+        mix: MIX.map(([what, pct]) => ({ what, pct })),
+      },
       contention: contention.result,
       rows,
-      notes: deactivatePoolWrapped ? ['the deactivate pool ran out and wrapped: later PATCHes were no-ops on deactivated users'] : [],
+      notes: deactivatePoolWrapped
+        ? ['the deactivate pool ran out and wrapped: later PATCHes were no-ops on deactivated users']
+        : [],
     }
     result.seconds = (performance.now() - started) / 1000
     mkdirSync(outDir, { recursive: true })
@@ -315,7 +415,10 @@ async function main(): Promise<void> {
     process.stdout.write(renderTables(result) + `\nJSON: ${file}\n`)
     // Unlike the checks above, a failed contention round does not stop the run before the tables:
     // its figures (how many answers were 412, what was lost) are the point. The run still fails.
-    if (contention.result.failures.length) throw new Error(`${contention.result.failures.length} contention checks failed (tables and JSON written):\n${contention.result.failures.join('\n')}`)
+    if (contention.result.failures.length)
+      throw new Error(
+        `${contention.result.failures.length} contention checks failed (tables and JSON written):\n${contention.result.failures.join('\n')}`,
+      )
     step(`done in ${result.seconds.toFixed(0)} s`)
   } finally {
     await served.mf.dispose()

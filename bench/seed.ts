@@ -97,7 +97,13 @@ const GROUPS_SQL = `INSERT INTO groups (tenant_id, id, seq, display_name, extern
 const MEMBERS_SQL = `INSERT INTO group_members (tenant_id, group_id, member_id) SELECT ?1, ${col(0)}, ${col(1)} FROM json_each(?2) j`
 
 /** Creates tenant `id` in KV (a document as newTenantDocument makes it) and seeds its users and groups. */
-export async function seedTenant(exec: SeedExec, kv: KVNamespace, id: string, shape: TenantShape, now: Date): Promise<SeededTenant> {
+export async function seedTenant(
+  exec: SeedExec,
+  kv: KVNamespace,
+  id: string,
+  shape: TenantShape,
+  now: Date,
+): Promise<SeededTenant> {
   const { doc, secrets } = await newTenantDocument({ id, name: `bench ${id}` }, now)
   await kv.put(tenantKey(id), JSON.stringify(doc))
   const at = now.toISOString()
@@ -117,8 +123,25 @@ export async function seedTenant(exec: SeedExec, kv: KVNamespace, id: string, sh
       const c = userColumns(resource)
       const life = initialState(true, 'scim')
       userRows.push([
-        userId, seq, c.userName, c.externalId, c.displayName, c.givenName, c.familyName, c.email, c.employeeNumber, c.department, c.managerId,
-        c.active ? 1 : 0, life.state, life.stateBeforeDeactivation, 'scim', 1, at, at, JSON.stringify(resource),
+        userId,
+        seq,
+        c.userName,
+        c.externalId,
+        c.displayName,
+        c.givenName,
+        c.familyName,
+        c.email,
+        c.employeeNumber,
+        c.department,
+        c.managerId,
+        c.active ? 1 : 0,
+        life.state,
+        life.stateBeforeDeactivation,
+        'scim',
+        1,
+        at,
+        at,
+        JSON.stringify(resource),
       ])
       for (const e of userEmails(resource)) emailRows.push([userId, e.value, e.type, e.primary ? 1 : 0])
     }
@@ -133,10 +156,25 @@ export async function seedTenant(exec: SeedExec, kv: KVNamespace, id: string, sh
   for (let seq = 1; seq <= shape.groups; seq++) {
     const groupId = newId()
     groupIds.push(groupId)
-    const resource = normalizeResource(groupResourceType, { schemas: [URN.group], displayName: `Group ${seq}`, externalId: `00g${String(seq).padStart(12, '0')}` })
+    const resource = normalizeResource(groupResourceType, {
+      schemas: [URN.group],
+      displayName: `Group ${seq}`,
+      externalId: `00g${String(seq).padStart(12, '0')}`,
+    })
     const members = seq === 1 ? shape.bigGroupMembers : seq <= 1 + shape.smallGroups ? shape.smallGroupMembers : 0
     memberCounts.push(members)
-    groupRows.push([groupId, seq, String(resource.displayName).toLowerCase(), resource.externalId, members, 'scim', 1, at, at, JSON.stringify(resource)])
+    groupRows.push([
+      groupId,
+      seq,
+      String(resource.displayName).toLowerCase(),
+      resource.externalId,
+      members,
+      'scim',
+      1,
+      at,
+      at,
+      JSON.stringify(resource),
+    ])
   }
   await runChunks(exec, GROUPS_SQL, id, groupRows)
   const memberRows: unknown[][] = []

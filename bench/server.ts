@@ -31,7 +31,11 @@ export function readWranglerToml(repoRoot: string): { date: string; flags: strin
 }
 
 /** Starts workerd with the three Workers and applies migrations/*.sql to the fresh D1 database. */
-export async function serve(repoRoot: string, bundles: Bundles, options: { storageDir?: string } = {}): Promise<Served> {
+export async function serve(
+  repoRoot: string,
+  bundles: Bundles,
+  options: { storageDir?: string } = {},
+): Promise<Served> {
   const { date, flags, vars } = readWranglerToml(repoRoot)
   const worker = (name: string, script: string) => ({
     name,
@@ -61,7 +65,11 @@ export async function serve(repoRoot: string, bundles: Bundles, options: { stora
         logs.lines++
         if (entry.level === 'error' && logs.errors++ < 20) process.stderr.write(`workerd: ${entry.message}\n`)
       },
-      workers: [worker('app', bundles.app), worker('instrumented', bundles.instrumented), worker('baseline', bundles.baseline)],
+      workers: [
+        worker('app', bundles.app),
+        worker('instrumented', bundles.instrumented),
+        worker('baseline', bundles.baseline),
+      ],
     } as Parameters<typeof convertV4MiniflareOptions>[0]),
   )
   await mf.ready

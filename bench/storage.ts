@@ -33,5 +33,9 @@ function isWritableTmpfs(dir: string): boolean {
 export function benchStorage(disk: boolean): Storage {
   const base = !disk && isWritableTmpfs('/dev/shm') ? '/dev/shm' : tmpdir()
   const dir = mkdtempSync(join(base, 'scim-edge-bench-storage-'))
-  return { dir, kind: `${isWritableTmpfs(base) ? 'tmpfs' : 'disk'} (${base})`, remove: () => rmSync(dir, { recursive: true, force: true }) }
+  return {
+    dir,
+    kind: `${isWritableTmpfs(base) ? 'tmpfs' : 'disk'} (${base})`,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  }
 }

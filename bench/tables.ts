@@ -82,7 +82,16 @@ export function renderTables(r: BenchResult): string {
     ratio(l.p99, limit.p99),
     count(l.errors),
   ])
-  closedRows.unshift(['limit: GET /u/{id} point query', count(Math.round(limit.rps)), '1.00×', ms(limit.p50), '1.00×', ms(limit.p99), '1.00×', count(limit.errors)])
+  closedRows.unshift([
+    'limit: GET /u/{id} point query',
+    count(Math.round(limit.rps)),
+    '1.00×',
+    ms(limit.p50),
+    '1.00×',
+    ms(limit.p99),
+    '1.00×',
+    count(limit.errors),
+  ])
   out.push(table(['workload', 'req/s', '×limit', 'p50 ms', '×limit', 'p99 ms', '×limit', 'errors'], closedRows), '')
 
   const one = r.limit.single.ms
@@ -91,7 +100,11 @@ export function renderTables(r: BenchResult): string {
     WORKLOADS[key as keyof typeof WORKLOADS] ?? key,
     ms(s.ms),
     ratio(s.ms, one),
-    key.startsWith('groups.patch') ? `median of ${s.all.length} alternating rounds` : s.all.length > 1 ? `median of ${s.all.length}` : '',
+    key.startsWith('groups.patch')
+      ? `median of ${s.all.length} alternating rounds`
+      : s.all.length > 1
+        ? `median of ${s.all.length}`
+        : '',
   ])
   singleRows.push([
     `import: all ${count(r.import.users)} users, ${count(r.import.pages)} pages of ${r.import.pageSize}`,
@@ -100,29 +113,66 @@ export function renderTables(r: BenchResult): string {
     `${r.import.totalSeconds.toFixed(1)} s; ×limit vs ${count(r.import.pages)} point queries`,
   ])
   out.push(table(['request', 'ms', '×limit', 'note'], singleRows))
-  out.push(`(group PATCH adds ${count(cfg.patchMembers)} members; the big group starts at ${count(cfg.big.bigGroupMembers)})`, '')
+  out.push(
+    `(group PATCH adds ${count(cfg.patchMembers)} members; the big group starts at ${count(cfg.big.bigGroupMembers)})`,
+    '',
+  )
 
   const x = r.mixed
   const lr = r.limit.atMixedRate
   const offered = x.tenants * x.ratePerTenant
-  out.push(`Mixed Okta-like workload: ${x.tenants} tenants × ${x.ratePerTenant} req/s = ${offered} req/s offered for ${x.seconds.toFixed(0)} s (limit at the same rate: ${count(Math.round(lr.rps))} req/s, p50 ${ms(lr.p50)} ms, p99 ${ms(lr.p99)} ms)`)
+  out.push(
+    `Mixed Okta-like workload: ${x.tenants} tenants × ${x.ratePerTenant} req/s = ${offered} req/s offered for ${x.seconds.toFixed(0)} s (limit at the same rate: ${count(Math.round(lr.rps))} req/s, p50 ${ms(lr.p50)} ms, p99 ${ms(lr.p99)} ms)`,
+  )
   out.push(
     table(
       ['requests', 'req/s achieved', '×limit', 'errors', 'p50 ms', '×limit', 'p99 ms', '×limit'],
-      [[count(x.requests), count(Math.round(x.rps)), ratio(x.rps, lr.rps), count(x.errors), ms(x.p50), ratio(x.p50, lr.p50), ms(x.p99), ratio(x.p99, lr.p99)]],
+      [
+        [
+          count(x.requests),
+          count(Math.round(x.rps)),
+          ratio(x.rps, lr.rps),
+          count(x.errors),
+          ms(x.p50),
+          ratio(x.p50, lr.p50),
+          ms(x.p99),
+          ratio(x.p99, lr.p99),
+        ],
+      ],
     ),
   )
-  if (x.rps < 0.95 * offered) out.push(`NOT SUSTAINED: ${count(Math.round(x.rps))} of ${offered} req/s offered (${count(Math.round(x.rps / x.tenants))} per tenant; Entra asks for 25)`)
+  if (x.rps < 0.95 * offered)
+    out.push(
+      `NOT SUSTAINED: ${count(Math.round(x.rps))} of ${offered} req/s offered (${count(Math.round(x.rps / x.tenants))} per tenant; Entra asks for 25)`,
+    )
   out.push(`mix: ${x.mix.map((k) => `${k.pct}% ${k.what}`).join('; ')}`, '')
 
   out.push(...renderContention(r.contention), '')
 
   const base = r.rows.limit!
-  out.push(`D1 rows per request (D1 result meta, summed over the request's queries; limit reads ${count(base.read)} row)`)
+  out.push(
+    `D1 rows per request (D1 result meta, summed over the request's queries; limit reads ${count(base.read)} row)`,
+  )
   const rowRows = Object.entries(r.rows)
     .filter(([key]) => key !== 'limit')
-    .map(([key, f]) => [WORKLOADS[key as keyof typeof WORKLOADS] ?? key, count(f.read), ratio(f.read, base.read), count(f.written), count(f.statements), count(f.roundTrips), count(f.samples)])
-  rowRows.unshift(['limit: GET /u/{id} point query', count(base.read), '1.00×', count(base.written), count(base.statements), count(base.roundTrips), count(base.samples)])
+    .map(([key, f]) => [
+      WORKLOADS[key as keyof typeof WORKLOADS] ?? key,
+      count(f.read),
+      ratio(f.read, base.read),
+      count(f.written),
+      count(f.statements),
+      count(f.roundTrips),
+      count(f.samples),
+    ])
+  rowRows.unshift([
+    'limit: GET /u/{id} point query',
+    count(base.read),
+    '1.00×',
+    count(base.written),
+    count(base.statements),
+    count(base.roundTrips),
+    count(base.samples),
+  ])
   out.push(table(['request', 'rows read', '×limit', 'rows written', 'statements', 'round trips', 'samples'], rowRows))
   for (const note of r.notes) out.push(`note: ${note}`)
   return out.join('\n') + '\n'
@@ -148,7 +198,20 @@ function renderContention(c: ContentionResult): string[] {
   const out = [
     `Contention: ${c.concurrency} concurrent PATCHes without If-Match to one resource, ${c.rounds} rounds, a fresh user and group each round (no limit figure applies: ×limit —)`,
     table(
-      ['workload', 'rounds', 'requests', '2xx', '412', '503', 'other', 'all changes kept', 'last op applied', 'p50 ms', 'p99 ms', '×limit'],
+      [
+        'workload',
+        'rounds',
+        'requests',
+        '2xx',
+        '412',
+        '503',
+        'other',
+        'all changes kept',
+        'last op applied',
+        'p50 ms',
+        'p99 ms',
+        '×limit',
+      ],
       [line(`user: ${c.user.what}`, c.user, 'deactivated'), line(`group: ${c.group.what}`, c.group, 'renamed')],
     ),
     `round wall time ms: user ${c.user.roundMs.map(ms).join(' / ')}; group ${c.group.roundMs.map(ms).join(' / ')}`,

@@ -24,7 +24,11 @@ export function prng(seed: number): () => number {
 const pick = <T>(list: T[], random: () => number): T => list[Math.floor(random() * list.length)]!
 
 function scim(t: SeededTenant, method: Req['method'], path: string, body?: unknown): Req {
-  const req: Req = { method, path: `/scim/v2/${t.id}${path}`, headers: { authorization: t.authorization, accept: 'application/scim+json' } }
+  const req: Req = {
+    method,
+    path: `/scim/v2/${t.id}${path}`,
+    headers: { authorization: t.authorization, accept: 'application/scim+json' },
+  }
   if (body !== undefined) {
     req.headers = { ...req.headers, ...JSON_HEADERS }
     req.body = JSON.stringify(body)
@@ -36,7 +40,10 @@ export const userNameFilter = (userName: string) => `/Users?filter=${encodeURICo
 
 /** The bodies the issue names. */
 export const deactivateBody = { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] }
-export const addMembersBody = (ids: string[]) => ({ schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }] })
+export const addMembersBody = (ids: string[]) => ({
+  schemas: [PATCH_OP],
+  Operations: [{ op: 'add', path: 'members', value: ids.map((value) => ({ value })) }],
+})
 
 export const requests = {
   limit: (t: SeededTenant, userId: string): Req => ({ method: 'GET', path: `/u/${t.id}/${userId}`, headers: {} }),
@@ -45,17 +52,31 @@ export const requests = {
   createUser: (t: SeededTenant, userName: string, seq: number) => scim(t, 'POST', '/Users', userBody(seq, userName)),
   deactivate: (t: SeededTenant, userId: string) => scim(t, 'PATCH', `/Users/${userId}`, deactivateBody),
   listGroups: (t: SeededTenant) => scim(t, 'GET', '/Groups?excludedAttributes=members'),
-  importPage: (t: SeededTenant, startIndex: number, count: number) => scim(t, 'GET', `/Users?startIndex=${startIndex}&count=${count}`),
-  addMembers: (t: SeededTenant, groupId: string, ids: string[]) => scim(t, 'PATCH', `/Groups/${groupId}`, addMembersBody(ids)),
+  importPage: (t: SeededTenant, startIndex: number, count: number) =>
+    scim(t, 'GET', `/Users?startIndex=${startIndex}&count=${count}`),
+  addMembers: (t: SeededTenant, groupId: string, ids: string[]) =>
+    scim(t, 'PATCH', `/Groups/${groupId}`, addMembersBody(ids)),
   removeMembers: (t: SeededTenant, groupId: string, ids: string[]) =>
-    scim(t, 'PATCH', `/Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'members', value: ids.map((value) => ({ value })) }] }),
+    scim(t, 'PATCH', `/Groups/${groupId}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'remove', path: 'members', value: ids.map((value) => ({ value })) }],
+    }),
   // The contention workload (bench/contention.ts).
   addEmail: (t: SeededTenant, userId: string, email: { value: string; type: string }) =>
-    scim(t, 'PATCH', `/Users/${userId}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'emails', value: [email] }] }),
+    scim(t, 'PATCH', `/Users/${userId}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'emails', value: [email] }],
+    }),
   setActive: (t: SeededTenant, userId: string, active: boolean) =>
-    scim(t, 'PATCH', `/Users/${userId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: active }] }),
+    scim(t, 'PATCH', `/Users/${userId}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'active', value: active }],
+    }),
   renameGroup: (t: SeededTenant, groupId: string, displayName: string) =>
-    scim(t, 'PATCH', `/Groups/${groupId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: displayName }] }),
+    scim(t, 'PATCH', `/Groups/${groupId}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'displayName', value: displayName }],
+    }),
   getGroup: (t: SeededTenant, groupId: string) => scim(t, 'GET', `/Groups/${groupId}`),
 }
 
@@ -75,7 +96,12 @@ export const MIX = [
  * An Okta-like stream over several tenants: tenants take turns (so each gets rate/tenants requests a
  * second), the operation is drawn from MIX. `run` makes created userNames unique across runs.
  */
-export function mixedStream(tenants: SeededTenant[], usersPerTenant: number, run: string, random: () => number): () => Req {
+export function mixedStream(
+  tenants: SeededTenant[],
+  usersPerTenant: number,
+  run: string,
+  random: () => number,
+): () => Req {
   let turn = 0
   let created = 0
   return () => {
@@ -87,7 +113,11 @@ export function mixedStream(tenants: SeededTenant[], usersPerTenant: number, run
     while (kind < MIX.length - 1 && roll >= MIX[kind]![1]) roll -= MIX[kind++]![1]
     switch (kind) {
       case 0: // Okta asks before it creates; a third of the names are not there yet.
-        return scim(t, 'GET', userNameFilter(random() < 0.67 ? `user${seq}@example.com` : `absent-${run}-${seq}@example.com`))
+        return scim(
+          t,
+          'GET',
+          userNameFilter(random() < 0.67 ? `user${seq}@example.com` : `absent-${run}-${seq}@example.com`),
+        )
       case 1:
         return scim(t, 'GET', `/Users/${userId}`)
       case 2:
@@ -96,9 +126,16 @@ export function mixedStream(tenants: SeededTenant[], usersPerTenant: number, run
       case 3:
         return scim(t, 'PUT', `/Users/${userId}`, { ...userBody(seq), title: `Title ${Math.floor(random() * 1000)}` })
       case 4:
-        return scim(t, 'PATCH', `/Users/${userId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: random() < 0.5 } }] })
+        return scim(t, 'PATCH', `/Users/${userId}`, {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'replace', value: { active: random() < 0.5 } }],
+        })
       case 5:
-        return scim(t, 'GET', `/Groups?excludedAttributes=members&filter=${encodeURIComponent(`displayName eq "Group ${1 + Math.floor(random() * t.groupIds.length)}"`)}`)
+        return scim(
+          t,
+          'GET',
+          `/Groups?excludedAttributes=members&filter=${encodeURIComponent(`displayName eq "Group ${1 + Math.floor(random() * t.groupIds.length)}"`)}`,
+        )
       case 6: {
         const op = random() < 0.5 ? 'add' : 'remove'
         const groupId = pick(t.groupIds, random)

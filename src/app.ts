@@ -22,7 +22,14 @@ export function createApp() {
     await next()
     c.header('X-Request-Id', requestId)
     // The path only: query strings carry filters with userNames and emails.
-    log('info', 'request', { requestId, method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Date.now() - started, tenantId: c.get('scope')?.tenant.id })
+    log('info', 'request', {
+      requestId,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      status: c.res.status,
+      ms: Date.now() - started,
+      tenantId: c.get('scope')?.tenant.id,
+    })
   })
   app.get('/health', (c) => c.json({ ok: true }))
 

@@ -19,7 +19,11 @@ export class Directory extends WorkerEntrypoint<Env> {
   /** The scope of one call on an active tenant; its errors are plain Errors (RPC carries no SCIM status). */
   private async scope(tenantId: string, method: string): Promise<Scope> {
     try {
-      return await activeTenantScope(this.env, tenantId, { actor: { kind: 'app' }, requestId: `rpc-${crypto.randomUUID()}`, origin: { method: 'RPC', path: `Directory.${method}` } })
+      return await activeTenantScope(this.env, tenantId, {
+        actor: { kind: 'app' },
+        requestId: `rpc-${crypto.randomUUID()}`,
+        origin: { method: 'RPC', path: `Directory.${method}` },
+      })
     } catch (error) {
       throw error instanceof ScimError ? new Error(error.message) : error
     }
@@ -37,9 +41,19 @@ export class Directory extends WorkerEntrypoint<Env> {
   }
 
   /** Accepts an invite token (for apps that host their own invite page); accepting twice is harmless. */
-  async acceptInvite(token: string): Promise<{ accepted: true; tenantId: string; user: AppUser; appUrl: string } | { accepted: false; reason: DeadReason }> {
+  async acceptInvite(
+    token: string,
+  ): Promise<
+    { accepted: true; tenantId: string; user: AppUser; appUrl: string } | { accepted: false; reason: DeadReason }
+  > {
     const requestId = `rpc-${crypto.randomUUID()}`
-    const result = await accept({ system: systemScope(this.env, { requestId }), scope: systemTenantScopes(this.env, { task: 'invite-page', requestId }) }, token)
+    const result = await accept(
+      {
+        system: systemScope(this.env, { requestId }),
+        scope: systemTenantScopes(this.env, { task: 'invite-page', requestId }),
+      },
+      token,
+    )
     if (!result.ok) return { accepted: false, reason: result.status.reason }
     return { accepted: true, tenantId: result.tenant.id, user: appUser(result.user), appUrl: result.tenant.appUrl }
   }
@@ -50,7 +64,10 @@ export class Directory extends WorkerEntrypoint<Env> {
   }
 
   /** A group made by the app (source "app"). */
-  async createGroup(tenantId: string, group: Record<string, unknown>): Promise<{ id: string; displayName: string; memberCount: number }> {
+  async createGroup(
+    tenantId: string,
+    group: Record<string, unknown>,
+  ): Promise<{ id: string; displayName: string; memberCount: number }> {
     const created = await createScimGroup(await this.scope(tenantId, 'createGroup'), group)
     return { id: created.id, displayName: String(created.resource.displayName), memberCount: created.memberCount }
   }

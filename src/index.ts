@@ -17,7 +17,10 @@ export default {
   },
   /** The cron sweep: re-enqueues invites whose queue send failed, prunes the journal and page marks. */
   async scheduled(controller, env) {
-    const scope = systemScope(env, { requestId: `cron-${controller.scheduledTime}`, now: () => new Date(controller.scheduledTime) })
+    const scope = systemScope(env, {
+      requestId: `cron-${controller.scheduledTime}`,
+      now: () => new Date(controller.scheduledTime),
+    })
     await runMaintenance(scope, { invites: env.INVITES, retentionDays: journalRetentionDays(env) })
   },
 } satisfies ExportedHandler<Env, unknown>

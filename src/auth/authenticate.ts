@@ -41,7 +41,12 @@ export function parseAuthorization(header: string | undefined): Presented | stri
  * Authenticates a request for one tenant. Every failure is the same to the caller; `reason` is for the log.
  * The hash is computed and compared even when the credential is unknown, so timing says nothing.
  */
-export async function authenticate(kv: KVNamespace, tenantId: string, header: string | undefined, cacheSeconds = 0): Promise<AuthResult> {
+export async function authenticate(
+  kv: KVNamespace,
+  tenantId: string,
+  header: string | undefined,
+  cacheSeconds = 0,
+): Promise<AuthResult> {
   const presented = parseAuthorization(header)
   if (typeof presented === 'string') return { ok: false, reason: presented }
   const hash = await sha256Hex(presented.secret)

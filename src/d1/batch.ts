@@ -89,7 +89,9 @@ export class Batch {
 
   /** Runs the batch in one round trip. It goes to D1 directly: drizzle's batch cannot bind `sql` statements. */
   async run(): Promise<BatchResults> {
-    const results = this.statements.length ? await d1Call(() => this.db.$client.batch(this.statements.map((s) => prepare(this.db, s)))) : []
+    const results = this.statements.length
+      ? await d1Call(() => this.db.$client.batch(this.statements.map((s) => prepare(this.db, s))))
+      : []
     this.statements.forEach((s, i) => s.settle?.(results[i]!))
     return { get: (handle) => handle.read(results[handle.index]!) }
   }

@@ -18,7 +18,11 @@ export class ConstraintViolation extends Error {
   readonly table: string | undefined
   readonly columns: string[]
 
-  constructor(kind: 'unique' | 'other', detail: { table?: string; columns: string[]; message: string }, cause: unknown) {
+  constructor(
+    kind: 'unique' | 'other',
+    detail: { table?: string; columns: string[]; message: string },
+    cause: unknown,
+  ) {
     super(detail.message, { cause })
     this.name = 'ConstraintViolation'
     this.kind = kind
@@ -52,7 +56,11 @@ export function classifyD1Error(error: unknown): Error {
     const qualified = unique[1]!.split(',').map((c) => c.trim())
     const table = qualified[0]?.split('.')[0]
     const columns = qualified.map((c) => c.slice(c.indexOf('.') + 1))
-    return new ConstraintViolation('unique', { table, columns, message: `UNIQUE constraint failed on ${table}(${columns.join(', ')})` }, error)
+    return new ConstraintViolation(
+      'unique',
+      { table, columns, message: `UNIQUE constraint failed on ${table}(${columns.join(', ')})` },
+      error,
+    )
   }
   if (/(NOT NULL|CHECK|FOREIGN KEY) constraint failed/.test(text)) {
     return new ConstraintViolation('other', { columns: [], message: withoutParams(text) }, error)

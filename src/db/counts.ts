@@ -4,7 +4,12 @@ import { statement, type Statement } from '../d1/batch.ts'
 import type { Scope } from '../scope/scope.ts'
 
 /** Moves a tenant's kept count of `what` by `delta`, when `guard` holds. */
-export function countStatement(scope: Pick<Scope, 'tenant'>, what: 'users' | 'groups', delta: 1 | -1, guard: SQL = sql`1`): Statement {
+export function countStatement(
+  scope: Pick<Scope, 'tenant'>,
+  what: 'users' | 'groups',
+  delta: 1 | -1,
+  guard: SQL = sql`1`,
+): Statement {
   const column = sql.raw(what)
   const tenantId = scope.tenant.id
   return statement(

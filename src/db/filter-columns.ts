@@ -37,7 +37,11 @@ export interface TableMap {
   children: Record<string, ChildTable>
 }
 
-const column = (c: AnySQLiteColumn, form: 'lower' | 'exact' | 'iso' | 'bool'): Source => ({ kind: 'column', column: c, form })
+const column = (c: AnySQLiteColumn, form: 'lower' | 'exact' | 'iso' | 'bool'): Source => ({
+  kind: 'column',
+  column: c,
+  form,
+})
 const unsupported: Source = { kind: 'unsupported' }
 
 /** Where each User attribute is read: columns, child tables, else the resource JSON. */

@@ -50,7 +50,9 @@ function compileTop(map: TableMap, filter: Filter): SQL {
 function bind(ctx: Context, value: string | number): SQL {
   ctx.params++
   if (ctx.params > MAX_FILTER_PARAMS) {
-    throw new InvalidFilter(`filter is too large: it needs more than ${MAX_FILTER_PARAMS} values; split it into several requests`)
+    throw new InvalidFilter(
+      `filter is too large: it needs more than ${MAX_FILTER_PARAMS} values; split it into several requests`,
+    )
   }
   return sql`${value}`
 }
@@ -60,7 +62,14 @@ function rowScope(ctx: Context): Scope {
     const resolved = resolveNormalPath(ctx.map.type, path)
     const key = canonicalPath(resolved)
     const def = resolved.subAttribute ?? resolved.attribute
-    const source = ctx.map.columns[key] ?? jsonSource(sql`${ctx.map.resource}`, resolved.extension ? [resolved.schema] : [], resolved.attribute.name, resolved.subAttribute?.name)
+    const source =
+      ctx.map.columns[key] ??
+      jsonSource(
+        sql`${ctx.map.resource}`,
+        resolved.extension ? [resolved.schema] : [],
+        resolved.attribute.name,
+        resolved.subAttribute?.name,
+      )
     return { def, label: key, source }
   }
 }
@@ -120,7 +129,9 @@ function presentComplex(ctx: Context, path: AttrPath, def: AttributeDef): SQL {
   if (def.multiValued) {
     const child = ctx.map.children[def.name]
     if (child && !child.inJson) return sql`EXISTS (SELECT 1 FROM ${child.from} WHERE ${child.link})`
-    const anySub: Filter = subs.map((s): Filter => ({ op: 'pr', path: { attr: s.name } })).reduce((left, right) => ({ op: 'or', left, right }))
+    const anySub: Filter = subs
+      .map((s): Filter => ({ op: 'pr', path: { attr: s.name } }))
+      .reduce((left, right) => ({ op: 'or', left, right }))
     return jsonElements(ctx, path, def, anySub)
   }
   const parts = subs.map((s) => compile(ctx, { op: 'pr', path: { ...path, sub: s.name } }, rowScope(ctx)))
@@ -140,7 +151,11 @@ function compileValuePath(ctx: Context, path: AttrPath, inner: Filter): SQL {
   if (child && (child.onlyWith === undefined || whenAbsent(inner, child.onlyWith) === false)) {
     const before = ctx.params
     try {
-      const where = compile(ctx, inner, (p) => ({ def: subDef(p.attr), label: `${def.name}.${p.attr}`, source: child.subs[p.attr] }))
+      const where = compile(ctx, inner, (p) => ({
+        def: subDef(p.attr),
+        label: `${def.name}.${p.attr}`,
+        source: child.subs[p.attr],
+      }))
       return sql`EXISTS (SELECT 1 FROM ${child.from} WHERE ${child.link} AND ${where})`
     } catch (e) {
       if (!(e instanceof InvalidFilter) || !child.inJson) throw e
@@ -199,7 +214,11 @@ interface Leaf {
 }
 
 /** One `pr` or comparison as a two-valued condition; undefined when the source cannot answer it exactly. */
-function leafSql(ctx: Context, target: { source: Source; def: AttributeDef; label: string }, filter: Filter): SQL | undefined {
+function leafSql(
+  ctx: Context,
+  target: { source: Source; def: AttributeDef; label: string },
+  filter: Filter,
+): SQL | undefined {
   const { source, def, label } = target
   const op = filter.op === 'pr' ? 'pr' : 'value' in filter ? filter.op : undefined
   const value = 'value' in filter ? filter.value : null
@@ -218,7 +237,11 @@ function leafSql(ctx: Context, target: { source: Source; def: AttributeDef; labe
   }
 }
 
-function columnLeaf(ctx: Context, source: { column: AnySQLiteColumn; form: 'lower' | 'exact' | 'iso' | 'bool' }, leaf: Leaf): SQL {
+function columnLeaf(
+  ctx: Context,
+  source: { column: AnySQLiteColumn; form: 'lower' | 'exact' | 'iso' | 'bool' },
+  leaf: Leaf,
+): SQL {
   const { column: col, form } = source
   const { op, value } = leaf
   const nullable = !col.notNull
@@ -230,8 +253,11 @@ function columnLeaf(ctx: Context, source: { column: AnySQLiteColumn; form: 'lowe
   }
   if (op === 'pr') return guard(sql`${col} <> ''`)
   const text = String(value)
-  if (op === 'eq') return text === '' ? sql`0` : guard(sql`${col} = ${bind(ctx, form === 'lower' ? text.toLowerCase() : text)}`)
-  return guard(sql`${col} <> '' AND ${textCondition(ctx, sql`${col}`, { op, text: form === 'lower' ? text.toLowerCase() : text }, (v) => v)}`)
+  if (op === 'eq')
+    return text === '' ? sql`0` : guard(sql`${col} = ${bind(ctx, form === 'lower' ? text.toLowerCase() : text)}`)
+  return guard(
+    sql`${col} <> '' AND ${textCondition(ctx, sql`${col}`, { op, text: form === 'lower' ? text.toLowerCase() : text }, (v) => v)}`,
+  )
 }
 
 /** The comparison of text `e` with `text`; `fold` wraps the bound value (lower() for JSON caseExact:false). */
@@ -250,7 +276,17 @@ function textCondition(ctx: Context, e: SQL, comparison: { op: CompareOp; text: 
   }
 }
 
-const SQL_OPS: Record<CompareOp, string> = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=', co: '', sw: '', ew: '' }
+const SQL_OPS: Record<CompareOp, string> = {
+  eq: '=',
+  ne: '<>',
+  gt: '>',
+  ge: '>=',
+  lt: '<',
+  le: '<=',
+  co: '',
+  sw: '',
+  ew: '',
+}
 
 function jsonLeaf(ctx: Context, source: { doc: SQL; path: string }, def: AttributeDef, leaf: Leaf): SQL {
   const { doc, path } = source

@@ -51,7 +51,9 @@ function groupColumns(resource: Json) {
 }
 
 /** A group's record columns as SQL text, named as GroupRecord names them. */
-const RECORD_COLUMNS = sql.raw('id, seq, resource, member_count AS memberCount, source, version, created_at AS createdAt, updated_at AS updatedAt')
+const RECORD_COLUMNS = sql.raw(
+  'id, seq, resource, member_count AS memberCount, source, version, created_at AS createdAt, updated_at AS updatedAt',
+)
 
 /** Reads the group (without members); the last statement of a write's batch, so a write is one round trip. */
 function readRecord(tenantId: string, id: string): Statement {
@@ -87,7 +89,8 @@ export async function readGroupForChange(
   const group = read.id === undefined ? undefined : b.first(readRecord(scope.tenant.id, read.id), toGroupRecord)
   const unknown = read.newMemberIds.length ? b.rows(unknownUserIds(scope, read.newMemberIds), value) : undefined
   const probe = read.probeMemberIds ?? []
-  const present = read.id !== undefined && probe.length ? b.rows(presentMembers(scope, read.id, probe), value) : undefined
+  const present =
+    read.id !== undefined && probe.length ? b.rows(presentMembers(scope, read.id, probe), value) : undefined
   if (!b.size) return { unknown: [], present: new Set() }
   const results = await b.run()
   return {
@@ -98,23 +101,38 @@ export async function readGroupForChange(
 }
 
 /** The membership change's statements, each followed by the move of the kept count by changes(). */
-function membershipStatements(scope: Pick<Scope, 'tenant'>, groupId: string, change: MemberChange, guard?: SQL): Statement[] {
+function membershipStatements(
+  scope: Pick<Scope, 'tenant'>,
+  groupId: string,
+  change: MemberChange,
+  guard?: SQL,
+): Statement[] {
   return memberSteps(scope, groupId, change, guard).flatMap((step) => [
     step.statement,
-    statement(sql`UPDATE groups SET member_count = member_count ${sql.raw(step.sign)} changes() WHERE tenant_id = ${scope.tenant.id} AND id = ${groupId}`),
+    statement(
+      sql`UPDATE groups SET member_count = member_count ${sql.raw(step.sign)} changes() WHERE tenant_id = ${scope.tenant.id} AND id = ${groupId}`,
+    ),
   ])
 }
 
 function takenError(resource: Json): () => Uniqueness {
-  return () => new Uniqueness(`A group named "${String(resource.displayName)}" already exists in this tenant (displayName is unique, case-insensitively)`)
+  return () =>
+    new Uniqueness(
+      `A group named "${String(resource.displayName)}" already exists in this tenant (displayName is unique, case-insensitively)`,
+    )
 }
 
 /** Runs a group write's batch; a taken displayName is 409 uniqueness. */
-async function runGroupBatch<T>(b: ReturnType<typeof batch>, resource: Json | undefined, read: (results: BatchResults) => T): Promise<T> {
+async function runGroupBatch<T>(
+  b: ReturnType<typeof batch>,
+  resource: Json | undefined,
+  read: (results: BatchResults) => T,
+): Promise<T> {
   try {
     return read(await b.run())
   } catch (error) {
-    if (error instanceof ConstraintViolation) throw expectViolation(error, 'groups_tenant_display_name', takenError(resource ?? {}))
+    if (error instanceof ConstraintViolation)
+      throw expectViolation(error, 'groups_tenant_display_name', takenError(resource ?? {}))
     throw error
   }
 }
@@ -156,7 +174,13 @@ export async function createGroup(
  */
 export async function updateGroup(
   scope: Tenant & Pick<Scope, 'now'>,
-  write: { id: string; resource?: Json; members?: MemberChange; expectedVersion?: number; joined?: (guard: SQL) => Statement[] },
+  write: {
+    id: string
+    resource?: Json
+    members?: MemberChange
+    expectedVersion?: number
+    joined?: (guard: SQL) => Statement[]
+  },
 ): Promise<GroupRecord | undefined> {
   const tenantId = scope.tenant.id
   const version = write.expectedVersion === undefined ? undefined : eq(groups.version, write.expectedVersion)
@@ -183,7 +207,10 @@ export async function updateGroup(
  * Deletes a group and its memberships; its users stay. With `expectedVersion` (If-Match) nothing is
  * deleted unless the group still has that version. Returns false when nothing was deleted.
  */
-export async function deleteGroup(scope: Tenant, change: { id: string; expectedVersion?: number; joined?: (guard: SQL) => Statement[] }): Promise<boolean> {
+export async function deleteGroup(
+  scope: Tenant,
+  change: { id: string; expectedVersion?: number; joined?: (guard: SQL) => Statement[] },
+): Promise<boolean> {
   const tenantId = scope.tenant.id
   const version = change.expectedVersion === undefined ? sql`` : sql` AND version = ${change.expectedVersion}`
   const exists = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${change.id}${version})`
@@ -191,7 +218,9 @@ export async function deleteGroup(scope: Tenant, change: { id: string; expectedV
   b.add(countStatement(scope, 'groups', -1, exists))
   b.add(dropGroupMembers(scope, change.id, exists))
   b.addAll(change.joined?.(exists) ?? [])
-  const deleted = b.changes(statement(sql`DELETE FROM groups WHERE tenant_id = ${tenantId} AND id = ${change.id}${version}`))
+  const deleted = b.changes(
+    statement(sql`DELETE FROM groups WHERE tenant_id = ${tenantId} AND id = ${change.id}${version}`),
+  )
   return (await b.run()).get(deleted) === 1
 }
 

@@ -23,14 +23,20 @@ export interface UserMove {
 
 /** The invite with this id, or undefined. */
 export async function getInvite(scope: Tenant, id: string): Promise<InviteRecord | undefined> {
-  return (await d1Call(() => scope.db.select().from(invites).where(and(eq(invites.tenantId, scope.tenant.id), eq(invites.id, id))).get())) as
-    | InviteRecord
-    | undefined
+  return (await d1Call(() =>
+    scope.db
+      .select()
+      .from(invites)
+      .where(and(eq(invites.tenantId, scope.tenant.id), eq(invites.id, id)))
+      .get(),
+  )) as InviteRecord | undefined
 }
 
 /** The invite whose token has this hash, in any tenant (the hash is unique), or undefined. */
 export async function getInviteByTokenHash(scope: SystemScope, hash: string): Promise<InviteRecord | undefined> {
-  return (await d1Call(() => scope.db.select().from(invites).where(eq(invites.tokenHash, hash)).get())) as InviteRecord | undefined
+  return (await d1Call(() => scope.db.select().from(invites).where(eq(invites.tokenHash, hash)).get())) as
+    | InviteRecord
+    | undefined
 }
 
 /** The user's invites, newest first. */
@@ -49,7 +55,11 @@ export async function invitesOfUser(scope: Tenant, userId: string): Promise<Invi
  * A new pending invite for the user, unless one is pending already (so a race or a retried request
  * never queues two mails for one person). `guard` makes it conditional on the user write it joins.
  */
-export function insertInvite(scope: Pick<Scope, 'tenant' | 'now'>, invite: { id: string; userId: string }, guard: SQL = sql`1`): Statement {
+export function insertInvite(
+  scope: Pick<Scope, 'tenant' | 'now'>,
+  invite: { id: string; userId: string },
+  guard: SQL = sql`1`,
+): Statement {
   const at = scope.now().toISOString()
   const tenantId = scope.tenant.id
   return statement(
@@ -60,24 +70,41 @@ export function insertInvite(scope: Pick<Scope, 'tenant' | 'now'>, invite: { id:
 }
 
 /** Voids the user's pending and sent invites: their links stop working and no mail goes out. */
-export function voidInvites(scope: Pick<Scope, 'db' | 'tenant'>, change: { userId: string; reason: string; guard?: SQL }): Statement {
+export function voidInvites(
+  scope: Pick<Scope, 'db' | 'tenant'>,
+  change: { userId: string; reason: string; guard?: SQL },
+): Statement {
   return scope.db
     .update(invites)
     .set({ state: 'void', lastError: change.reason, leaseUntil: null })
-    .where(and(eq(invites.tenantId, scope.tenant.id), eq(invites.userId, change.userId), inArray(invites.state, ['pending', 'sent']), change.guard))
+    .where(
+      and(
+        eq(invites.tenantId, scope.tenant.id),
+        eq(invites.userId, change.userId),
+        inArray(invites.state, ['pending', 'sent']),
+        change.guard,
+      ),
+    )
 }
 
 /**
  * Takes the invite for one send attempt: only a pending invite that no other consumer holds.
  * Records the token hash and counts the attempt. Returns the invite, or undefined when not taken.
  */
-export async function claimInvite(scope: Tenant & Pick<Scope, 'now'>, claim: { id: string; tokenHash: string; leaseSeconds: number }): Promise<InviteRecord | undefined> {
+export async function claimInvite(
+  scope: Tenant & Pick<Scope, 'now'>,
+  claim: { id: string; tokenHash: string; leaseSeconds: number },
+): Promise<InviteRecord | undefined> {
   const now = scope.now()
   const at = now.toISOString()
   const rows = await d1Call(() =>
     scope.db
       .update(invites)
-      .set({ attempts: sql`${invites.attempts} + 1`, leaseUntil: new Date(now.getTime() + claim.leaseSeconds * 1000).toISOString(), tokenHash: claim.tokenHash })
+      .set({
+        attempts: sql`${invites.attempts} + 1`,
+        leaseUntil: new Date(now.getTime() + claim.leaseSeconds * 1000).toISOString(),
+        tokenHash: claim.tokenHash,
+      })
       .where(
         and(
           eq(invites.tenantId, scope.tenant.id),
@@ -114,12 +141,21 @@ export async function markSent(
       .set({ state: 'sent', sentAt: now.toISOString(), expiresAt, leaseUntil: null, lastError: null })
       .where(and(eq(invites.tenantId, scope.tenant.id), eq(invites.id, sent.invite.id), eq(invites.state, 'pending'))),
   )
-  b.add(userStateStatement(scope, { userId: sent.invite.userId, ...sent.user, when: inviteIs(scope, sent.invite.id, 'sent') }))
+  b.add(
+    userStateStatement(scope, {
+      userId: sent.invite.userId,
+      ...sent.user,
+      when: inviteIs(scope, sent.invite.id, 'sent'),
+    }),
+  )
   return (await b.run()).get(marked) === 1
 }
 
 /** Ends a pending invite for good (`failed` or `void`) with the reason. */
-export async function finishInvite(scope: Tenant, end: { id: string; state: 'failed' | 'void'; reason: string }): Promise<void> {
+export async function finishInvite(
+  scope: Tenant,
+  end: { id: string; state: 'failed' | 'void'; reason: string },
+): Promise<void> {
   await d1Call(() =>
     scope.db
       .update(invites)
@@ -145,7 +181,10 @@ export async function releaseInvite(scope: Tenant, id: string, reason: string): 
  * one batch, only if the invite is sent and unexpired and the user is live in one of `user.from`.
  * Returns true when this call made the change.
  */
-export async function markAccepted(scope: Tenant & Pick<Scope, 'now'>, accepted: { invite: { id: string; userId: string }; user: UserMove }): Promise<boolean> {
+export async function markAccepted(
+  scope: Tenant & Pick<Scope, 'now'>,
+  accepted: { invite: { id: string; userId: string }; user: UserMove },
+): Promise<boolean> {
   const at = scope.now().toISOString()
   const { invite, user } = accepted
   const b = batch(scope.db)
@@ -171,12 +210,18 @@ export async function markAccepted(scope: Tenant & Pick<Scope, 'now'>, accepted:
  * Pending invites that no consumer ever took (attempts = 0) and that are older than `olderThan`:
  * their queue send failed. Across tenants, oldest first, at most `limit`.
  */
-export async function strandedInvites(scope: SystemScope, olderThan: Date, limit: number): Promise<{ tenantId: string; id: string }[]> {
+export async function strandedInvites(
+  scope: SystemScope,
+  olderThan: Date,
+  limit: number,
+): Promise<{ tenantId: string; id: string }[]> {
   return d1Call(() =>
     scope.db
       .select({ tenantId: invites.tenantId, id: invites.id })
       .from(invites)
-      .where(and(eq(invites.state, 'pending'), eq(invites.attempts, 0), lte(invites.createdAt, olderThan.toISOString())))
+      .where(
+        and(eq(invites.state, 'pending'), eq(invites.attempts, 0), lte(invites.createdAt, olderThan.toISOString())),
+      )
       .orderBy(asc(invites.createdAt))
       .limit(limit)
       .all(),

@@ -96,7 +96,9 @@ export async function recordJournal(scope: Pick<Scope, 'db' | 'tenant'>, entry: 
 export async function pruneJournal(scope: SystemScope, before: Date, limit = 5000): Promise<number> {
   return runWrite(
     scope.db,
-    statement(sql`DELETE FROM audit_events WHERE rowid IN (SELECT rowid FROM audit_events WHERE at < ${before.toISOString()} LIMIT ${limit})`),
+    statement(
+      sql`DELETE FROM audit_events WHERE rowid IN (SELECT rowid FROM audit_events WHERE at < ${before.toISOString()} LIMIT ${limit})`,
+    ),
   )
 }
 
@@ -110,7 +112,9 @@ export async function readJournal(
   if (query.since) conditions.push(sql`e.at >= ${query.since.toISOString()}`)
   if (query.userName !== undefined) {
     // Tombstones too: "why was this person deleted?" is a question support gets.
-    conditions.push(sql`e.resource_id IN (SELECT id FROM users WHERE tenant_id = ${tenantId} AND user_name = ${query.userName.toLowerCase()})`)
+    conditions.push(
+      sql`e.resource_id IN (SELECT id FROM users WHERE tenant_id = ${tenantId} AND user_name = ${query.userName.toLowerCase()})`,
+    )
   }
   return readRows<JournalEntry & { id: string }>(
     scope.db,

@@ -34,7 +34,12 @@ export interface MemberStep {
 }
 
 /** The member rows a change writes, each step to be followed by the count update of its sign. */
-export function memberSteps(scope: Pick<Scope, 'tenant'>, groupId: string, change: MemberChange, guard: SQL = sql`1`): MemberStep[] {
+export function memberSteps(
+  scope: Pick<Scope, 'tenant'>,
+  groupId: string,
+  change: MemberChange,
+  guard: SQL = sql`1`,
+): MemberStep[] {
   const tenantId = scope.tenant.id
   const out: MemberStep[] = []
   const add = change.mode === 'replace' ? change.ids : change.add
@@ -72,12 +77,16 @@ export function memberSteps(scope: Pick<Scope, 'tenant'>, groupId: string, chang
 
 /** Removes a user from all their groups (when `guard` holds). */
 export function dropUserMemberships(scope: Pick<Scope, 'tenant'>, userId: string, guard: SQL): Statement {
-  return statement(sql`DELETE FROM group_members WHERE tenant_id = ${scope.tenant.id} AND member_id = ${userId} AND ${guard}`)
+  return statement(
+    sql`DELETE FROM group_members WHERE tenant_id = ${scope.tenant.id} AND member_id = ${userId} AND ${guard}`,
+  )
 }
 
 /** Removes every member of a group (when `guard` holds). */
 export function dropGroupMembers(scope: Pick<Scope, 'tenant'>, groupId: string, guard: SQL): Statement {
-  return statement(sql`DELETE FROM group_members WHERE tenant_id = ${scope.tenant.id} AND group_id = ${groupId} AND ${guard}`)
+  return statement(
+    sql`DELETE FROM group_members WHERE tenant_id = ${scope.tenant.id} AND group_id = ${groupId} AND ${guard}`,
+  )
 }
 
 /** The ids of the groups a user is a member of, as a subquery. */
@@ -94,7 +103,11 @@ export function presentMembers(scope: Pick<Scope, 'tenant'>, groupId: string, id
 }
 
 /** A page of a group's members, by member id after `afterId` (keyset, so deep pages stay cheap). */
-export async function listMembers(scope: Tenant, groupId: string, page: { afterId: string; limit: number }): Promise<MemberRef[]> {
+export async function listMembers(
+  scope: Tenant,
+  groupId: string,
+  page: { afterId: string; limit: number },
+): Promise<MemberRef[]> {
   return readRows<MemberRef>(
     scope.db,
     statement(sql`SELECT m.member_id AS id, coalesce(json_extract(u.resource, '$.displayName'), json_extract(u.resource, '$.userName')) AS display

@@ -50,18 +50,30 @@ export interface Page<R> {
  * previous page ended, the rows (after that mark when there is one, by OFFSET otherwise) and the total
  * when it is needed, all in one D1 batch; a filtered total is counted only when no mark carries it.
  */
-export async function readPage<R extends { seq: number }>(scope: Tenant & Pick<Scope, 'now'>, request: PageRequest, source: PageSource<R>): Promise<Page<R>> {
+export async function readPage<R extends { seq: number }>(
+  scope: Tenant & Pick<Scope, 'now'>,
+  request: PageRequest,
+  source: PageSource<R>,
+): Promise<Page<R>> {
   const now = scope.now()
   const tenantId = scope.tenant.id
-  const totalOf = (row: unknown) => Number(((row as { n?: number | null } | undefined)?.n as number | null | undefined) ?? 0)
+  const totalOf = (row: unknown) =>
+    Number(((row as { n?: number | null } | undefined)?.n as number | null | undefined) ?? 0)
   const countStatement = statement(sql`SELECT ${source.count} AS n`)
   if (request.afterSeq !== undefined) {
     const b = batch(scope.db)
-    const rows = b.rows(statement(source.rows({ after: sql`${request.afterSeq}`, offset: sql`0`, limit: request.count + 1 })), source.record)
+    const rows = b.rows(
+      statement(source.rows({ after: sql`${request.afterSeq}`, offset: sql`0`, limit: request.count + 1 })),
+      source.record,
+    )
     const total = b.first(countStatement)
     const results = await b.run()
     const records = results.get(rows)
-    return { total: totalOf(results.get(total)), rows: records.slice(0, request.count), hasMore: records.length > request.count }
+    return {
+      total: totalOf(results.get(total)),
+      rows: records.slice(0, request.count),
+      hasMore: records.length > request.count,
+    }
   }
   const offset = request.startIndex - 1
   if (request.count === 0) {
@@ -92,7 +104,13 @@ export async function readPage<R extends { seq: number }>(scope: Tenant & Pick<S
   const rowsRead = b.rows(
     statement(
       marked
-        ? withMark(source.rows({ after: sql`coalesce(${markSeq}, 0)`, offset: sql`CASE WHEN ${markSeq} IS NULL THEN ${offset} ELSE 0 END`, limit: request.count }))
+        ? withMark(
+            source.rows({
+              after: sql`coalesce(${markSeq}, 0)`,
+              offset: sql`CASE WHEN ${markSeq} IS NULL THEN ${offset} ELSE 0 END`,
+              limit: request.count,
+            }),
+          )
         : source.rows({ offset: sql`${offset}`, limit: request.count }),
     ),
     source.record,
@@ -105,7 +123,11 @@ export async function readPage<R extends { seq: number }>(scope: Tenant & Pick<S
   const savedRead = !request.sorted && eagerTotal ? b.first(probe, asMark) : undefined
   // The total; a filtered one is counted only when no mark carries it.
   const totalRead = eagerTotal
-    ? b.first(request.filtered && marked ? statement(withMark(sql`SELECT CASE WHEN ${markSeq} IS NULL THEN ${source.count} END AS n`)) : countStatement)
+    ? b.first(
+        request.filtered && marked
+          ? statement(withMark(sql`SELECT CASE WHEN ${markSeq} IS NULL THEN ${source.count} END AS n`))
+          : countStatement,
+      )
     : undefined
   const results = await b.run()
   const mark = markRead && results.get(markRead)
@@ -127,7 +149,11 @@ export async function readPage<R extends { seq: number }>(scope: Tenant & Pick<S
   const last = rows[rows.length - 1]
   if (!request.sorted && last && rows.length === request.count && end < total) {
     // A mark that already says the same and lives for more than half its time is left as it is.
-    const fresh = saved && saved.seq === last.seq && saved.total === total && Date.parse(saved.expiresAt) - now.getTime() > MARK_TTL_MS / 2
+    const fresh =
+      saved &&
+      saved.seq === last.seq &&
+      saved.total === total &&
+      Date.parse(saved.expiresAt) - now.getTime() > MARK_TTL_MS / 2
     if (!fresh) await saveMark(scope, request, { position: end, seq: last.seq, total })
   }
   return { total, rows, hasMore: end < total }
@@ -144,17 +170,34 @@ interface SavedMark {
  * Saves where this page ended and drops the marks before it: a sequential import keeps one mark (a page
  * asked for again whose mark is unchanged writes nothing, so an earlier mark may live on until it expires).
  */
-async function saveMark(scope: Tenant & Pick<Scope, 'now'>, request: PageRequest, mark: { position: number; seq: number; total: number }): Promise<void> {
+async function saveMark(
+  scope: Tenant & Pick<Scope, 'now'>,
+  request: PageRequest,
+  mark: { position: number; seq: number; total: number },
+): Promise<void> {
   const tenantId = scope.tenant.id
   const { position, seq, total } = mark
   const expiresAt = new Date(scope.now().getTime() + MARK_TTL_MS).toISOString()
   const b = batch(scope.db)
-  b.add(scope.db.delete(pageMarks).where(and(eq(pageMarks.tenantId, tenantId), eq(pageMarks.queryKey, request.queryKey), lt(pageMarks.position, position))))
+  b.add(
+    scope.db
+      .delete(pageMarks)
+      .where(
+        and(
+          eq(pageMarks.tenantId, tenantId),
+          eq(pageMarks.queryKey, request.queryKey),
+          lt(pageMarks.position, position),
+        ),
+      ),
+  )
   b.add(
     scope.db
       .insert(pageMarks)
       .values({ tenantId, queryKey: request.queryKey, position, seq, total, expiresAt })
-      .onConflictDoUpdate({ target: [pageMarks.tenantId, pageMarks.queryKey, pageMarks.position], set: { seq, total, expiresAt } }),
+      .onConflictDoUpdate({
+        target: [pageMarks.tenantId, pageMarks.queryKey, pageMarks.position],
+        set: { seq, total, expiresAt },
+      }),
   )
   await b.run()
 }

@@ -58,7 +58,10 @@ export const userEmails = sqliteTable(
     type: text('type').notNull().default(''),
     primary: integer('is_primary', { mode: 'boolean' }).notNull().default(false),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.userId, t.value, t.type] }), index('user_emails_tenant_value').on(t.tenantId, t.value)],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.userId, t.value, t.type] }),
+    index('user_emails_tenant_value').on(t.tenantId, t.value),
+  ],
 )
 
 export const groups = sqliteTable(
@@ -91,7 +94,10 @@ export const groupMembers = sqliteTable(
     groupId: text('group_id').notNull(),
     memberId: text('member_id').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.groupId, t.memberId] }), index('group_members_tenant_member').on(t.tenantId, t.memberId)],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.groupId, t.memberId] }),
+    index('group_members_tenant_member').on(t.tenantId, t.memberId),
+  ],
 )
 
 /** Kept counts so that totalResults never counts a whole table. */
@@ -145,7 +151,11 @@ export const auditEvents = sqliteTable(
     outcome: text('outcome').notNull(),
     summary: text('summary'),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index('audit_events_tenant_at').on(t.tenantId, t.at), index('audit_events_tenant_resource').on(t.tenantId, t.resourceId)],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index('audit_events_tenant_at').on(t.tenantId, t.at),
+    index('audit_events_tenant_resource').on(t.tenantId, t.resourceId),
+  ],
 )
 
 /**

@@ -49,7 +49,9 @@ function sortColumn(type: ResourceTypeDef, map: Record<string, AnySQLiteColumn>,
   if (key !== undefined && map[key] === undefined && map[`${key}.value`] !== undefined) key = `${key}.value`
   const found = key === undefined ? undefined : map[key]
   if (!found) {
-    throw new InvalidValue(`sortBy "${formatPath(path)}" is not supported; sortable attributes: ${Object.keys(map).join(', ')}`)
+    throw new InvalidValue(
+      `sortBy "${formatPath(path)}" is not supported; sortable attributes: ${Object.keys(map).join(', ')}`,
+    )
   }
   return found
 }

@@ -69,7 +69,9 @@ const RECORD_COLUMNS = sql.raw(
 
 /** The read of one live user, as a statement (the last one of a write's batch reads what it wrote). */
 function readRecord(tenantId: string, id: string): Statement {
-  return statement(sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${tenantId} AND id = ${id} AND deleted_at IS NULL`)
+  return statement(
+    sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${tenantId} AND id = ${id} AND deleted_at IS NULL`,
+  )
 }
 
 /**
@@ -92,7 +94,13 @@ function buildGetUser(db: Db) {
       updatedAt: users.updatedAt,
     })
     .from(users)
-    .where(and(eq(users.tenantId, sql.placeholder('tenantId')), eq(users.id, sql.placeholder('id')), isNull(users.deletedAt)))
+    .where(
+      and(
+        eq(users.tenantId, sql.placeholder('tenantId')),
+        eq(users.id, sql.placeholder('id')),
+        isNull(users.deletedAt),
+      ),
+    )
     .prepare()
 }
 
@@ -116,7 +124,9 @@ function whoCondition(who: Who): SQL {
 export async function findLiveUsers(scope: Tenant, who: Who): Promise<UserRecord[]> {
   const rows = await readRows<Record<string, unknown>>(
     scope.db,
-    statement(sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${scope.tenant.id} AND ${whoCondition(who)} AND deleted_at IS NULL LIMIT 2`),
+    statement(
+      sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${scope.tenant.id} AND ${whoCondition(who)} AND deleted_at IS NULL LIMIT 2`,
+    ),
   )
   return rows.map(toUserRecord)
 }
@@ -125,14 +135,21 @@ export async function findLiveUsers(scope: Tenant, who: Who): Promise<UserRecord
 export async function latestTombstone(scope: Tenant, who: Who): Promise<string | undefined> {
   const [row] = await readRows<{ id: string }>(
     scope.db,
-    statement(sql`SELECT id FROM users WHERE tenant_id = ${scope.tenant.id} AND ${whoCondition(who)} AND deleted_at IS NOT NULL ORDER BY deleted_at DESC LIMIT 1`),
+    statement(
+      sql`SELECT id FROM users WHERE tenant_id = ${scope.tenant.id} AND ${whoCondition(who)} AND deleted_at IS NOT NULL ORDER BY deleted_at DESC LIMIT 1`,
+    ),
   )
   return row?.id
 }
 
 /** A condition that holds while the user is live (and, when given, in one of `states`). */
 export function userIsLive(scope: Pick<Scope, 'tenant'>, id: string, states?: readonly UserState[]): SQL {
-  const inStates = states ? sql` AND state IN (${sql.join(states.map((s) => sql`${s}`), sql`, `)})` : sql``
+  const inStates = states
+    ? sql` AND state IN (${sql.join(
+        states.map((s) => sql`${s}`),
+        sql`, `,
+      )})`
+    : sql``
   return sql`EXISTS (SELECT 1 FROM users WHERE tenant_id = ${scope.tenant.id} AND id = ${id} AND deleted_at IS NULL${inStates})`
 }
 
@@ -145,15 +162,23 @@ export function unknownUserIds(scope: Pick<Scope, 'tenant'>, ids: string[]): Sta
 }
 
 function takenError(resource: Json): () => Uniqueness {
-  return () => new Uniqueness(`userName "${String(resource.userName)}" is already in use in this tenant (userName is unique, case-insensitively)`)
+  return () =>
+    new Uniqueness(
+      `userName "${String(resource.userName)}" is already in use in this tenant (userName is unique, case-insensitively)`,
+    )
 }
 
 /** Runs a user write's batch; a taken userName is 409 uniqueness, decided by the unique index, so races are safe. */
-async function runUserBatch<T>(b: ReturnType<typeof batch>, resource: Json, read: (results: Awaited<ReturnType<typeof b.run>>) => T): Promise<T> {
+async function runUserBatch<T>(
+  b: ReturnType<typeof batch>,
+  resource: Json,
+  read: (results: Awaited<ReturnType<typeof b.run>>) => T,
+): Promise<T> {
   try {
     return read(await b.run())
   } catch (error) {
-    if (error instanceof ConstraintViolation) throw expectViolation(error, 'users_tenant_user_name', takenError(resource))
+    if (error instanceof ConstraintViolation)
+      throw expectViolation(error, 'users_tenant_user_name', takenError(resource))
     throw error
   }
 }
@@ -164,10 +189,16 @@ function emailInserts(scope: Tenant, userId: string, resource: Json, guard: SQL)
   // 5 parameters a row and a guard: 10 rows a statement stays well under D1's 100.
   for (let i = 0; i < rows.length; i += 10) {
     const values = sql.join(
-      rows.slice(i, i + 10).map((e) => sql`(${scope.tenant.id}, ${userId}, ${e.value}, ${e.type}, ${e.primary ? 1 : 0})`),
+      rows
+        .slice(i, i + 10)
+        .map((e) => sql`(${scope.tenant.id}, ${userId}, ${e.value}, ${e.type}, ${e.primary ? 1 : 0})`),
       sql`, `,
     )
-    out.push(statement(sql`INSERT OR IGNORE INTO user_emails (tenant_id, user_id, value, type, is_primary) SELECT * FROM (VALUES ${values}) WHERE ${guard}`))
+    out.push(
+      statement(
+        sql`INSERT OR IGNORE INTO user_emails (tenant_id, user_id, value, type, is_primary) SELECT * FROM (VALUES ${values}) WHERE ${guard}`,
+      ),
+    )
   }
   return out
 }
@@ -207,13 +238,18 @@ export async function createUser(
  * §3.14). Every statement is guarded by that version and runs before the update, so the batch applies
  * whole or not at all. Returns the user as written, or undefined when the version moved (or the user went).
  */
-export async function updateUser(scope: Tenant & Pick<Scope, 'now'>, change: { current: UserRecord; next: UserWrite; joined?: Joined }): Promise<UserRecord | undefined> {
+export async function updateUser(
+  scope: Tenant & Pick<Scope, 'now'>,
+  change: { current: UserRecord; next: UserWrite; joined?: Joined },
+): Promise<UserRecord | undefined> {
   const { current, next } = change
   const tenantId = scope.tenant.id
   const guard = sql`EXISTS (SELECT 1 FROM users WHERE tenant_id = ${tenantId} AND id = ${current.id} AND version = ${current.version} AND deleted_at IS NULL)`
   const b = batch(scope.db)
   b.addAll(change.joined?.(guard) ?? [])
-  b.add(scope.db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, current.id), guard)))
+  b.add(
+    scope.db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, current.id), guard)),
+  )
   b.addAll(emailInserts(scope, current.id, next.resource, guard))
   const applied = b.changes(
     scope.db
@@ -226,7 +262,14 @@ export async function updateUser(scope: Tenant & Pick<Scope, 'now'>, change: { c
         updatedAt: scope.now().toISOString(),
         resource: JSON.stringify(next.resource),
       })
-      .where(and(eq(users.tenantId, tenantId), eq(users.id, current.id), eq(users.version, current.version), isNull(users.deletedAt))),
+      .where(
+        and(
+          eq(users.tenantId, tenantId),
+          eq(users.id, current.id),
+          eq(users.version, current.version),
+          isNull(users.deletedAt),
+        ),
+      ),
   )
   const written = b.first(readRecord(tenantId, current.id), toUserRecord)
   return runUserBatch(b, next.resource, (results) => (results.get(applied) === 1 ? results.get(written) : undefined))
@@ -238,7 +281,10 @@ export async function updateUser(scope: Tenant & Pick<Scope, 'now'>, change: { c
  * the delete. With `expectedVersion` (If-Match) nothing happens unless the user still has that version.
  * Returns false when nothing was deleted.
  */
-export async function deleteUser(scope: Tenant & Pick<Scope, 'now'>, change: { id: string; expectedVersion?: number; joined?: Joined }): Promise<boolean> {
+export async function deleteUser(
+  scope: Tenant & Pick<Scope, 'now'>,
+  change: { id: string; expectedVersion?: number; joined?: Joined },
+): Promise<boolean> {
   const at = scope.now().toISOString()
   const tenantId = scope.tenant.id
   const live = and(
@@ -249,7 +295,9 @@ export async function deleteUser(scope: Tenant & Pick<Scope, 'now'>, change: { i
   )
   const guard = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${live})`
   const b = batch(scope.db)
-  b.add(scope.db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, change.id), guard)))
+  b.add(
+    scope.db.delete(userEmails).where(and(eq(userEmails.tenantId, tenantId), eq(userEmails.userId, change.id), guard)),
+  )
   b.add(countStatement(scope, 'users', -1, guard))
   b.addAll(change.joined?.(guard) ?? [])
   const deleted = b.changes(
@@ -265,12 +313,18 @@ export async function deleteUser(scope: Tenant & Pick<Scope, 'now'>, change: { i
  * Moves a live user from one of `from` to `to` when `when` holds (an invite was sent or accepted): a
  * statement for the caller's batch. The version moves, so the ETag does.
  */
-export function userStateStatement(scope: Pick<Scope, 'tenant' | 'now'>, change: { userId: string; from: readonly UserState[]; to: UserState; when: SQL }): Statement {
+export function userStateStatement(
+  scope: Pick<Scope, 'tenant' | 'now'>,
+  change: { userId: string; from: readonly UserState[]; to: UserState; when: SQL },
+): Statement {
   const at = scope.now().toISOString()
   return statement(
     sql`UPDATE users SET state = ${change.to}, version = version + 1, updated_at = ${at}
         WHERE tenant_id = ${scope.tenant.id} AND id = ${change.userId} AND deleted_at IS NULL
-          AND state IN (${sql.join(change.from.map((s) => sql`${s}`), sql`, `)}) AND ${change.when}`,
+          AND state IN (${sql.join(
+            change.from.map((s) => sql`${s}`),
+            sql`, `,
+          )}) AND ${change.when}`,
   )
 }
 

@@ -66,7 +66,9 @@ const PROVIDERS: Record<string, (body: any) => Parsed> = {
     subject: str(b.Subject),
     text: str(b.TextBody),
     html: str(b.HtmlBody),
-    emailHeaders: Object.fromEntries((Array.isArray(b.Headers) ? b.Headers : []).map((h: any) => [str(h?.Name), str(h?.Value)])),
+    emailHeaders: Object.fromEntries(
+      (Array.isArray(b.Headers) ? b.Headers : []).map((h: any) => [str(h?.Name), str(h?.Value)]),
+    ),
   }),
   '/v3/mail/send': (b) => {
     const personalizations: any[] = Array.isArray(b.personalizations) ? b.personalizations : []
@@ -90,7 +92,10 @@ function str(value: unknown): string {
 /** `"a@x"`, `["a@x", "b@y"]`, `{ email }` or `[{ email, name }]`, as "a@x, b@y". */
 function addresses(value: unknown): string {
   const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value]
-  return list.map((v) => (typeof v === 'string' ? v : str((v as { email?: unknown })?.email))).filter(Boolean).join(', ')
+  return list
+    .map((v) => (typeof v === 'string' ? v : str((v as { email?: unknown })?.email)))
+    .filter(Boolean)
+    .join(', ')
 }
 
 function stringRecord(value: unknown): Record<string, string> {
@@ -112,14 +117,23 @@ export function startMailSink(options: Options = {}): Promise<MailSink> {
   const messages: SinkMessage[] = []
   const failures: number[] = []
   let seq = 0
-  const log = options.log === false ? () => {} : typeof options.log === 'function' ? options.log : (line: string) => console.log(line)
+  const log =
+    options.log === false
+      ? () => {}
+      : typeof options.log === 'function'
+        ? options.log
+        : (line: string) => console.log(line)
 
   const server = createServer(async (req, res) => {
     try {
       await handle(req, res)
     } catch (error) {
       const status = error instanceof BadRequest ? 400 : 500
-      send(res, status, { statusCode: status, name: status === 400 ? 'validation_error' : 'internal_error', message: (error as Error).message })
+      send(res, status, {
+        statusCode: status,
+        name: status === 400 ? 'validation_error' : 'internal_error',
+        message: (error as Error).message,
+      })
     }
   })
 
@@ -133,12 +147,14 @@ export function startMailSink(options: Options = {}): Promise<MailSink> {
     // For black-box tests against `npm start`: POST /_fail {"status":503,"count":2}.
     if (path === '/_fail' && req.method === 'POST') {
       const { status, count } = parseJson(await readBody(req)) as { status?: number; count?: number }
-      if (typeof status !== 'number' || status < 200 || status > 599) throw new BadRequest('status must be an HTTP status')
+      if (typeof status !== 'number' || status < 200 || status > 599)
+        throw new BadRequest('status must be an HTTP status')
       for (let i = 0; i < (count ?? 1); i++) failures.push(status)
       return send(res, 200, { queued: failures.length })
     }
     const parse = PROVIDERS[path]
-    if (!parse || !Object.hasOwn(PROVIDERS, path)) return send(res, 404, { statusCode: 404, message: `no route ${req.method} ${path}` })
+    if (!parse || !Object.hasOwn(PROVIDERS, path))
+      return send(res, 404, { statusCode: 404, message: `no route ${req.method} ${path}` })
     if (req.method !== 'POST') return send(res, 405, { statusCode: 405, message: 'use POST' })
 
     const body = parseJson(await readBody(req))
@@ -153,7 +169,9 @@ export function startMailSink(options: Options = {}): Promise<MailSink> {
     const message: SinkMessage = {
       id: `sink-${++seq}`,
       ...parsed,
-      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)])),
+      headers: Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]),
+      ),
       link: firstLink(parsed.text, parsed.html),
       receivedAt: new Date().toISOString(),
     }
@@ -161,7 +179,13 @@ export function startMailSink(options: Options = {}): Promise<MailSink> {
     log(`mail-sink: ✉  to ${message.to}  "${message.subject}"${message.link ? `\n           ${message.link}` : ''}`)
 
     if (parsed.provider === 'postmark') {
-      return send(res, 200, { To: message.to, SubmittedAt: message.receivedAt, MessageID: message.id, ErrorCode: 0, Message: 'OK' })
+      return send(res, 200, {
+        To: message.to,
+        SubmittedAt: message.receivedAt,
+        MessageID: message.id,
+        ErrorCode: 0,
+        Message: 'OK',
+      })
     }
     if (parsed.provider === 'sendgrid') {
       res.writeHead(202, { 'X-Message-Id': message.id })

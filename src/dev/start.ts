@@ -34,14 +34,20 @@ export async function demoSecretsValid(doc: TenantDocument, saved: DemoCredentia
   const bearer = parseBearerToken(saved.bearerToken)
   const bearerCred = bearer && doc.credentials.find((c) => c.kind === 'bearer' && c.id === bearer.credentialId)
   if (!basic || !bearer || !bearerCred) return false
-  return basic.secretSha256 === (await sha256Hex(saved.password)) && bearerCred.secretSha256 === (await sha256Hex(bearer.secret))
+  return (
+    basic.secretSha256 === (await sha256Hex(saved.password)) &&
+    bearerCred.secretSha256 === (await sha256Hex(bearer.secret))
+  )
 }
 
 /**
  * Creates the demo tenant, or reuses it: KV keeps only hashes, so the secrets live in a
  * git-ignored file; when that file is missing or stale, a new pair is minted (rotate).
  */
-export async function ensureDemoTenant(ctx: CommandContext, file: string): Promise<{ creds: DemoCredentials; action: string; doc: TenantDocument }> {
+export async function ensureDemoTenant(
+  ctx: CommandContext,
+  file: string,
+): Promise<{ creds: DemoCredentials; action: string; doc: TenantDocument }> {
   const saved = readJson<DemoCredentials>(file)
   const existing = await ctx.store.get(DEMO_TENANT)
   let secrets: MintedSecrets
@@ -77,25 +83,39 @@ function writeJson(file: string, value: unknown) {
 /** Local secrets: the environment wins, else the values generated on the first run. */
 function localSecrets(file: string): { APP_API_KEY: string; MAIL_API_KEY: string } {
   const saved = readJson<{ APP_API_KEY?: string; MAIL_API_KEY?: string }>(file) ?? {}
-  const stored = { APP_API_KEY: saved.APP_API_KEY ?? `app_${randomSecret()}`, MAIL_API_KEY: saved.MAIL_API_KEY ?? `mail_${randomSecret()}` }
+  const stored = {
+    APP_API_KEY: saved.APP_API_KEY ?? `app_${randomSecret()}`,
+    MAIL_API_KEY: saved.MAIL_API_KEY ?? `mail_${randomSecret()}`,
+  }
   if (saved.APP_API_KEY !== stored.APP_API_KEY || saved.MAIL_API_KEY !== stored.MAIL_API_KEY) writeJson(file, stored)
-  return { APP_API_KEY: process.env.APP_API_KEY || stored.APP_API_KEY, MAIL_API_KEY: process.env.MAIL_API_KEY || stored.MAIL_API_KEY }
+  return {
+    APP_API_KEY: process.env.APP_API_KEY || stored.APP_API_KEY,
+    MAIL_API_KEY: process.env.MAIL_API_KEY || stored.MAIL_API_KEY,
+  }
 }
 
 /** Runs wrangler to completion with its output shown; rejects on a non-zero exit. */
 function runWrangler(args: string[]): Promise<void> {
   return new Promise((done, fail) => {
     // stdin is not a TTY, so `d1 migrations apply` does not stop to ask for confirmation.
-    const child = spawn(NODE_BIN, [WRANGLER_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv() })
+    const child = spawn(NODE_BIN, [WRANGLER_BIN, ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: wranglerEnv(),
+    })
     child.once('error', fail)
-    child.once('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`wrangler ${args.slice(0, 3).join(' ')} exited with ${signal ?? code}`))))
+    child.once('exit', (code, signal) =>
+      code === 0 ? done() : fail(new Error(`wrangler ${args.slice(0, 3).join(' ')} exited with ${signal ?? code}`)),
+    )
   })
 }
 
 function assertPortFree(port: number, what: string, variable: string): Promise<void> {
   return new Promise((done, fail) => {
     const probe = createServer()
-    probe.once('error', () => fail(new Error(`port ${port} (${what}) is already in use; stop the other process or set ${variable}`)))
+    probe.once('error', () =>
+      fail(new Error(`port ${port} (${what}) is already in use; stop the other process or set ${variable}`)),
+    )
     probe.listen(port, '127.0.0.1', () => probe.close(() => done()))
   })
 }
@@ -129,7 +149,9 @@ async function main() {
   await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...persistArgs]).catch((error: Error) => {
     // Usually a migration in migrations/ was renamed or regenerated after the local DB applied the old one.
     const d1 = relative(REPO_ROOT, join(persistTo ?? join(REPO_ROOT, '.wrangler', 'state'), 'v3', 'd1'))
-    throw new Error(`${error.message}. If migrations/ was regenerated, the local database is stale: delete ${d1} (local D1 data only) and run again`)
+    throw new Error(
+      `${error.message}. If migrations/ was regenerated, the local database is stale: delete ${d1} (local D1 data only) and run again`,
+    )
   })
 
   console.log(`▸ checking the demo tenant "${DEMO_TENANT}"`)
@@ -142,17 +164,28 @@ async function main() {
 
   const wranglerArgs = [
     'dev',
-    '--port', String(port),
-    '--ip', '127.0.0.1',
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
     '--show-interactive-dev-session=false',
     ...persistArgs,
-    '--var', `PUBLIC_URL:${publicUrl}`,
-    '--var', `MAIL_API_URL:${sink.url}/emails`,
-    '--var', `APP_API_KEY:${secrets.APP_API_KEY}`,
-    '--var', `MAIL_API_KEY:${secrets.MAIL_API_KEY}`,
+    '--var',
+    `PUBLIC_URL:${publicUrl}`,
+    '--var',
+    `MAIL_API_URL:${sink.url}/emails`,
+    '--var',
+    `APP_API_KEY:${secrets.APP_API_KEY}`,
+    '--var',
+    `MAIL_API_KEY:${secrets.MAIL_API_KEY}`,
   ]
   // Its own process group, so one kill reaches wrangler and the workerd it spawns.
-  const dev = spawn(NODE_BIN, [WRANGLER_BIN, ...wranglerArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv(), detached: true })
+  const dev = spawn(NODE_BIN, [WRANGLER_BIN, ...wranglerArgs], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: wranglerEnv(),
+    detached: true,
+  })
 
   let stopping = false
   const killGroup = (signal: NodeJS.Signals) => {
@@ -169,7 +202,10 @@ async function main() {
     console.log(`\n▸ ${signal}: stopping wrangler dev and the mail sink`)
     killGroup('SIGTERM')
     const forced = setTimeout(() => killGroup('SIGKILL'), 5000)
-    await Promise.all([new Promise((r) => (dev.exitCode !== null || dev.signalCode !== null ? r(null) : dev.once('exit', r))), sink.close()])
+    await Promise.all([
+      new Promise((r) => (dev.exitCode !== null || dev.signalCode !== null ? r(null) : dev.once('exit', r))),
+      sink.close(),
+    ])
     clearTimeout(forced)
     killGroup('SIGKILL') // workerd children that outlived wrangler
     process.exit(signal === 'SIGINT' ? 130 : 143)

@@ -51,7 +51,13 @@ export type AcceptResult =
 
 /** A used link whose person joined through it answers like the first acceptance. */
 function acceptedBefore(status: InviteStatus): AcceptResult | undefined {
-  if (status.kind === 'dead' && status.reason === 'used' && status.user?.state === 'joined' && status.tenant && status.invite?.state === 'accepted') {
+  if (
+    status.kind === 'dead' &&
+    status.reason === 'used' &&
+    status.user?.state === 'joined' &&
+    status.tenant &&
+    status.invite?.state === 'accepted'
+  ) {
     return { ok: true, tenant: status.tenant, user: status.user, alreadyAccepted: true }
   }
   return undefined
@@ -66,9 +72,16 @@ export async function acceptInvite(lookup: InviteLookup, token: string): Promise
   if (status.kind === 'dead') return acceptedBefore(status) ?? { ok: false, status }
   const { scope, invite } = status
   if (await markAccepted(scope, { invite, user: INVITE_ACCEPTED })) {
-    return { ok: true, tenant: status.tenant, user: (await getUser(scope, invite.userId)) ?? status.user, alreadyAccepted: false }
+    return {
+      ok: true,
+      tenant: status.tenant,
+      user: (await getUser(scope, invite.userId)) ?? status.user,
+      alreadyAccepted: false,
+    }
   }
   // Something changed between the read and the write (a second click, a deactivation): answer from the new state.
   const again = await inviteStatus(lookup, token)
-  return acceptedBefore(again) ?? { ok: false, status: again.kind === 'dead' ? again : { kind: 'dead', reason: 'revoked' } }
+  return (
+    acceptedBefore(again) ?? { ok: false, status: again.kind === 'dead' ? again : { kind: 'dead', reason: 'revoked' } }
+  )
 }

@@ -56,14 +56,25 @@ export async function handleInviteBatch(batch: MessageBatch<unknown>, deps: Cons
       outcome = await handleInviteMessage(message.body, message.attempts, deps)
     } catch (error) {
       // D1 or KV unavailable, or a bug: the row was not changed to a final state, so try again later.
-      outcome = { action: 'retry', reason: `error: ${(error as Error).message}`, delaySeconds: retryDelay(message.attempts) }
+      outcome = {
+        action: 'retry',
+        reason: `error: ${(error as Error).message}`,
+        delaySeconds: retryDelay(message.attempts),
+      }
     }
-    const fields = { messageId: message.id, attempts: message.attempts, ...(isInviteMessage(message.body) ? { tenantId: message.body.tenantId, inviteId: message.body.inviteId } : {}) }
+    const fields = {
+      messageId: message.id,
+      attempts: message.attempts,
+      ...(isInviteMessage(message.body) ? { tenantId: message.body.tenantId, inviteId: message.body.inviteId } : {}),
+    }
     if (outcome.action === 'retry') {
       log('warn', 'invite_retry', { ...fields, reason: outcome.reason, delaySeconds: outcome.delaySeconds })
       message.retry({ delaySeconds: outcome.delaySeconds })
     } else {
-      log(outcome.action === 'failed' ? 'warn' : 'info', `invite_${outcome.action}`, { ...fields, ...('reason' in outcome ? { reason: outcome.reason } : {}) })
+      log(outcome.action === 'failed' ? 'warn' : 'info', `invite_${outcome.action}`, {
+        ...fields,
+        ...('reason' in outcome ? { reason: outcome.reason } : {}),
+      })
       message.ack()
     }
   }
@@ -73,13 +84,20 @@ export async function handleInviteBatch(batch: MessageBatch<unknown>, deps: Cons
 function recipient(resource: Json): string | undefined {
   const email = primaryEmail(resource)
   if (email) return email
-  return typeof resource.userName === 'string' && /^[^@\s]+@[^@\s]+$/.test(resource.userName) ? resource.userName : undefined
+  return typeof resource.userName === 'string' && /^[^@\s]+@[^@\s]+$/.test(resource.userName)
+    ? resource.userName
+    : undefined
 }
 
 /** How the email greets the person. */
 export function personName(resource: Json): string {
   const name = (resource.name ?? {}) as Json
-  for (const v of [resource.displayName, name.formatted, [name.givenName, name.familyName].filter(Boolean).join(' '), resource.userName]) {
+  for (const v of [
+    resource.displayName,
+    name.formatted,
+    [name.givenName, name.familyName].filter(Boolean).join(' '),
+    resource.userName,
+  ]) {
     if (typeof v === 'string' && v.trim()) return v.trim()
   }
   return 'there'
@@ -101,7 +119,11 @@ export async function handleInviteMessage(body: unknown, attempts: number, deps:
   if (!scope) return { action: 'skipped', reason: 'tenant not found' }
   const now = scope.now()
   const token = await inviteToken(deps.tokenKey, tenantId, inviteId)
-  const invite = await claimInvite(scope, { id: inviteId, tokenHash: await tokenHash(token), leaseSeconds: LEASE_SECONDS })
+  const invite = await claimInvite(scope, {
+    id: inviteId,
+    tokenHash: await tokenHash(token),
+    leaseSeconds: LEASE_SECONDS,
+  })
   if (!invite) {
     const current = await getInvite(scope, inviteId)
     if (!current) return { action: 'skipped', reason: 'unknown invite' }
@@ -143,7 +165,11 @@ export async function handleInviteMessage(body: unknown, attempts: number, deps:
   if (!result.retry) return fail(result.reason)
   if (attempts > (deps.maxRetries ?? 8)) {
     // This retry sends the message to the dead letter queue; the row says so too.
-    await finishInvite(scope, { id: inviteId, state: 'failed', reason: `gave up after ${attempts} attempts: ${result.reason}` })
+    await finishInvite(scope, {
+      id: inviteId,
+      state: 'failed',
+      reason: `gave up after ${attempts} attempts: ${result.reason}`,
+    })
     return { action: 'retry', reason: `dead-lettered: ${result.reason}`, delaySeconds: 0 }
   }
   await releaseInvite(scope, inviteId, result.reason)

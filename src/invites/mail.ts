@@ -57,7 +57,15 @@ const ADAPTERS: Record<MailProvider, Adapter> = {
   // Postmark: POST /email, server token header; it has no idempotency header, so the key rides along as a mail header.
   postmark: (m, from, apiKey, key) => ({
     headers: { 'X-Postmark-Server-Token': apiKey, Accept: 'application/json', 'Idempotency-Key': key },
-    body: { From: from, To: m.to, Subject: m.subject, TextBody: m.text, HtmlBody: m.html, MessageStream: 'outbound', Headers: [{ Name: 'X-Entity-Ref-ID', Value: key }] },
+    body: {
+      From: from,
+      To: m.to,
+      Subject: m.subject,
+      TextBody: m.text,
+      HtmlBody: m.html,
+      MessageStream: 'outbound',
+      Headers: [{ Name: 'X-Entity-Ref-ID', Value: key }],
+    },
   }),
   // SendGrid v3: POST /v3/mail/send, bearer key, 202 on success.
   sendgrid: (m, from, apiKey, key) => ({
@@ -92,7 +100,8 @@ function retryAfter(header: string | null, now = Date.now()): number | undefined
 /** Builds the client for MAIL_PROVIDER (default resend); an unknown provider is a configuration error. */
 export function createMailClient(options: MailClientOptions): MailClient {
   const provider = (options.provider || 'resend').toLowerCase()
-  if (!isMailProvider(provider)) throw new Error(`MAIL_PROVIDER "${provider}" is not one of ${Object.keys(ADAPTERS).join(', ')}`)
+  if (!isMailProvider(provider))
+    throw new Error(`MAIL_PROVIDER "${provider}" is not one of ${Object.keys(ADAPTERS).join(', ')}`)
   const adapter = ADAPTERS[provider]
   const timeoutMs = options.timeoutMs ?? 10_000
   return {
@@ -109,7 +118,10 @@ export function createMailClient(options: MailClientOptions): MailClient {
         })
       } catch (error) {
         const name = (error as Error).name
-        const reason = name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeoutMs} ms` : `network error: ${(error as Error).message}`
+        const reason =
+          name === 'TimeoutError' || name === 'AbortError'
+            ? `timed out after ${timeoutMs} ms`
+            : `network error: ${(error as Error).message}`
         return { ok: false, retry: true, reason }
       }
       const status = response.status
@@ -117,7 +129,13 @@ export function createMailClient(options: MailClientOptions): MailClient {
       if (status >= 200 && status < 300) return { ok: true, status }
       const reason = `${provider} answered ${status}: ${text.slice(0, 300)}`
       if (status === 429 || status >= 500 || status === 408) {
-        return { ok: false, retry: true, status, reason, retryAfterSeconds: retryAfter(response.headers.get('retry-after')) }
+        return {
+          ok: false,
+          retry: true,
+          status,
+          reason,
+          retryAfterSeconds: retryAfter(response.headers.get('retry-after')),
+        }
       }
       return { ok: false, retry: false, status, reason }
     },

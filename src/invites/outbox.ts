@@ -9,7 +9,10 @@ import type { InviteOutbox, SystemScope } from '../scope/scope.ts'
 import type { InviteMessage } from './message.ts'
 
 function messages(tenantId: string, inviteIds: string[]) {
-  return inviteIds.map((inviteId) => ({ body: { v: 1, tenantId, inviteId } satisfies InviteMessage, contentType: 'json' as const }))
+  return inviteIds.map((inviteId) => ({
+    body: { v: 1, tenantId, inviteId } satisfies InviteMessage,
+    contentType: 'json' as const,
+  }))
 }
 
 /** The outbox of one tenant, backed by the INVITES queue. */
@@ -30,7 +33,11 @@ export function queueOutbox(queue: Queue<InviteMessage>, tenantId: string): Invi
 export const STRANDED_AFTER_MS = 2 * 60_000
 
 /** The cron sweep: re-enqueues invites left pending because a queue send failed. Returns how many. */
-export async function sweepStrandedInvites(scope: SystemScope, queue: Queue<InviteMessage>, limit = 100): Promise<number> {
+export async function sweepStrandedInvites(
+  scope: SystemScope,
+  queue: Queue<InviteMessage>,
+  limit = 100,
+): Promise<number> {
   const stranded = await strandedInvites(scope, new Date(scope.now().getTime() - STRANDED_AFTER_MS), limit)
   if (!stranded.length) return 0
   // sendBatch takes at most 100 messages; the limit keeps one run within that.

@@ -52,5 +52,7 @@ export async function canSignIn(scope: Scope, who: Who): Promise<Access> {
   const user = live[0]
   if (user) return { allowed: canSignInState(user.state), state: user.state, userId: user.id }
   const tombstone = await latestTombstone(scope, who)
-  return tombstone ? { allowed: false, state: 'deleted', userId: tombstone } : { allowed: false, state: 'unknown', userId: null }
+  return tombstone
+    ? { allowed: false, state: 'deleted', userId: tombstone }
+    : { allowed: false, state: 'unknown', userId: null }
 }

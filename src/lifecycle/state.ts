@@ -33,9 +33,14 @@ export function applyActive(
 }
 
 /** The state of a newly created user. */
-export function initialState(active: boolean, source: 'scim' | 'app'): { state: UserState; stateBeforeDeactivation: UserState | null } {
+export function initialState(
+  active: boolean,
+  source: 'scim' | 'app',
+): { state: UserState; stateBeforeDeactivation: UserState | null } {
   const base: UserState = source === 'app' ? 'joined' : 'provisioned'
-  return active ? { state: base, stateBeforeDeactivation: null } : { state: 'deactivated', stateBeforeDeactivation: base }
+  return active
+    ? { state: base, stateBeforeDeactivation: null }
+    : { state: 'deactivated', stateBeforeDeactivation: base }
 }
 
 /** What a write does to the user's invites. */
@@ -64,7 +69,10 @@ export function transition(
 }
 
 /** The state of a new user and whether it gets an invite: IdP users who are active do; app users are joined already. */
-export function creation(active: boolean, source: 'scim' | 'app'): { state: UserState; stateBeforeDeactivation: UserState | null; invite: InviteEffect } {
+export function creation(
+  active: boolean,
+  source: 'scim' | 'app',
+): { state: UserState; stateBeforeDeactivation: UserState | null; invite: InviteEffect } {
   const initial = initialState(active, source)
   return { ...initial, invite: initial.state === 'provisioned' ? 'issue' : 'none' }
 }

@@ -29,7 +29,12 @@ export function summarizeChange(method: string, body: unknown): string | null {
     if (typeof op !== 'object' || op === null) return '?'
     const o = Object.fromEntries(Object.entries(op).map(([k, v]) => [k.toLowerCase(), v]))
     const verb = String(o.op ?? '?').toLowerCase()
-    const target = typeof o.path === 'string' ? o.path.replace(/"[^"]*"/g, '"…"') : typeof o.value === 'object' && o.value && !Array.isArray(o.value) ? `{${keys(o.value as Record<string, unknown>)}}` : ''
+    const target =
+      typeof o.path === 'string'
+        ? o.path.replace(/"[^"]*"/g, '"…"')
+        : typeof o.value === 'object' && o.value && !Array.isArray(o.value)
+          ? `{${keys(o.value as Record<string, unknown>)}}`
+          : ''
     return `${verb} ${target}${typeof o.path === 'string' ? value(o.value) : ''}`.trim()
   })
   if (ops.length > 20) parts.push(`… ${ops.length - 20} more`)

@@ -24,12 +24,17 @@ export function memberValue(baseUrl: string, m: MemberRef): Json {
 
 /** The SCIM representation of a group without its members (RFC 7643 §4.2). */
 export function groupRepresentation(record: GroupRecord, baseUrl: string): Json {
-  return represent(groupResourceType, record.id, { ...record.resource }, {
-    created: record.createdAt,
-    lastModified: record.updatedAt,
-    location: `${baseUrl}/Groups/${record.id}`,
-    version: etag(record.version),
-  })
+  return represent(
+    groupResourceType,
+    record.id,
+    { ...record.resource },
+    {
+      created: record.createdAt,
+      lastModified: record.updatedAt,
+      location: `${baseUrl}/Groups/${record.id}`,
+      version: etag(record.version),
+    },
+  )
 }
 
 /**
@@ -47,7 +52,11 @@ export function streamedGroup(scope: Scope, record: GroupRecord, projection: Pro
       for (;;) {
         const page = await listMembers(scope, record.id, { afterId: after, limit: MEMBER_PAGE })
         if (page.length) {
-          const parts = page.map((m) => JSON.stringify((project(groupResourceType, { members: [memberValue(baseUrl, m)] }, projection).members as unknown[])[0]))
+          const parts = page.map((m) =>
+            JSON.stringify(
+              (project(groupResourceType, { members: [memberValue(baseUrl, m)] }, projection).members as unknown[])[0],
+            ),
+          )
           yield (first ? '' : ',') + parts.join(',')
           first = false
           after = page[page.length - 1]!.id
@@ -64,6 +73,7 @@ export function streamedGroup(scope: Scope, record: GroupRecord, projection: Pro
  * are any (they are read page by page, whatever the group's size).
  */
 export function groupBody(scope: Scope, record: GroupRecord, projection: Projection): Json | StreamedJson {
-  if (wantsAttribute(groupResourceType, projection, 'members') && record.memberCount > 0) return streamedGroup(scope, record, projection)
+  if (wantsAttribute(groupResourceType, projection, 'members') && record.memberCount > 0)
+    return streamedGroup(scope, record, projection)
   return project(groupResourceType, groupRepresentation(record, scope.baseUrl), projection)
 }

@@ -34,15 +34,22 @@ export async function requireGroup(scope: Scope, id: string): Promise<GroupRecor
 /** Splits a normalised group into its stored attributes and its member ids. */
 function splitMembers(resource: Json): { resource: Json; memberIds: string[] } {
   const { members, ...rest } = resource
-  const memberIds = Array.isArray(members) ? (members as Json[]).map((m) => m.value).filter((v): v is string => typeof v === 'string') : []
+  const memberIds = Array.isArray(members)
+    ? (members as Json[]).map((m) => m.value).filter((v): v is string => typeof v === 'string')
+    : []
   return { resource: rest, memberIds: [...new Set(memberIds)] }
 }
 
 /** Unknown or other-tenant member ids are 400 invalidValue naming them; nothing is written. */
 function checkMembers(unknown: string[]): void {
   if (unknown.length) {
-    const shown = unknown.slice(0, 5).map((id) => `"${id.slice(0, 64)}"`).join(', ')
-    throw new InvalidValue(`members: no user with id ${shown}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''} in this tenant; nothing was changed`)
+    const shown = unknown
+      .slice(0, 5)
+      .map((id) => `"${id.slice(0, 64)}"`)
+      .join(', ')
+    throw new InvalidValue(
+      `members: no user with id ${shown}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''} in this tenant; nothing was changed`,
+    )
   }
 }
 
@@ -78,14 +85,19 @@ async function writeGroup(scope: Scope, id: string, change: GroupChange): Promis
     // Members are checked on the first attempt; a user deleted later is skipped by the insert itself.
     // A delta also asks which of its ids are members now: adding present members and removing absent
     // ones changes nothing, and then nothing is written (Okta re-sends memberships on Push Now).
-    const read = await readGroupForChange(scope, { id, newMemberIds: attempt === 0 ? addIds : [], probeMemberIds: delta ? [...delta.add, ...delta.remove] : [] })
+    const read = await readGroupForChange(scope, {
+      id,
+      newMemberIds: attempt === 0 ? addIds : [],
+      probeMemberIds: delta ? [...delta.add, ...delta.remove] : [],
+    })
     if (!read.group) throw groupNotFound(id)
     const current = read.group
     const pinned = ifMatchVersion(change.ifMatch, current.version)
     const resource = change.resource(current)
     const changedResource = resource && !jsonEqual(resource, current.resource) ? resource : undefined
     checkMembers(read.unknown)
-    const unchanged = delta && delta.add.every((m) => read.present.has(m)) && !delta.remove.some((m) => read.present.has(m))
+    const unchanged =
+      delta && delta.add.every((m) => read.present.has(m)) && !delta.remove.some((m) => read.present.has(m))
     const memberChange = unchanged ? undefined : members
     if (!changedResource && !memberChange) return { done: current }
     const written = await updateGroup(scope, {
@@ -102,10 +114,20 @@ async function writeGroup(scope: Scope, id: string, change: GroupChange): Promis
 }
 
 /** PUT /Groups/{id}: full replace, members included (RFC 7644 §3.5.1). */
-export async function replaceScimGroup(scope: Scope, id: string, body: unknown, ifMatch?: string): Promise<GroupRecord> {
+export async function replaceScimGroup(
+  scope: Scope,
+  id: string,
+  body: unknown,
+  ifMatch?: string,
+): Promise<GroupRecord> {
   checkBodyId(body, id)
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
-  return writeGroup(scope, id, { ifMatch, resource: () => resource, members: { mode: 'replace', ids: memberIds }, journal: { action: 'replace', body } })
+  return writeGroup(scope, id, {
+    ifMatch,
+    resource: () => resource,
+    members: { mode: 'replace', ids: memberIds },
+    journal: { action: 'replace', body },
+  })
 }
 
 /** PATCH /Groups/{id}: attribute operations through the PATCH engine, member operations as set algebra. */
@@ -128,6 +150,7 @@ export async function deleteScimGroup(scope: Scope, id: string, ifMatch?: string
     scope.journal.entry({ action: 'delete', resourceType: 'Group', resourceId: id, guard }),
   ]
   if (await deleteGroup(scope, { id, expectedVersion, joined })) return
-  if (expectedVersion !== undefined && (await getGroup(scope, id))) throw new PreconditionFailed(`Group ${id} changed since If-Match was read`)
+  if (expectedVersion !== undefined && (await getGroup(scope, id)))
+    throw new PreconditionFailed(`Group ${id} changed since If-Match was read`)
   throw groupNotFound(id)
 }

@@ -38,10 +38,14 @@ export async function guardedWrite<T>(target: WriteTarget, attempt: (n: number) 
   for (let n = 0; ; n++) {
     const result = await attempt(n)
     if ('done' in result) return result.done
-    if (target.pinned) throw new PreconditionFailed(`${target.what} changed since If-Match was read; read it again and retry`)
+    if (target.pinned)
+      throw new PreconditionFailed(`${target.what} changed since If-Match was read; read it again and retry`)
     const wait = backoffMs(n)
     if (Date.now() - started + wait > WRITE_BUDGET_MS || n >= 200) {
-      throw new ServiceUnavailable(`${target.what} is being changed by many requests at once; nothing was written. Retry shortly.`, 1)
+      throw new ServiceUnavailable(
+        `${target.what} is being changed by many requests at once; nothing was written. Retry shortly.`,
+        1,
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, wait))
   }

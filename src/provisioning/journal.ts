@@ -11,10 +11,13 @@ export async function readTenantJournal(
 ): Promise<(JournalEntry & { id: string })[]> {
   const since = query.since ? new Date(query.since) : undefined
   if (since && Number.isNaN(since.getTime())) {
-    throw new InvalidValue(`since must be an ISO date-time such as 2026-11-01T00:00:00Z, got "${String(query.since).slice(0, 40)}"`)
+    throw new InvalidValue(
+      `since must be an ISO date-time such as 2026-11-01T00:00:00Z, got "${String(query.since).slice(0, 40)}"`,
+    )
   }
   const limit = query.limit === undefined ? 100 : Number(query.limit)
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidValue('limit must be an integer from 1 to 1000')
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new InvalidValue('limit must be an integer from 1 to 1000')
   return readJournal(scope, { userName: query.userName || undefined, since, limit })
 }
 
@@ -23,5 +26,7 @@ export async function readTenantJournal(
  * logged, never turned into a failed request.
  */
 export async function recordOutcome(scope: Scope, entry: JournalEntry): Promise<void> {
-  await recordJournal(scope, entry).catch((error: Error) => log('error', 'journal_write_failed', { requestId: entry.requestId, message: error.message }))
+  await recordJournal(scope, entry).catch((error: Error) =>
+    log('error', 'journal_write_failed', { requestId: entry.requestId, message: error.message }),
+  )
 }

@@ -26,7 +26,10 @@ export interface SearchSpec<R extends { seq: number }> {
 }
 
 /** Parses attributes / excludedAttributes for a resource type. */
-export function projectionOf(type: ResourceTypeDef, params: { attributes?: string; excludedAttributes?: string }): Projection {
+export function projectionOf(
+  type: ResourceTypeDef,
+  params: { attributes?: string; excludedAttributes?: string },
+): Projection {
   return {
     attributes: parseAttributeList(type, params.attributes, 'attributes'),
     excludedAttributes: parseAttributeList(type, params.excludedAttributes, 'excludedAttributes'),
@@ -40,13 +43,18 @@ export interface ListResult {
 }
 
 /** One page as a ListResponse: index pagination by default, cursor pagination when `cursor` is given. */
-export async function search<R extends { seq: number }>(scope: Scope, params: ListParams, spec: SearchSpec<R>): Promise<ListResult> {
+export async function search<R extends { seq: number }>(
+  scope: Scope,
+  params: ListParams,
+  spec: SearchSpec<R>,
+): Promise<ListResult> {
   const now = scope.now()
   const projection = projectionOf(spec.type, params)
   const where = params.filter === undefined ? undefined : spec.filterSql(parseFilter(params.filter))
   const orderBy: SQL[] = []
   if (params.sortBy) {
-    if (params.cursor !== undefined) throw new InvalidValue('sortBy cannot be combined with cursor pagination; page sorted results with startIndex')
+    if (params.cursor !== undefined)
+      throw new InvalidValue('sortBy cannot be combined with cursor pagination; page sorted results with startIndex')
     const column = spec.sortColumn(splitAttributePath(params.sortBy))
     orderBy.push(params.sortOrder === 'descending' ? desc(column) : asc(column))
   }
@@ -54,7 +62,14 @@ export async function search<R extends { seq: number }>(scope: Scope, params: Li
   const afterSeq = params.cursor === undefined ? undefined : decodeCursor(params.cursor, key, now)
   const page = await readPage(
     scope,
-    { queryKey: key, filtered: where !== undefined, sorted: orderBy.length > 0, startIndex: params.startIndex, count: params.count, afterSeq },
+    {
+      queryKey: key,
+      filtered: where !== undefined,
+      sorted: orderBy.length > 0,
+      startIndex: params.startIndex,
+      count: params.count,
+      afterSeq,
+    },
     spec.pages(scope, where, orderBy),
   )
   const resources = await spec.represent(scope, page.rows, projection)

@@ -11,7 +11,12 @@ import type { Scope } from '../scope/scope.ts'
 export function userRepresentation(record: UserRecord, baseUrl: string, groups: UserGroupRef[] = []): Json {
   const stored: Json = { ...record.resource }
   if (groups.length) {
-    stored.groups = groups.map((g) => ({ value: g.id, $ref: `${baseUrl}/Groups/${g.id}`, display: g.displayName, type: 'direct' }))
+    stored.groups = groups.map((g) => ({
+      value: g.id,
+      $ref: `${baseUrl}/Groups/${g.id}`,
+      display: g.displayName,
+      type: 'direct',
+    }))
   }
   return represent(userResourceType, record.id, stored, {
     created: record.createdAt,
@@ -26,6 +31,13 @@ export function userRepresentation(record: UserRecord, baseUrl: string, groups: 
  * projection returns them, for all the users in one query.
  */
 export async function userBodies(scope: Scope, records: UserRecord[], projection: Projection): Promise<Json[]> {
-  const groups = wantsAttribute(userResourceType, projection, 'groups') ? await groupsOfUsers(scope, records.map((r) => r.id)) : undefined
-  return records.map((r) => project(userResourceType, userRepresentation(r, scope.baseUrl, groups?.get(r.id)), projection))
+  const groups = wantsAttribute(userResourceType, projection, 'groups')
+    ? await groupsOfUsers(
+        scope,
+        records.map((r) => r.id),
+      )
+    : undefined
+  return records.map((r) =>
+    project(userResourceType, userRepresentation(r, scope.baseUrl, groups?.get(r.id)), projection),
+  )
 }

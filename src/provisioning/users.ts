@@ -79,24 +79,28 @@ export async function writeUser(
   id: string,
   change: { ifMatch?: string; plan(current: UserRecord): UserPlan | undefined },
 ): Promise<{ record: UserRecord; inviteId?: string }> {
-  const result = await guardedWrite<{ record: UserRecord; inviteId?: string }>({ what: `User ${id}`, pinned: pinsVersion(change.ifMatch) }, async () => {
-    const current = await requireUser(scope, id)
-    ifMatchVersion(change.ifMatch, current.version)
-    const plan = change.plan(current)
-    if (!plan) return { done: { record: current } }
-    const inviteId = plan.invite === 'issue' ? newId() : undefined
-    const record = await updateUser(scope, {
-      current,
-      next: plan.write,
-      joined: (guard) => {
-        const out = [scope.journal.entry({ ...plan.journal, resourceType: 'User', resourceId: id, guard })]
-        if (plan.invite !== 'none') out.push(voidInvites(scope, { userId: id, reason: plan.voidReason ?? 'user deactivated', guard }))
-        if (inviteId) out.push(insertInvite(scope, { id: inviteId, userId: id }, guard))
-        return out
-      },
-    })
-    return record ? { done: { record, inviteId } } : LOST
-  })
+  const result = await guardedWrite<{ record: UserRecord; inviteId?: string }>(
+    { what: `User ${id}`, pinned: pinsVersion(change.ifMatch) },
+    async () => {
+      const current = await requireUser(scope, id)
+      ifMatchVersion(change.ifMatch, current.version)
+      const plan = change.plan(current)
+      if (!plan) return { done: { record: current } }
+      const inviteId = plan.invite === 'issue' ? newId() : undefined
+      const record = await updateUser(scope, {
+        current,
+        next: plan.write,
+        joined: (guard) => {
+          const out = [scope.journal.entry({ ...plan.journal, resourceType: 'User', resourceId: id, guard })]
+          if (plan.invite !== 'none')
+            out.push(voidInvites(scope, { userId: id, reason: plan.voidReason ?? 'user deactivated', guard }))
+          if (inviteId) out.push(insertInvite(scope, { id: inviteId, userId: id }, guard))
+          return out
+        },
+      })
+      return record ? { done: { record, inviteId } } : LOST
+    },
+  )
   if (result.inviteId) await scope.outbox.invites.announce([result.inviteId])
   return result
 }
@@ -104,7 +108,12 @@ export async function writeUser(
 /** The plan of a write that sets a new resource: the lifecycle follows `active`. */
 function resourcePlan(current: UserRecord, resource: UserWrite['resource'], journal: UserPlan['journal']): UserPlan {
   const { invite, ...lifecycle } = transition(current, resource.active !== false)
-  return { write: { resource, ...lifecycle }, invite, voidReason: invite === 'issue' ? 'superseded by a new invite' : 'user deactivated', journal }
+  return {
+    write: { resource, ...lifecycle },
+    invite,
+    voidReason: invite === 'issue' ? 'superseded by a new invite' : 'user deactivated',
+    journal,
+  }
 }
 
 /**
@@ -159,6 +168,7 @@ export async function deleteScimUser(scope: Scope, id: string, ifMatch?: string)
     ],
   })
   if (deleted) return
-  if (expectedVersion !== undefined && (await getUser(scope, id))) throw new PreconditionFailed(`User ${id} changed since If-Match was read`)
+  if (expectedVersion !== undefined && (await getUser(scope, id)))
+    throw new PreconditionFailed(`User ${id} changed since If-Match was read`)
   throw userNotFound(id)
 }

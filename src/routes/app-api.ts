@@ -26,11 +26,21 @@ export async function appKeyMatches(header: string | undefined, key: string | un
 
 const requireApp = createMiddleware<ScopedEnv>(async (c, next) => {
   if (!(await appKeyMatches(c.req.header('authorization'), c.env.APP_API_KEY))) {
-    log('warn', 'app_auth_failed', { requestId: c.get('requestId'), reason: c.env.APP_API_KEY ? 'wrong key' : 'APP_API_KEY is not set' })
+    log('warn', 'app_auth_failed', {
+      requestId: c.get('requestId'),
+      reason: c.env.APP_API_KEY ? 'wrong key' : 'APP_API_KEY is not set',
+    })
     throw new Unauthorized()
   }
   const origin = { method: c.req.method, path: new URL(c.req.url).pathname.slice(0, 300) }
-  c.set('scope', await activeTenantScope(c.env, c.req.param('tenant') ?? '', { actor: { kind: 'app' }, requestId: c.get('requestId'), origin }))
+  c.set(
+    'scope',
+    await activeTenantScope(c.env, c.req.param('tenant') ?? '', {
+      actor: { kind: 'app' },
+      requestId: c.get('requestId'),
+      origin,
+    }),
+  )
   await next()
 })
 
@@ -61,7 +71,16 @@ appApi.post('/users', async (c) => c.json(appUser(await createScimUser(c.var.sco
 
 appApi.post('/groups', async (c) => {
   const group = await createScimGroup(c.var.scope, await jsonBody(c))
-  return c.json({ id: group.id, displayName: group.resource.displayName, memberCount: group.memberCount, source: group.source, createdAt: group.createdAt }, 201)
+  return c.json(
+    {
+      id: group.id,
+      displayName: group.resource.displayName,
+      memberCount: group.memberCount,
+      source: group.source,
+      createdAt: group.createdAt,
+    },
+    201,
+  )
 })
 
 /** For apps that host their own invite page: accept a token, get the person and where to send them. */
@@ -70,13 +89,21 @@ appApi.post('/invites/accept', async (c) => {
   if (typeof token !== 'string') throw new InvalidValue('token must be a string')
   const scope = c.var.scope
   // Only this tenant's invites: another tenant's token is unknown here and is not touched.
-  const lookup = { system: systemScope(c.env, { requestId: scope.requestId }), scope: async (id: string) => (id === scope.tenant.id ? scope : undefined) }
+  const lookup = {
+    system: systemScope(c.env, { requestId: scope.requestId }),
+    scope: async (id: string) => (id === scope.tenant.id ? scope : undefined),
+  }
   const result = await acceptInvite(lookup, token)
   if (!result.ok || result.tenant.id !== scope.tenant.id) {
     const reason = result.ok ? 'unknown' : result.status.reason
     return c.json({ accepted: false, reason }, reason === 'unknown' ? 404 : 410)
   }
-  return c.json({ accepted: true, alreadyAccepted: result.alreadyAccepted, user: appUser(result.user), appUrl: result.tenant.appUrl })
+  return c.json({
+    accepted: true,
+    alreadyAccepted: result.alreadyAccepted,
+    user: appUser(result.user),
+    appUrl: result.tenant.appUrl,
+  })
 })
 
 /** Support's resend: a fresh invite for a person who has not joined (`npm run tenant -- reinvite`). */

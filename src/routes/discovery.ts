@@ -1,6 +1,12 @@
 /** Discovery endpoints, RFC 7644 §4. */
 import { Hono } from 'hono'
-import { resourceTypeResource, resourceTypes, schemaResource, schemas, serviceProviderConfig } from '../scim/discovery.ts'
+import {
+  resourceTypeResource,
+  resourceTypes,
+  schemaResource,
+  schemas,
+  serviceProviderConfig,
+} from '../scim/discovery.ts'
 import { NotFound } from '../scim/errors.ts'
 import { listResponse } from '../scim/list/response.ts'
 import { MAX_PAGE_SIZE } from '../scim/list/params.ts'
@@ -21,7 +27,10 @@ discovery.get('/ResourceTypes', (c) => {
 
 discovery.get('/ResourceTypes/:id', (c) => {
   const type = resourceTypes.find((t) => t.id.toLowerCase() === c.req.param('id').toLowerCase())
-  if (!type) throw new NotFound(`ResourceType "${c.req.param('id')}" not found; known: ${resourceTypes.map((t) => t.id).join(', ')}`)
+  if (!type)
+    throw new NotFound(
+      `ResourceType "${c.req.param('id')}" not found; known: ${resourceTypes.map((t) => t.id).join(', ')}`,
+    )
   return scimJson(resourceTypeResource(c.var.scope.baseUrl, type))
 })
 
@@ -32,6 +41,7 @@ discovery.get('/Schemas', (c) => {
 
 discovery.get('/Schemas/:id', (c) => {
   const schema = schemas.find((s) => s.id.toLowerCase() === c.req.param('id').toLowerCase())
-  if (!schema) throw new NotFound(`Schema "${c.req.param('id')}" not found; known: ${schemas.map((s) => s.id).join(', ')}`)
+  if (!schema)
+    throw new NotFound(`Schema "${c.req.param('id')}" not found; known: ${schemas.map((s) => s.id).join(', ')}`)
   return scimJson(schemaResource(c.var.scope.baseUrl, schema))
 })

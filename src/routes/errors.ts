@@ -34,11 +34,19 @@ export function onError(error: Error, c: RootContext): Response {
   }
   if (error instanceof ConstraintViolation) {
     // A constraint that the write did not expect to hit is our bug (src/db/constraints.ts logged which one).
-    log('error', 'constraint_bug', { requestId, table: error.table ?? null, columns: error.columns, message: error.message })
+    log('error', 'constraint_bug', {
+      requestId,
+      table: error.table ?? null,
+      columns: error.columns,
+      message: error.message,
+    })
   } else {
     log('error', 'unhandled_error', { requestId, message: error.message, stack: error.stack?.slice(0, 2000) })
   }
-  return errorResponse(new ScimError(500, `Internal error; quote request id ${requestId ?? 'unknown'} to support.`), requestId)
+  return errorResponse(
+    new ScimError(500, `Internal error; quote request id ${requestId ?? 'unknown'} to support.`),
+    requestId,
+  )
 }
 
 /** Hono notFound: the same Error shape for unknown paths. */

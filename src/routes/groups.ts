@@ -1,7 +1,14 @@
 /** The /Groups endpoint, RFC 7644 §3. Handlers parse, call provisioning with the scope, respond. */
 import { Hono } from 'hono'
 import { groupBody } from '../provisioning/group-representation.ts'
-import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup, requireGroup, type GroupRecord } from '../provisioning/groups.ts'
+import {
+  createScimGroup,
+  deleteScimGroup,
+  patchScimGroup,
+  replaceScimGroup,
+  requireGroup,
+  type GroupRecord,
+} from '../provisioning/groups.ts'
 import { groupProjection, groupSearch } from '../provisioning/search-groups.ts'
 import { search } from '../provisioning/search.ts'
 import { MethodNotAllowed } from '../scim/errors.ts'
@@ -23,12 +30,18 @@ function projection(c: ScopedContext): Projection {
  * A single-group response with its ETag. Members are read only when the projection wants them, and
  * then streamed page by page (src/provisioning/group-representation.ts), whatever the group's size.
  */
-function groupResponse(c: ScopedContext, record: GroupRecord, options: { projection: Projection; status?: 200 | 201 }): Response {
+function groupResponse(
+  c: ScopedContext,
+  record: GroupRecord,
+  options: { projection: Projection; status?: 200 | 201 },
+): Response {
   const scope = c.var.scope
   const headers: Record<string, string> = { ETag: etag(record.version) }
   if (options.status === 201) headers.Location = `${scope.baseUrl}/Groups/${record.id}`
   const body = groupBody(scope, record, options.projection)
-  return 'chunks' in body && typeof body.chunks === 'function' ? scimStream(body.chunks(), options.status, headers) : scimJson(body, options.status, headers)
+  return 'chunks' in body && typeof body.chunks === 'function'
+    ? scimStream(body.chunks(), options.status, headers)
+    : scimJson(body, options.status, headers)
 }
 
 groups.get('/', async (c) => scimList(await search(c.var.scope, parseListParams(c.req.query()), groupSearch)))
@@ -37,19 +50,27 @@ groups.post('/.search', async (c) => scimList(await search(c.var.scope, await se
 
 groups.post('/', async (c) => {
   const wanted = projection(c)
-  return groupResponse(c, await createScimGroup(c.var.scope, await readScimJson(c)), { projection: wanted, status: 201 })
+  return groupResponse(c, await createScimGroup(c.var.scope, await readScimJson(c)), {
+    projection: wanted,
+    status: 201,
+  })
 })
 
 groups.get('/:id', async (c) => {
   const wanted = projection(c)
   const record = await requireGroup(c.var.scope, c.req.param('id'))
-  if (isNotModified(c.req.header('if-none-match'), record.version)) return c.body(null, 304, { ETag: etag(record.version) })
+  if (isNotModified(c.req.header('if-none-match'), record.version))
+    return c.body(null, 304, { ETag: etag(record.version) })
   return groupResponse(c, record, { projection: wanted })
 })
 
 groups.put('/:id', async (c) => {
   const wanted = projection(c)
-  return groupResponse(c, await replaceScimGroup(c.var.scope, c.req.param('id'), await readScimJson(c), c.req.header('if-match')), { projection: wanted })
+  return groupResponse(
+    c,
+    await replaceScimGroup(c.var.scope, c.req.param('id'), await readScimJson(c), c.req.header('if-match')),
+    { projection: wanted },
+  )
 })
 
 // 204 suits both Okta and Entra (docs/idp-quirks.md#group-patch-answers-204), and never loads a big member list.

@@ -21,10 +21,13 @@ export function scimJson(body: unknown, status: 200 | 201 = 200, headers: Record
 export async function readScimJson(c: Context): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
   if (type && type !== 'application/scim+json' && type !== 'application/json') {
-    throw new UnsupportedMediaType(`Content-Type "${type.slice(0, 60)}" is not supported; send application/scim+json or application/json`)
+    throw new UnsupportedMediaType(
+      `Content-Type "${type.slice(0, 60)}" is not supported; send application/scim+json or application/json`,
+    )
   }
   const declared = Number(c.req.header('content-length') ?? '0')
-  if (declared > MAX_BODY_BYTES) throw new PayloadTooLarge(`The request body is ${declared} bytes; the limit is ${MAX_BODY_BYTES} bytes`)
+  if (declared > MAX_BODY_BYTES)
+    throw new PayloadTooLarge(`The request body is ${declared} bytes; the limit is ${MAX_BODY_BYTES} bytes`)
   const buffer = await c.req.arrayBuffer()
   if (buffer.byteLength > MAX_BODY_BYTES) {
     throw new PayloadTooLarge(`The request body is ${buffer.byteLength} bytes; the limit is ${MAX_BODY_BYTES} bytes`)
@@ -54,7 +57,11 @@ function isChunked(value: unknown): value is Chunked {
 }
 
 /** A SCIM JSON response streamed from chunks of text, so a big resource is never whole in memory. */
-export function scimStream(chunks: AsyncIterable<string>, status: 200 | 201 = 200, headers: Record<string, string> = {}): Response {
+export function scimStream(
+  chunks: AsyncIterable<string>,
+  status: 200 | 201 = 200,
+  headers: Record<string, string> = {},
+): Response {
   const encoder = new TextEncoder()
   const iterator = chunks[Symbol.asyncIterator]()
   const body = new ReadableStream<Uint8Array>({

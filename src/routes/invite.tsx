@@ -44,14 +44,46 @@ const Layout: FC<PropsWithChildren<{ title: string }>> = ({ title, children }) =
 
 /** Each dead link: its status, heading and what the person can do. */
 const DEAD: Record<DeadReason | 'error', { status: 403 | 404 | 410 | 503; title: string; body: string }> = {
-  unknown: { status: 404, title: 'This invite link is not valid', body: 'The link may be mistyped or incomplete. Open it again from the invitation email, or ask your administrator for a new invite.' },
-  expired: { status: 410, title: 'This invite has expired', body: 'Invite links only work for a limited time. Ask your administrator to send you a new invite.' },
-  used: { status: 410, title: 'This invite has already been used', body: 'You have already accepted this invitation. Sign in to the app directly.' },
-  revoked: { status: 410, title: 'This invite was withdrawn', body: 'A newer invite replaced this one, or it was cancelled. Use the most recent invitation email, or ask your administrator.' },
-  deactivated: { status: 403, title: 'Your access has been turned off', body: 'Your account was deactivated by your organisation, so this invite no longer works. Contact your administrator if you think this is a mistake.' },
-  deleted: { status: 410, title: 'This account no longer exists', body: 'Your organisation removed this account, so this invite no longer works.' },
-  'tenant-disabled': { status: 403, title: 'This organisation is not available', body: "Your organisation's access is suspended at the moment. Please contact your administrator." },
-  error: { status: 503, title: 'Something went wrong', body: 'We could not handle this invite just now. Nothing was changed; please try again in a minute.' },
+  unknown: {
+    status: 404,
+    title: 'This invite link is not valid',
+    body: 'The link may be mistyped or incomplete. Open it again from the invitation email, or ask your administrator for a new invite.',
+  },
+  expired: {
+    status: 410,
+    title: 'This invite has expired',
+    body: 'Invite links only work for a limited time. Ask your administrator to send you a new invite.',
+  },
+  used: {
+    status: 410,
+    title: 'This invite has already been used',
+    body: 'You have already accepted this invitation. Sign in to the app directly.',
+  },
+  revoked: {
+    status: 410,
+    title: 'This invite was withdrawn',
+    body: 'A newer invite replaced this one, or it was cancelled. Use the most recent invitation email, or ask your administrator.',
+  },
+  deactivated: {
+    status: 403,
+    title: 'Your access has been turned off',
+    body: 'Your account was deactivated by your organisation, so this invite no longer works. Contact your administrator if you think this is a mistake.',
+  },
+  deleted: {
+    status: 410,
+    title: 'This account no longer exists',
+    body: 'Your organisation removed this account, so this invite no longer works.',
+  },
+  'tenant-disabled': {
+    status: 403,
+    title: 'This organisation is not available',
+    body: "Your organisation's access is suspended at the moment. Please contact your administrator.",
+  },
+  error: {
+    status: 503,
+    title: 'Something went wrong',
+    body: 'We could not handle this invite just now. Nothing was changed; please try again in a minute.',
+  },
 }
 
 /** An HTML response in standards mode (JSX renders no doctype). */
@@ -69,7 +101,10 @@ function securityHeaders(c: PageContext, appUrl?: string) {
   c.header('Cache-Control', 'no-store')
   c.header('Referrer-Policy', 'no-referrer')
   c.header('X-Content-Type-Options', 'nosniff')
-  c.header('Content-Security-Policy', `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`)
+  c.header(
+    'Content-Security-Policy',
+    `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+  )
 }
 
 function deadPage(c: PageContext, reason: DeadReason | 'error', appUrl?: string) {
@@ -98,7 +133,10 @@ function failure(c: PageContext, error: unknown) {
 /** Where the page looks tokens up: across tenants, then in the token's tenant. */
 function lookup(c: PageContext): InviteLookup {
   const requestId = c.get('requestId')
-  return { system: systemScope(c.env, { requestId }), scope: systemTenantScopes(c.env, { task: 'invite-page', requestId }) }
+  return {
+    system: systemScope(c.env, { requestId }),
+    scope: systemTenantScopes(c.env, { task: 'invite-page', requestId }),
+  }
 }
 
 export const invitePage = new Hono<PageEnv>()
@@ -147,7 +185,12 @@ invitePage.post('/:token', async (c) => {
   try {
     const result = await acceptInvite(lookup(c), c.req.param('token'))
     if (!result.ok) return deadPage(c, result.status.reason, result.status.tenant?.appUrl)
-    log('info', 'invite_accepted', { requestId: c.get('requestId'), tenantId: result.tenant.id, userId: result.user.id, again: result.alreadyAccepted })
+    log('info', 'invite_accepted', {
+      requestId: c.get('requestId'),
+      tenantId: result.tenant.id,
+      userId: result.user.id,
+      again: result.alreadyAccepted,
+    })
     c.header('Cache-Control', 'no-store')
     c.header('Referrer-Policy', 'no-referrer')
     return c.redirect(result.tenant.appUrl, 303)

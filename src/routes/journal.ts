@@ -20,10 +20,19 @@ function resourceOf(pathname: string): { resourceType: string | null; resourceId
 }
 
 /** How the journal names this request, and the status a change answers when it applies (201, 204 or 200). */
-export function journalOrigin(c: { req: { method: string; url: string } }): { method: string; path: string; okStatus: number } {
+export function journalOrigin(c: { req: { method: string; url: string } }): {
+  method: string
+  path: string
+  okStatus: number
+} {
   const method = c.req.method
   const path = new URL(c.req.url).pathname
-  const okStatus = method === 'POST' ? 201 : method === 'DELETE' || (method === 'PATCH' && resourceOf(path).resourceType === 'Group') ? 204 : 200
+  const okStatus =
+    method === 'POST'
+      ? 201
+      : method === 'DELETE' || (method === 'PATCH' && resourceOf(path).resourceType === 'Group')
+        ? 204
+        : 200
   return { method, path: path.slice(0, 300), okStatus }
 }
 

@@ -22,14 +22,20 @@ export function limiterBinding(tier: string): string {
 export const rateLimit = createMiddleware<ScopedEnv>(async (c, next) => {
   const tenant = c.var.scope.tenant
   const tier = tenant.settings.rateLimitTier ?? 'standard'
-  const limiter = tier === 'off' ? undefined : (c.env as unknown as Record<string, RateLimit | undefined>)[limiterBinding(tier)]
+  const limiter =
+    tier === 'off' ? undefined : (c.env as unknown as Record<string, RateLimit | undefined>)[limiterBinding(tier)]
   if (limiter) {
     const { success } = await limiter.limit({ key: tenant.id })
     if (!success) {
       log('warn', 'rate_limited', { requestId: c.get('requestId'), tenantId: tenant.id, tier })
-      throw new ScimError(429, `Too many requests for this tenant; retry after ${RETRY_AFTER_SECONDS} seconds`, undefined, {
-        'Retry-After': String(RETRY_AFTER_SECONDS),
-      })
+      throw new ScimError(
+        429,
+        `Too many requests for this tenant; retry after ${RETRY_AFTER_SECONDS} seconds`,
+        undefined,
+        {
+          'Retry-After': String(RETRY_AFTER_SECONDS),
+        },
+      )
     }
   }
   await next()

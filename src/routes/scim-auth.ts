@@ -10,10 +10,19 @@ import { journalOrigin } from './journal.ts'
 
 export const requireTenant = createMiddleware<ScopedEnv>(async (c, next) => {
   const tenantId = c.req.param('tenant') ?? ''
-  const result = await authenticate(c.env.TENANTS, tenantId, c.req.header('authorization'), tenantCacheSeconds(c.env.TENANT_CACHE_SECONDS))
+  const result = await authenticate(
+    c.env.TENANTS,
+    tenantId,
+    c.req.header('authorization'),
+    tenantCacheSeconds(c.env.TENANT_CACHE_SECONDS),
+  )
   if (!result.ok) {
     // The client sees one 401 whatever failed; only the log says which check it was.
-    log('warn', 'auth_failed', { requestId: c.get('requestId'), tenantId: tenantId.slice(0, 63), reason: result.reason })
+    log('warn', 'auth_failed', {
+      requestId: c.get('requestId'),
+      tenantId: tenantId.slice(0, 63),
+      reason: result.reason,
+    })
     throw new Unauthorized()
   }
   const actor = { kind: 'idp' as const, credentialId: result.credential.id }

@@ -3,7 +3,14 @@ import { Hono } from 'hono'
 import { userProjection, userSearch } from '../provisioning/search-users.ts'
 import { search } from '../provisioning/search.ts'
 import { userBodies } from '../provisioning/user-representation.ts'
-import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser, requireUser, type UserRecord } from '../provisioning/users.ts'
+import {
+  createScimUser,
+  deleteScimUser,
+  patchScimUser,
+  replaceScimUser,
+  requireUser,
+  type UserRecord,
+} from '../provisioning/users.ts'
 import { MethodNotAllowed } from '../scim/errors.ts'
 import { parseListParams } from '../scim/list/params.ts'
 import { isNotModified } from '../scim/preconditions.ts'
@@ -20,7 +27,11 @@ function projection(c: ScopedContext): Projection {
 }
 
 /** A single-user response with its ETag, projected by the query's attributes parameters (RFC 7644 §3.9). */
-async function userResponse(c: ScopedContext, record: UserRecord, options: { projection: Projection; status?: 200 | 201 }): Promise<Response> {
+async function userResponse(
+  c: ScopedContext,
+  record: UserRecord,
+  options: { projection: Projection; status?: 200 | 201 },
+): Promise<Response> {
   const scope = c.var.scope
   const [body] = await userBodies(scope, [record], options.projection)
   const headers: Record<string, string> = { ETag: etag(record.version) }
@@ -41,7 +52,8 @@ users.post('/', async (c) => {
 users.get('/:id', async (c) => {
   const wanted = projection(c)
   const record = await requireUser(c.var.scope, c.req.param('id'))
-  if (isNotModified(c.req.header('if-none-match'), record.version)) return c.body(null, 304, { ETag: etag(record.version) })
+  if (isNotModified(c.req.header('if-none-match'), record.version))
+    return c.body(null, 304, { ETag: etag(record.version) })
   return userResponse(c, record, { projection: wanted })
 })
 

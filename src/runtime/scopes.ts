@@ -50,7 +50,12 @@ export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequ
 
 /** The scope of work across tenants (the cron sweep, the invite link lookup). */
 export function systemScope(env: Env, request: { requestId: string; now?: () => Date }): SystemScope {
-  return { db: createDb(env.DB), publicUrl: publicUrl(env), requestId: request.requestId, now: request.now ?? (() => new Date()) }
+  return {
+    db: createDb(env.DB),
+    publicUrl: publicUrl(env),
+    requestId: request.requestId,
+    now: request.now ?? (() => new Date()),
+  }
 }
 
 /** The tenant's document (the isolate cache first), whatever its status; undefined when there is none. */
@@ -67,10 +72,21 @@ export async function activeTenantScope(env: Env, tenantId: string, request: Sco
 }
 
 /** A tenant's scope by id for system work (queue messages, invite links), whatever its status. */
-export function systemTenantScopes(env: Env, request: { task: 'queue' | 'invite-page'; requestId: string; now?: () => Date }) {
+export function systemTenantScopes(
+  env: Env,
+  request: { task: 'queue' | 'invite-page'; requestId: string; now?: () => Date },
+) {
   return async (tenantId: string): Promise<Scope | undefined> => {
     const tenant = await findTenant(env, tenantId)
-    return tenant && tenantScope(env, tenant, { actor: { kind: 'system', task: request.task }, requestId: request.requestId, origin: { method: request.task, path: tenantId }, now: request.now })
+    return (
+      tenant &&
+      tenantScope(env, tenant, {
+        actor: { kind: 'system', task: request.task },
+        requestId: request.requestId,
+        origin: { method: request.task, path: tenantId },
+        now: request.now,
+      })
+    )
   }
 }
 
@@ -78,7 +94,13 @@ export function systemTenantScopes(env: Env, request: { task: 'queue' | 'invite-
 export function consumerDeps(env: Env, requestId: string): ConsumerDeps {
   return {
     scope: systemTenantScopes(env, { task: 'queue', requestId }),
-    mail: createMailClient({ fetch: (input, init) => fetch(input, init), url: env.MAIL_API_URL, apiKey: env.MAIL_API_KEY ?? '', from: env.MAIL_FROM, provider: env.MAIL_PROVIDER }),
+    mail: createMailClient({
+      fetch: (input, init) => fetch(input, init),
+      url: env.MAIL_API_URL,
+      apiKey: env.MAIL_API_KEY ?? '',
+      from: env.MAIL_FROM,
+      provider: env.MAIL_PROVIDER,
+    }),
     tokenKey: inviteTokenKey(env),
     appName: (tenant) => appName(env, tenant),
   }

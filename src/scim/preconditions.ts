@@ -3,7 +3,10 @@ import { PreconditionFailed } from './errors.ts'
 import { etag } from './resource/represent.ts'
 
 function tags(header: string): string[] {
-  return header.split(',').map((t) => t.trim()).filter(Boolean)
+  return header
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
 }
 
 /** True when an If-Match header names versions (absent, empty and `*` pin none). */
@@ -17,7 +20,9 @@ export function ifMatchVersion(header: string | undefined, current: number): num
   // Weak comparison: W/"3" and "3" name the same version.
   const wanted = tags(header).map((t) => t.replace(/^W\//, ''))
   if (!wanted.includes(`"${current}"`)) {
-    throw new PreconditionFailed(`If-Match ${header.slice(0, 80)} does not match the current version ${etag(current)}; read the resource again`)
+    throw new PreconditionFailed(
+      `If-Match ${header.slice(0, 80)} does not match the current version ${etag(current)}; read the resource again`,
+    )
   }
   return current
 }

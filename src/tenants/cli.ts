@@ -16,8 +16,14 @@ const GLOBAL_FLAGS = {
   local: { type: 'boolean', description: 'use the local storage of `wrangler dev` (default)' },
   remote: { type: 'boolean', description: 'use the Cloudflare account wrangler is logged in to' },
   json: { type: 'boolean', description: 'print exactly one JSON object on stdout' },
-  'public-url': { type: 'string', description: `base of the Base URL (default: $PUBLIC_URL, else http://127.0.0.1:$PORT, else ${DEFAULT_PUBLIC_URL})` },
-  'persist-to': { type: 'string', description: 'local persistence directory (default: .wrangler/state, as wrangler dev)' },
+  'public-url': {
+    type: 'string',
+    description: `base of the Base URL (default: $PUBLIC_URL, else http://127.0.0.1:$PORT, else ${DEFAULT_PUBLIC_URL})`,
+  },
+  'persist-to': {
+    type: 'string',
+    description: 'local persistence directory (default: .wrangler/state, as wrangler dev)',
+  },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const
 
@@ -25,11 +31,15 @@ const GLOBAL_FLAGS = {
 export function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => {
     const args = c.args.map((a) => `<${a}>`).join(' ')
-    const flags = Object.keys(c.flags ?? {}).map((f) => `[--${f} ${f.toUpperCase().replace('-', '_')}]`).join(' ')
+    const flags = Object.keys(c.flags ?? {})
+      .map((f) => `[--${f} ${f.toUpperCase().replace('-', '_')}]`)
+      .join(' ')
     return [`${name} ${args} ${flags}`.replace(/\s+/g, ' ').trim(), c.summary] as const
   })
   const width = Math.max(...rows.map(([l]) => l.length)) + 2
-  const flagRows = Object.entries(GLOBAL_FLAGS).map(([f, d]) => [`--${f}${d.type === 'string' ? ' <value>' : ''}`, d.description] as const)
+  const flagRows = Object.entries(GLOBAL_FLAGS).map(
+    ([f, d]) => [`--${f}${d.type === 'string' ? ' <value>' : ''}`, d.description] as const,
+  )
   const fwidth = Math.max(...flagRows.map(([l]) => l.length)) + 2
   return [
     'Usage: npm run tenant -- <command> [args] [--local|--remote] [--json]',
@@ -95,7 +105,8 @@ async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'>
   const { name, command } = findCommand(positionals)
   const rest = positionals.slice(name.split(' ').length)
   for (const flag of Object.keys(values)) {
-    if (!(flag in GLOBAL_FLAGS) && !(flag in (command.flags ?? {}))) throw new CliError(`${name} does not take --${flag}`, 2)
+    if (!(flag in GLOBAL_FLAGS) && !(flag in (command.flags ?? {})))
+      throw new CliError(`${name} does not take --${flag}`, 2)
   }
   if (rest.length !== command.args.length) {
     throw new CliError(`usage: ${name} ${command.args.map((a) => `<${a}>`).join(' ')}`.trim(), 2)

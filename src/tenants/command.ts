@@ -37,11 +37,19 @@ export interface Command {
   /** Command-specific string flags (global flags are handled by the CLI). */
   flags?: Record<string, { description: string }>
   summary: string
-  run(ctx: CommandContext, args: Record<string, string>, flags: Record<string, string | undefined>): Promise<CommandResult>
+  run(
+    ctx: CommandContext,
+    args: Record<string, string>,
+    flags: Record<string, string | undefined>,
+  ): Promise<CommandResult>
 }
 
 /** A valid tenant id, or a usage error. */
 export function checkId(id: string): string {
-  if (!isTenantId(id)) throw new CliError(`invalid tenant id "${id}": use 2-63 characters a-z, 0-9 and "-", not starting or ending with "-"`, 2)
+  if (!isTenantId(id))
+    throw new CliError(
+      `invalid tenant id "${id}": use 2-63 characters a-z, 0-9 and "-", not starting or ending with "-"`,
+      2,
+    )
   return id
 }

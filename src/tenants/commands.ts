@@ -15,7 +15,6 @@ export const baseUrl = tenantBaseUrl
 const SHOWN_ONCE = 'These secrets are shown once; only their SHA-256 is stored.'
 const PROPAGATION = 'Remote KV is eventually consistent: edge locations may see this change up to 60 s later.'
 
-
 async function load(ctx: CommandContext, id: string): Promise<TenantDocument> {
   const doc = await ctx.store.get(checkId(id))
   if (!doc) throw new CliError(`unknown tenant "${id}" (${ctx.store.where})`)
@@ -53,9 +52,11 @@ export function describeTenant(doc: TenantDocument, publicUrl: string): Record<s
 /** Creates a tenant with a fresh Basic + bearer pair; fails if the id is taken. */
 export async function createTenant(ctx: CommandContext, input: { id: string; name?: string; appUrl?: string }) {
   checkId(input.id)
-  if (input.appUrl !== undefined && !isHttpUrl(input.appUrl)) throw new CliError(`invalid --app-url "${input.appUrl}": use an http(s) URL`, 2)
+  if (input.appUrl !== undefined && !isHttpUrl(input.appUrl))
+    throw new CliError(`invalid --app-url "${input.appUrl}": use an http(s) URL`, 2)
   if (input.name !== undefined && !input.name.trim()) throw new CliError('--name must not be empty', 2)
-  if (await ctx.store.get(input.id)) throw new CliError(`tenant "${input.id}" already exists (${ctx.store.where}); nothing changed`)
+  if (await ctx.store.get(input.id))
+    throw new CliError(`tenant "${input.id}" already exists (${ctx.store.where}); nothing changed`)
   const { doc, secrets } = await newTenantDocument(input, ctx.now())
   await ctx.store.put(doc)
   return { doc, secrets }
@@ -86,7 +87,10 @@ async function setStatus(ctx: CommandContext, id: string, status: TenantDocument
   if (changed) await ctx.store.put({ ...doc, status })
   return {
     json: { tenantId: doc.id, status, changed },
-    lines: [changed ? `Tenant ${doc.id} is now ${status}.` : `Tenant ${doc.id} was already ${status}; nothing changed.`, ...(changed ? remoteNote(ctx) : [])],
+    lines: [
+      changed ? `Tenant ${doc.id} is now ${status}.` : `Tenant ${doc.id} was already ${status}; nothing changed.`,
+      ...(changed ? remoteNote(ctx) : []),
+    ],
   }
 }
 
@@ -94,7 +98,10 @@ async function setStatus(ctx: CommandContext, id: string, status: TenantDocument
 export const commands: Record<string, Command> = {
   create: {
     args: ['id'],
-    flags: { name: { description: 'display name (default: the id)' }, 'app-url': { description: 'where invitees land after accepting' } },
+    flags: {
+      name: { description: 'display name (default: the id)' },
+      'app-url': { description: 'where invitees land after accepting' },
+    },
     summary: 'create a tenant and print its Base URL and credentials once',
     async run(ctx, args, flags) {
       const { doc, secrets } = await createTenant(ctx, { id: args.id!, name: flags.name, appUrl: flags['app-url'] })
@@ -134,13 +141,22 @@ export const commands: Record<string, Command> = {
       const tenants = []
       for (const entry of await ctx.store.list()) {
         // Documents written without metadata (not by this CLI) are read one by one.
-        const summary = entry.summary ?? (await ctx.store.get(entry.id).then((d) => d && { name: d.name, status: d.status, createdAt: d.createdAt, credentials: d.credentials.length }))
+        const summary =
+          entry.summary ??
+          (await ctx.store
+            .get(entry.id)
+            .then(
+              (d) => d && { name: d.name, status: d.status, createdAt: d.createdAt, credentials: d.credentials.length },
+            ))
         if (summary) tenants.push({ tenantId: entry.id, ...summary })
       }
       return {
         json: { tenants },
         lines: tenants.length
-          ? tenants.map((t) => `${t.tenantId.padEnd(24)} ${t.status.padEnd(8)} ${String(t.credentials).padStart(2)} credentials  ${t.createdAt}  ${t.name}`)
+          ? tenants.map(
+              (t) =>
+                `${t.tenantId.padEnd(24)} ${t.status.padEnd(8)} ${String(t.credentials).padStart(2)} credentials  ${t.createdAt}  ${t.name}`,
+            )
           : [`No tenants (${ctx.store.where}).`],
       }
     },
@@ -172,10 +188,16 @@ export const commands: Record<string, Command> = {
       if (!target) throw new CliError(`tenant "${doc.id}" has no credential "${args.credentialId}"`)
       const credentials = doc.credentials.filter((c) => c !== target)
       await ctx.store.put({ ...doc, credentials })
-      const warnings = credentials.length === 0 ? [`warning: tenant "${doc.id}" has no credentials left; its IdP cannot connect until you run rotate`] : []
+      const warnings =
+        credentials.length === 0
+          ? [`warning: tenant "${doc.id}" has no credentials left; its IdP cannot connect until you run rotate`]
+          : []
       return {
         json: { tenantId: doc.id, revoked: target.id, kind: target.kind, remaining: credentials.length },
-        lines: [`Revoked ${target.kind} credential ${target.id} of tenant ${doc.id}; ${credentials.length} left.`, ...remoteNote(ctx)],
+        lines: [
+          `Revoked ${target.kind} credential ${target.id} of tenant ${doc.id}; ${credentials.length} left.`,
+          ...remoteNote(ctx),
+        ],
         warnings,
       }
     },
@@ -197,12 +219,19 @@ export const commands: Record<string, Command> = {
 
   delete: {
     args: ['id'],
-    flags: { confirm: { description: 'the tenant id again: delete asks for it, so a typo or a pasted command deletes nothing' } },
-    summary: "delete the tenant document (its credentials stop working; D1 rows are kept)",
+    flags: {
+      confirm: {
+        description: 'the tenant id again: delete asks for it, so a typo or a pasted command deletes nothing',
+      },
+    },
+    summary: 'delete the tenant document (its credentials stop working; D1 rows are kept)',
     async run(ctx, args, flags) {
       const doc = await load(ctx, args.id!)
       if (flags.confirm !== doc.id) {
-        throw new CliError(`delete stops every IdP of tenant "${doc.id}" at once; repeat the id to confirm: delete ${doc.id} --confirm ${doc.id}`, 2)
+        throw new CliError(
+          `delete stops every IdP of tenant "${doc.id}" at once; repeat the id to confirm: delete ${doc.id} --confirm ${doc.id}`,
+          2,
+        )
       }
       await ctx.store.delete(doc.id)
       return {

@@ -136,7 +136,11 @@ function wrangler(args: string[]): Promise<string> {
       },
       (error, stdout, stderr) => {
         if (!error) return resolve(String(stdout))
-        reject(new WranglerError(`wrangler ${args.slice(0, 3).join(' ')} failed: ${lastLine(String(stderr) || String(stdout)) || error.message}`))
+        reject(
+          new WranglerError(
+            `wrangler ${args.slice(0, 3).join(' ')} failed: ${lastLine(String(stderr) || String(stdout)) || error.message}`,
+          ),
+        )
       },
     )
   })
@@ -145,7 +149,11 @@ function wrangler(args: string[]): Promise<string> {
 /** The most telling line of wrangler's output: its "✘ [ERROR]" line, else the last non-empty one. */
 function lastLine(text: string): string {
   // eslint-disable-next-line no-control-regex
-  const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = text
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   const error = lines.find((l) => l.includes('[ERROR]'))
   return (error ?? lines.filter((l) => !l.startsWith('🪵')).at(-1) ?? '').replace(/^✘\s*\[ERROR\]\s*/, '')
 }

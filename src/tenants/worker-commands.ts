@@ -6,11 +6,18 @@
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
 
 /** Calls the Worker's app API for a tenant; returns the status and the JSON body. */
-async function callWorker(ctx: CommandContext, tenantId: string, request: { method: 'GET' | 'POST'; path: string; body?: unknown }) {
+async function callWorker(
+  ctx: CommandContext,
+  tenantId: string,
+  request: { method: 'GET' | 'POST'; path: string; body?: unknown },
+) {
   const { method, path, body } = request
   checkId(tenantId)
   const key = ctx.appApiKey?.()
-  if (!key) throw new CliError("this command needs the Worker's APP_API_KEY: set APP_API_KEY (npm start prints it and keeps it in .wrangler/dev-secrets.json)")
+  if (!key)
+    throw new CliError(
+      "this command needs the Worker's APP_API_KEY: set APP_API_KEY (npm start prints it and keeps it in .wrangler/dev-secrets.json)",
+    )
   const url = `${ctx.publicUrl}/app/v1/${tenantId}${path}`
   let res: Response
   try {
@@ -20,11 +27,14 @@ async function callWorker(ctx: CommandContext, tenantId: string, request: { meth
       body: body === undefined ? undefined : JSON.stringify(body),
     })
   } catch (error) {
-    throw new CliError(`cannot reach ${ctx.publicUrl} (${(error as Error).message}): is the Worker running (npm start), or pass --public-url`)
+    throw new CliError(
+      `cannot reach ${ctx.publicUrl} (${(error as Error).message}): is the Worker running (npm start), or pass --public-url`,
+    )
   }
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>
   if (res.status === 401) throw new CliError(`the Worker at ${ctx.publicUrl} rejected APP_API_KEY`)
-  if (res.status === 404 && typeof json.detail === 'string' && /tenant/i.test(json.detail)) throw new CliError(`unknown tenant "${tenantId}"`)
+  if (res.status === 404 && typeof json.detail === 'string' && /tenant/i.test(json.detail))
+    throw new CliError(`unknown tenant "${tenantId}"`)
   return { status: res.status, json }
 }
 
@@ -40,7 +50,9 @@ export async function reinviteUser(ctx: CommandContext, tenantId: string, userNa
   if (status === 202) {
     return {
       json: { tenantId, userName, userId: json.userId, inviteId: json.inviteId },
-      lines: [`Queued a fresh invite for ${userName} in tenant ${tenantId} (invite ${String(json.inviteId)}); earlier links no longer work.`],
+      lines: [
+        `Queued a fresh invite for ${userName} in tenant ${tenantId} (invite ${String(json.inviteId)}); earlier links no longer work.`,
+      ],
     }
   }
   const why: Record<string, string> = {
@@ -57,9 +69,13 @@ export async function createGroup(ctx: CommandContext, tenantId: string, display
   if (!displayName.trim()) throw new CliError('the group needs a displayName', 2)
   const { status, json } = await callWorker(ctx, tenantId, { method: 'POST', path: '/groups', body: { displayName } })
   if (status === 201) {
-    return { json: { tenantId, groupId: json.id, displayName }, lines: [`Created group "${displayName}" (${String(json.id)}) in tenant ${tenantId}.`] }
+    return {
+      json: { tenantId, groupId: json.id, displayName },
+      lines: [`Created group "${displayName}" (${String(json.id)}) in tenant ${tenantId}.`],
+    }
   }
-  if (status === 409) throw new CliError(`tenant "${tenantId}" already has a group named "${displayName}"; nothing changed`)
+  if (status === 409)
+    throw new CliError(`tenant "${tenantId}" already has a group named "${displayName}"; nothing changed`)
   throw failure(status, json)
 }
 
@@ -71,7 +87,8 @@ export function parseSince(text: string, now: Date): Date {
     return new Date(now.getTime() - Number(match[1]) * unit * 1000)
   }
   const date = new Date(text)
-  if (Number.isNaN(date.getTime())) throw new CliError(`invalid --since "${text}": use a duration such as 24h or 7d, or an ISO date-time`, 2)
+  if (Number.isNaN(date.getTime()))
+    throw new CliError(`invalid --since "${text}": use a duration such as 24h or 7d, or an ISO date-time`, 2)
   return date
 }
 
@@ -88,7 +105,11 @@ interface JournalEntry {
 }
 
 /** The provisioning journal of a tenant, newest first: who changed what, when, and how it went. */
-export async function showLog(ctx: CommandContext, tenantId: string, flags: Record<string, string | undefined>): Promise<CommandResult> {
+export async function showLog(
+  ctx: CommandContext,
+  tenantId: string,
+  flags: Record<string, string | undefined>,
+): Promise<CommandResult> {
   const params = new URLSearchParams({ limit: flags.limit ?? '100' })
   if (flags.user) params.set('userName', flags.user)
   if (flags.since) params.set('since', parseSince(flags.since, ctx.now()).toISOString())
@@ -99,7 +120,14 @@ export async function showLog(ctx: CommandContext, tenantId: string, flags: Reco
     json: { tenantId, entries },
     lines: entries.length
       ? entries.map((e) =>
-          [e.at, e.action.padEnd(7), e.outcome.padEnd(9), `${e.resourceType ?? '-'} ${e.resourceId ?? '-'}`, e.summary ?? '', `(credential ${e.credentialId ?? '-'}, request ${e.requestId ?? '-'})`]
+          [
+            e.at,
+            e.action.padEnd(7),
+            e.outcome.padEnd(9),
+            `${e.resourceType ?? '-'} ${e.resourceId ?? '-'}`,
+            e.summary ?? '',
+            `(credential ${e.credentialId ?? '-'}, request ${e.requestId ?? '-'})`,
+          ]
             .join('  ')
             .trim(),
         )

@@ -45,7 +45,12 @@ export function insertUser(tenantId: string, seq: number, r: Resource) {
   for (const e of emails) {
     const value = lower(e.value)
     if (!value) continue
-    statements.push(db.insert(userEmails).values({ tenantId, userId: id, value, type: lower(e.type) ?? '', primary: e.primary === true }).onConflictDoNothing())
+    statements.push(
+      db
+        .insert(userEmails)
+        .values({ tenantId, userId: id, value, type: lower(e.type) ?? '', primary: e.primary === true })
+        .onConflictDoNothing(),
+    )
   }
   return statements
 }
@@ -70,7 +75,10 @@ export function insertGroup(tenantId: string, seq: number, g: Resource) {
 }
 
 export async function seed(tenantId: string, userList: Resource[], groupList: Resource[] = []) {
-  const statements = [...userList.flatMap((u, i) => insertUser(tenantId, i + 1, u)), ...groupList.flatMap((g, i) => insertGroup(tenantId, i + 1, g))]
+  const statements = [
+    ...userList.flatMap((u, i) => insertUser(tenantId, i + 1, u)),
+    ...groupList.flatMap((g, i) => insertGroup(tenantId, i + 1, g)),
+  ]
   if (statements.length) await db.batch(statements as [any, ...any[]])
 }
 
@@ -84,6 +92,9 @@ export async function userIds(tenantId: string, condition: SQL): Promise<string[
 }
 
 export async function groupIds(tenantId: string, condition: SQL): Promise<string[]> {
-  const rows = await db.select({ id: groups.id }).from(groups).where(and(eq(groups.tenantId, tenantId), condition))
+  const rows = await db
+    .select({ id: groups.id })
+    .from(groups)
+    .where(and(eq(groups.tenantId, tenantId), condition))
   return rows.map((r) => r.id).sort()
 }

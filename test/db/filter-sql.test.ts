@@ -3,7 +3,14 @@ import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import cases from '../fixtures/filter-cases.json'
-import { groupFilterSql, groupSortSql, MAX_FILTER_PARAMS, userFilterSql, userSortableAttributes, userSortSql } from '../../src/db/filter-sql.ts'
+import {
+  groupFilterSql,
+  groupSortSql,
+  MAX_FILTER_PARAMS,
+  userFilterSql,
+  userSortableAttributes,
+  userSortSql,
+} from '../../src/db/filter-sql.ts'
 import { groups, users } from '../../src/db/schema.ts'
 import type { Filter } from '../../src/scim/filter/ast.ts'
 import { matchesFilter } from '../../src/scim/filter/evaluate.ts'
@@ -12,7 +19,11 @@ import { InvalidFilter, InvalidValue, ScimError } from '../../src/scim/errors.ts
 import { groupResourceType, userResourceType } from '../../src/scim/schemas/index.ts'
 import { ENT, groupIds, newTenant, seed, userIds, type Resource } from './filter-sql-seed.ts'
 
-const expectedUsers = (list: Resource[], filter: Filter) => list.filter((u) => matchesFilter(userResourceType, u, filter)).map((u) => u.id as string).sort()
+const expectedUsers = (list: Resource[], filter: Filter) =>
+  list
+    .filter((u) => matchesFilter(userResourceType, u, filter))
+    .map((u) => u.id as string)
+    .sort()
 
 function thrown(fn: () => unknown): ScimError {
   try {
@@ -41,25 +52,33 @@ describe('groupFilterSql returns exactly what matchesFilter returns', () => {
     const tenantId = newTenant()
     await seed(tenantId, [], sampleGroups)
     const filter = parseFilter(source)
-    const expected = sampleGroups.filter((g) => matchesFilter(groupResourceType, g, filter)).map((g) => g.id as string).sort()
+    const expected = sampleGroups
+      .filter((g) => matchesFilter(groupResourceType, g, filter))
+      .map((g) => g.id as string)
+      .sort()
     expect(await groupIds(tenantId, groupFilterSql(filter))).toEqual(expected)
   })
 })
 
 describe('filter SQL errors and limits', () => {
-  it.each(cases.sqlErrors.map((c) => [c.type, c.source, c.detail] as const))('%s rejects %s', (type, source, detail) => {
-    const compile = type === 'User' ? userFilterSql : groupFilterSql
-    const e = thrown(() => compile(parseFilter(source)))
-    expect(e).toBeInstanceOf(InvalidFilter)
-    expect(e.message).toContain(detail)
-  })
+  it.each(cases.sqlErrors.map((c) => [c.type, c.source, c.detail] as const))(
+    '%s rejects %s',
+    (type, source, detail) => {
+      const compile = type === 'User' ? userFilterSql : groupFilterSql
+      const e = thrown(() => compile(parseFilter(source)))
+      expect(e).toBeInstanceOf(InvalidFilter)
+      expect(e.message).toContain(detail)
+    },
+  )
 
   it('rejects schema errors before compiling', () => {
     expect(thrown(() => userFilterSql(parseFilter('foo eq "x"'))).message).toBe('unknown attribute "foo" in filter')
   })
 
   it('binds every value and never inlines it', () => {
-    const query = new SQLiteSyncDialect().sqlToQuery(userFilterSql(parseFilter(`userName eq "x' OR 1=1 --" or title co "Robert'); DROP TABLE users"`)))
+    const query = new SQLiteSyncDialect().sqlToQuery(
+      userFilterSql(parseFilter(`userName eq "x' OR 1=1 --" or title co "Robert'); DROP TABLE users"`)),
+    )
     expect(query.sql).not.toContain('OR 1=1')
     expect(query.sql).not.toContain('DROP')
     expect(query.params).toEqual(["x' or 1=1 --", "Robert'); DROP TABLE users"])
@@ -67,11 +86,21 @@ describe('filter SQL errors and limits', () => {
 
   it('answers email value filters from the user_emails index and the rest from JSON', () => {
     const text = (source: string) => new SQLiteSyncDialect().sqlToQuery(userFilterSql(parseFilter(source))).sql
-    for (const source of ['emails eq "a@b.c"', 'emails.value co "@b"', 'emails[type eq "work"].value eq "a@b.c"', 'emails[type eq "work" and value pr]']) {
+    for (const source of [
+      'emails eq "a@b.c"',
+      'emails.value co "@b"',
+      'emails[type eq "work"].value eq "a@b.c"',
+      'emails[type eq "work" and value pr]',
+    ]) {
       expect(text(source), source).toContain('FROM "user_emails"')
     }
     // Elements without a value have no row, and is_primary cannot tell false from missing.
-    for (const source of ['emails.type eq "work"', 'emails[value eq "a@b.c" or type eq "work"]', 'emails[primary eq true and value pr]', 'emails pr']) {
+    for (const source of [
+      'emails.type eq "work"',
+      'emails[value eq "a@b.c" or type eq "work"]',
+      'emails[primary eq true and value pr]',
+      'emails pr',
+    ]) {
       expect(text(source), source).toContain('json_each')
     }
     expect(text('userName eq "Ann"')).toBe('("users"."user_name" = ?)')
@@ -80,7 +109,8 @@ describe('filter SQL errors and limits', () => {
   it(`accepts ${MAX_FILTER_PARAMS} values and runs them on D1; one more is "too large"`, async () => {
     const tenantId = newTenant()
     await seed(tenantId, sampleUsers)
-    const many = (n: number) => Array.from({ length: n }, (_, i) => `userName eq "${i === n - 1 ? 'carol' : `nobody${i}`}"`).join(' or ')
+    const many = (n: number) =>
+      Array.from({ length: n }, (_, i) => `userName eq "${i === n - 1 ? 'carol' : `nobody${i}`}"`).join(' or ')
     expect(await userIds(tenantId, userFilterSql(parseFilter(many(MAX_FILTER_PARAMS))))).toEqual(['u-3'])
     const e = thrown(() => userFilterSql(parseFilter(many(MAX_FILTER_PARAMS + 1))))
     expect(e).toBeInstanceOf(InvalidFilter)
@@ -91,7 +121,9 @@ describe('filter SQL errors and limits', () => {
     const tenantId = newTenant()
     const long = `${'x'.repeat(80)}@example.com`
     await seed(tenantId, [{ ...sampleUsers[2], userName: long, title: long }])
-    expect(await userIds(tenantId, userFilterSql(parseFilter(`userName ew "${long.slice(1).toUpperCase()}"`)))).toEqual(['u-3'])
+    expect(await userIds(tenantId, userFilterSql(parseFilter(`userName ew "${long.slice(1).toUpperCase()}"`)))).toEqual(
+      ['u-3'],
+    )
     expect(await userIds(tenantId, userFilterSql(parseFilter(`title sw "${long.slice(0, 70)}"`)))).toEqual(['u-3'])
   })
 
@@ -115,7 +147,9 @@ describe('filter SQL errors and limits', () => {
 describe('sortBy columns (RFC 7644 §3.4.2.3)', () => {
   it('maps sortable attributes to columns, case-insensitively and with URNs', () => {
     expect(userSortSql({ attr: 'USERNAME' })).toBe(users.userName)
-    expect(userSortSql({ urn: 'urn:ietf:params:scim:schemas:core:2.0:User', attr: 'name', sub: 'familyName' })).toBe(users.familyName)
+    expect(userSortSql({ urn: 'urn:ietf:params:scim:schemas:core:2.0:User', attr: 'name', sub: 'familyName' })).toBe(
+      users.familyName,
+    )
     expect(userSortSql({ attr: 'emails' })).toBe(users.email)
     expect(userSortSql({ attr: 'emails', sub: 'value' })).toBe(users.email)
     expect(userSortSql({ attr: 'meta', sub: 'lastModified' })).toBe(users.updatedAt)
@@ -127,7 +161,9 @@ describe('sortBy columns (RFC 7644 §3.4.2.3)', () => {
     const e = thrown(() => userSortSql({ attr: 'title' }))
     expect(e).toBeInstanceOf(InvalidValue)
     expect(e.message).toBe(`sortBy "title" is not supported; sortable attributes: ${userSortableAttributes.join(', ')}`)
-    expect(thrown(() => groupSortSql({ attr: 'members', sub: 'value' })).message).toContain('sortBy "members.value" is not supported')
+    expect(thrown(() => groupSortSql({ attr: 'members', sub: 'value' })).message).toContain(
+      'sortBy "members.value" is not supported',
+    )
   })
 })
 
@@ -139,12 +175,24 @@ describe('property: SQL == in-memory evaluation', () => {
   const jsonSafe = ['a', 'A', 'b', 'B', 'é', '_', '%', '😀']
   const str = (units: string[]) => fc.array(fc.constantFrom(...units), { maxLength: 3 }).map((a) => a.join(''))
   const instants = ['2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.001Z', '2024-03-01T12:00:00.000Z']
-  const dateValues = ['2024-01-01', '2024-01-01T00:00:00Z', '2024-01-01T01:00:00+01:00', '2024-01-01T00:00:00.001Z', '2024-03-01T12:00:00.000Z', '2024-02-01T00:00Z']
+  const dateValues = [
+    '2024-01-01',
+    '2024-01-01T00:00:00Z',
+    '2024-01-01T01:00:00+01:00',
+    '2024-01-01T00:00:00.001Z',
+    '2024-03-01T12:00:00.000Z',
+    '2024-02-01T00:00Z',
+  ]
   const stringOps = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'] as const
   const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
 
   const email = fc.record(
-    { value: str(jsonSafe), type: optional(fc.constantFrom('work', 'Work', 'home', '')), primary: optional(fc.boolean()), display: optional(str(jsonSafe)) },
+    {
+      value: str(jsonSafe),
+      type: optional(fc.constantFrom('work', 'Work', 'home', '')),
+      primary: optional(fc.boolean()),
+      display: optional(str(jsonSafe)),
+    },
     { requiredKeys: [] },
   )
   const userArb = fc.record(
@@ -166,12 +214,19 @@ describe('property: SQL == in-memory evaluation', () => {
   )
 
   function toResource(u: any, i: number): Resource {
-    const r: Resource = { id: `u${i}`, userName: `${i}${u.userName}`, active: u.active, meta: { resourceType: 'User', created: u.created, lastModified: u.created } }
+    const r: Resource = {
+      id: `u${i}`,
+      userName: `${i}${u.userName}`,
+      active: u.active,
+      meta: { resourceType: 'User', created: u.created, lastModified: u.created },
+    }
     if (u.displayName !== undefined) r.displayName = u.displayName
-    if (u.givenName !== undefined || u.familyName !== undefined) r.name = { givenName: u.givenName, familyName: u.familyName }
+    if (u.givenName !== undefined || u.familyName !== undefined)
+      r.name = { givenName: u.givenName, familyName: u.familyName }
     if (u.title !== undefined) r.title = u.title
     if (u.externalId !== undefined) r.externalId = u.externalId
-    if (u.emails !== undefined) r.emails = u.emails.map((e: Resource) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)))
+    if (u.emails !== undefined)
+      r.emails = u.emails.map((e: Resource) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)))
     const ent: Resource = {}
     if (u.department !== undefined) ent.department = u.department
     if (u.costCenter !== undefined) ent.costCenter = u.costCenter
@@ -182,16 +237,24 @@ describe('property: SQL == in-memory evaluation', () => {
 
   const path = (p: string) => parseFilter(`${p} pr`) as { op: 'pr'; path: Filter extends never ? never : any }
   const cmp = (p: string, units: string[]) =>
-    fc.tuple(fc.constantFrom(...stringOps), str(units)).map(([op, value]): Filter => ({ op, path: path(p).path, value }))
+    fc
+      .tuple(fc.constantFrom(...stringOps), str(units))
+      .map(([op, value]): Filter => ({ op, path: path(p).path, value }))
   const pr = (p: string) => fc.constant<Filter>({ op: 'pr', path: path(p).path })
-  const bool = (p: string) => fc.tuple(fc.constantFrom('eq', 'ne' as const), fc.boolean()).map(([op, value]): Filter => ({ op: op as 'eq', path: path(p).path, value }))
-  const isNull = (p: string) => fc.constantFrom('eq', 'ne').map((op): Filter => ({ op: op as 'eq', path: path(p).path, value: null }))
+  const bool = (p: string) =>
+    fc
+      .tuple(fc.constantFrom('eq', 'ne' as const), fc.boolean())
+      .map(([op, value]): Filter => ({ op: op as 'eq', path: path(p).path, value }))
+  const isNull = (p: string) =>
+    fc.constantFrom('eq', 'ne').map((op): Filter => ({ op: op as 'eq', path: path(p).path, value: null }))
 
   const emailInner: fc.Arbitrary<Filter> = fc.letrec<{ f: Filter }>((tie) => ({
     f: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       cmp('value', jsonSafe),
-      fc.tuple(fc.constantFrom('eq', 'ne'), fc.constantFrom('work', 'WORK', 'home', '')).map(([op, value]): Filter => ({ op: op as 'eq', path: { attr: 'type' }, value })),
+      fc
+        .tuple(fc.constantFrom('eq', 'ne'), fc.constantFrom('work', 'WORK', 'home', ''))
+        .map(([op, value]): Filter => ({ op: op as 'eq', path: { attr: 'type' }, value })),
       bool('primary'),
       pr('type'),
       pr('display'),
@@ -213,10 +276,18 @@ describe('property: SQL == in-memory evaluation', () => {
     cmp(`${ENT}:costCenter`, jsonSafe),
     cmp('emails', jsonSafe),
     cmp('emails.display', jsonSafe),
-    fc.tuple(fc.constantFrom(...stringOps), fc.constantFrom('u0', 'U0', 'u1', 'u')).map(([op, value]): Filter => ({ op, path: path(`${ENT}:manager.value`).path, value })),
-    fc.tuple(fc.constantFrom(...stringOps), fc.constantFrom('u0', 'U1', 'u', '')).map(([op, value]): Filter => ({ op, path: { attr: 'id' }, value })),
-    fc.tuple(fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le'), fc.constantFrom(...dateValues)).map(([op, value]): Filter => ({ op: op as 'eq', path: path('meta.created').path, value })),
-    fc.tuple(fc.constantFrom('eq', 'ne'), fc.constantFrom('work', 'Work', 'HOME', '')).map(([op, value]): Filter => ({ op: op as 'eq', path: path('emails.type').path, value })),
+    fc
+      .tuple(fc.constantFrom(...stringOps), fc.constantFrom('u0', 'U0', 'u1', 'u'))
+      .map(([op, value]): Filter => ({ op, path: path(`${ENT}:manager.value`).path, value })),
+    fc
+      .tuple(fc.constantFrom(...stringOps), fc.constantFrom('u0', 'U1', 'u', ''))
+      .map(([op, value]): Filter => ({ op, path: { attr: 'id' }, value })),
+    fc
+      .tuple(fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le'), fc.constantFrom(...dateValues))
+      .map(([op, value]): Filter => ({ op: op as 'eq', path: path('meta.created').path, value })),
+    fc
+      .tuple(fc.constantFrom('eq', 'ne'), fc.constantFrom('work', 'Work', 'HOME', ''))
+      .map(([op, value]): Filter => ({ op: op as 'eq', path: path('emails.type').path, value })),
     bool('active'),
     bool('emails.primary'),
     pr('displayName'),
@@ -241,22 +312,26 @@ describe('property: SQL == in-memory evaluation', () => {
 
   it('agrees on random users and filters', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(userArb, { maxLength: 6 }), fc.array(filterArb, { minLength: 1, maxLength: 8 }), async (raw, filters) => {
-        const list = raw.map(toResource)
-        const tenantId = newTenant()
-        await seed(tenantId, list)
-        for (const filter of filters) {
-          let condition: SQL
-          try {
-            condition = userFilterSql(filter)
-          } catch (e) {
-            // Only the parameter cap may refuse a generated filter.
-            if (e instanceof InvalidFilter && e.message.includes('too large')) continue
-            throw e
+      fc.asyncProperty(
+        fc.array(userArb, { maxLength: 6 }),
+        fc.array(filterArb, { minLength: 1, maxLength: 8 }),
+        async (raw, filters) => {
+          const list = raw.map(toResource)
+          const tenantId = newTenant()
+          await seed(tenantId, list)
+          for (const filter of filters) {
+            let condition: SQL
+            try {
+              condition = userFilterSql(filter)
+            } catch (e) {
+              // Only the parameter cap may refuse a generated filter.
+              if (e instanceof InvalidFilter && e.message.includes('too large')) continue
+              throw e
+            }
+            expect(await userIds(tenantId, condition), JSON.stringify(filter)).toEqual(expectedUsers(list, filter))
           }
-          expect(await userIds(tenantId, condition), JSON.stringify(filter)).toEqual(expectedUsers(list, filter))
-        }
-      }),
+        },
+      ),
       { numRuns: Number(process.env.FILTER_PROPERTY_RUNS ?? 150) },
     )
   }, 120_000)

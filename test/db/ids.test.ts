@@ -25,8 +25,14 @@ describe('newId (UUID version 7)', () => {
 
   it('is what the Worker gives new users and groups, later ones sorting later', async () => {
     const tenant = await newTenant()
-    const first = await tenant.fetch('/Users', { method: 'POST', json: { schemas: [URN.user], userName: 'v7-a@example.com' } })
-    const second = await tenant.fetch('/Users', { method: 'POST', json: { schemas: [URN.user], userName: 'v7-b@example.com' } })
+    const first = await tenant.fetch('/Users', {
+      method: 'POST',
+      json: { schemas: [URN.user], userName: 'v7-a@example.com' },
+    })
+    const second = await tenant.fetch('/Users', {
+      method: 'POST',
+      json: { schemas: [URN.user], userName: 'v7-b@example.com' },
+    })
     const group = await tenant.fetch('/Groups', { method: 'POST', json: { schemas: [URN.group], displayName: 'v7' } })
     expect([first.status, second.status, group.status]).toEqual([201, 201, 201])
     const [a, b, g] = (await Promise.all([first.json(), second.json(), group.json()])) as { id: string }[]

@@ -59,10 +59,16 @@ describe('storage errors are typed where D1 is called', () => {
     const tenant = await newTenant()
     const scope = scopeOf(tenant)
     await createUser(scope, { id: crypto.randomUUID(), resource: { userName: 'Taken@Example.com' }, ...lifecycle })
-    const error = await createUser(scope, { id: crypto.randomUUID(), resource: { userName: 'taken@example.com' }, ...lifecycle }).catch((e: unknown) => e)
+    const error = await createUser(scope, {
+      id: crypto.randomUUID(),
+      resource: { userName: 'taken@example.com' },
+      ...lifecycle,
+    }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Uniqueness)
     expect((error as Uniqueness).status).toBe(409)
-    expect((error as Error).message).toBe('userName "taken@example.com" is already in use in this tenant (userName is unique, case-insensitively)')
+    expect((error as Error).message).toBe(
+      'userName "taken@example.com" is already in use in this tenant (userName is unique, case-insensitively)',
+    )
   })
 
   it('any other unique violation is a bug: it names its index, is logged as a bug and is not reported as "taken"', async () => {
@@ -71,17 +77,22 @@ describe('storage errors are typed where D1 is called', () => {
     const id = crypto.randomUUID()
     await createUser(scope, { id, resource: { userName: 'first' }, ...lifecycle })
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
-    const error = await createUser(scope, { id, resource: { userName: 'second' }, ...lifecycle }).catch((e: unknown) => e)
+    const error = await createUser(scope, { id, resource: { userName: 'second' }, ...lifecycle }).catch(
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(ConstraintViolation)
     expect(violatedIndex(error as ConstraintViolation)).toBe('users_pkey')
     const lines = logged.mock.calls.map((c) => JSON.parse(String(c[0])) as Record<string, unknown>)
-    expect(lines).toContainEqual(expect.objectContaining({ event: 'constraint_bug', index: 'users_pkey', table: 'users' }))
+    expect(lines).toContainEqual(
+      expect.objectContaining({ event: 'constraint_bug', index: 'users_pkey', table: 'users' }),
+    )
     // The same request over HTTP would be a 500 with the request id, never a 409.
     expect(error).not.toBeInstanceOf(Uniqueness)
   })
 
   it('names the partial unique index on userName and the primary key apart', () => {
-    const of = (table: string, columns: string[]) => violatedIndex(new ConstraintViolation('unique', { table, columns, message: '' }, undefined))
+    const of = (table: string, columns: string[]) =>
+      violatedIndex(new ConstraintViolation('unique', { table, columns, message: '' }, undefined))
     expect(of('users', ['tenant_id', 'user_name'])).toBe('users_tenant_user_name')
     expect(of('users', ['tenant_id', 'id'])).toBe('users_pkey')
     expect(of('groups', ['tenant_id', 'display_name'])).toBe('groups_tenant_display_name')

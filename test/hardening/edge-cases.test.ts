@@ -9,7 +9,10 @@ import { newTenant } from '../helpers/tenant.ts'
 import { scopeOf } from '../helpers/scope.ts'
 
 const app = (tenantId: string, path: string, init: RequestInit = {}) =>
-  SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}${path}`, { ...init, headers: { authorization: 'Bearer test-app-key', 'content-type': 'application/json' } })
+  SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}${path}`, {
+    ...init,
+    headers: { authorization: 'Bearer test-app-key', 'content-type': 'application/json' },
+  })
 
 describe('edge cases', () => {
   it("the app API never accepts another tenant's invite", async () => {
@@ -30,19 +33,31 @@ describe('edge cases', () => {
 
   it('a bad attributes parameter is refused before the write, not after it', async () => {
     const tenant = await newTenant()
-    const res = await tenant.fetch('/Users?attributes=nope', { method: 'POST', json: { userName: 'late-400@example.com' } })
+    const res = await tenant.fetch('/Users?attributes=nope', {
+      method: 'POST',
+      json: { userName: 'late-400@example.com' },
+    })
     expect(res.status).toBe(400)
-    const list = (await (await tenant.fetch('/Users?filter=userName%20eq%20%22late-400@example.com%22')).json()) as { totalResults: number }
+    const list = (await (await tenant.fetch('/Users?filter=userName%20eq%20%22late-400@example.com%22')).json()) as {
+      totalResults: number
+    }
     expect(list.totalResults).toBe(0)
-    const group = await tenant.fetch('/Groups?excludedAttributes=zzz', { method: 'POST', json: { displayName: 'Never' } })
+    const group = await tenant.fetch('/Groups?excludedAttributes=zzz', {
+      method: 'POST',
+      json: { displayName: 'Never' },
+    })
     expect(group.status).toBe(400)
     expect(((await (await tenant.fetch('/Groups')).json()) as { totalResults: number }).totalResults).toBe(0)
   })
 
   it("deleting a member changes the group's ETag and lastModified", async () => {
     const tenant = await newTenant()
-    const user = (await (await tenant.fetch('/Users', { method: 'POST', json: { userName: 'leaver@example.com' } })).json()) as { id: string }
-    const group = (await (await tenant.fetch('/Groups', { method: 'POST', json: { displayName: 'Leavers', members: [{ value: user.id }] } })).json()) as { id: string; meta: { version: string; lastModified: string } }
+    const user = (await (
+      await tenant.fetch('/Users', { method: 'POST', json: { userName: 'leaver@example.com' } })
+    ).json()) as { id: string }
+    const group = (await (
+      await tenant.fetch('/Groups', { method: 'POST', json: { displayName: 'Leavers', members: [{ value: user.id }] } })
+    ).json()) as { id: string; meta: { version: string; lastModified: string } }
     expect((await tenant.fetch(`/Users/${user.id}`, { method: 'DELETE' })).status).toBe(204)
     const res = await tenant.fetch(`/Groups/${group.id}`, { headers: { 'if-none-match': group.meta.version } })
     expect(res.status).toBe(200)
@@ -54,9 +69,13 @@ describe('edge cases', () => {
   it('removing or clearing active in a PATCH keeps a deactivated user deactivated, with no new invite', async () => {
     const tenant = await newTenant()
     const { user } = await userWithInvite(tenant, 'stays-off@example.com')
-    const patch = (Operations: unknown[]) => tenant.fetch(`/Users/${user.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations } })
+    const patch = (Operations: unknown[]) =>
+      tenant.fetch(`/Users/${user.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations } })
     expect((await patch([{ op: 'replace', path: 'active', value: false }])).status).toBe(200)
-    for (const op of [{ op: 'remove', path: 'active' }, { op: 'Replace', path: 'active', value: '' }]) {
+    for (const op of [
+      { op: 'remove', path: 'active' },
+      { op: 'Replace', path: 'active', value: '' },
+    ]) {
       const res = await patch([op, { op: 'replace', path: 'nickName', value: String(Math.random()) }])
       expect(((await res.json()) as { active: boolean }).active, JSON.stringify(op)).toBe(false)
     }
@@ -73,14 +92,20 @@ describe('edge cases', () => {
 
   it('concurrent group PATCHes without If-Match to different attributes both persist', async () => {
     const tenant = await newTenant()
-    const group = (await (await tenant.fetch('/Groups', { method: 'POST', json: { displayName: 'Racers' } })).json()) as { id: string }
-    const patch = (op: unknown) => tenant.fetch(`/Groups/${group.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [op] } })
+    const group = (await (
+      await tenant.fetch('/Groups', { method: 'POST', json: { displayName: 'Racers' } })
+    ).json()) as { id: string }
+    const patch = (op: unknown) =>
+      tenant.fetch(`/Groups/${group.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [op] } })
     const results = await Promise.all([
       patch({ op: 'replace', path: 'displayName', value: 'Racers renamed' }),
       patch({ op: 'replace', path: 'externalId', value: 'ext-1' }),
     ])
     expect(results.map((r) => r.status)).toEqual([204, 204])
-    const current = (await (await tenant.fetch(`/Groups/${group.id}`)).json()) as { displayName: string; externalId: string }
+    const current = (await (await tenant.fetch(`/Groups/${group.id}`)).json()) as {
+      displayName: string
+      externalId: string
+    }
     expect(current).toMatchObject({ displayName: 'Racers renamed', externalId: 'ext-1' })
   })
 })

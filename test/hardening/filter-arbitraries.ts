@@ -3,69 +3,228 @@ import fc from 'fast-check'
 import { ENTERPRISE_URN } from './scim-assert.ts'
 
 const randomCase = (word: string) =>
-  fc.array(fc.boolean(), { minLength: word.length, maxLength: word.length }).map((flags) => [...word].map((ch, i) => (flags[i] ? ch.toUpperCase() : ch)).join(''))
+  fc
+    .array(fc.boolean(), { minLength: word.length, maxLength: word.length })
+    .map((flags) => [...word].map((ch, i) => (flags[i] ? ch.toUpperCase() : ch)).join(''))
 
 const USER_PATHS = [
-  'userName', 'displayName', 'name.givenName', 'name.familyName', 'name', 'title', 'nickName', 'active', 'externalId', 'id',
-  'emails', 'emails.value', 'emails.type', 'emails.primary', 'phoneNumbers.value', 'addresses.locality', 'addresses', 'roles.primary',
-  'x509Certificates.value', 'profileUrl', 'userType', 'locale', 'groups', 'groups.value', 'groups.display', 'meta.created',
-  'meta.lastModified', 'meta.resourceType', 'meta.location', 'meta.version', 'password', 'nope', 'name.nope', 'emails.nope',
-  `${ENTERPRISE_URN}:department`, `${ENTERPRISE_URN}:employeeNumber`, `${ENTERPRISE_URN}:manager.value`, `${ENTERPRISE_URN}:manager`,
-  `${ENTERPRISE_URN}:costCenter`, 'urn:ietf:params:scim:schemas:core:2.0:User:userName', 'urn:x:nope:attr',
+  'userName',
+  'displayName',
+  'name.givenName',
+  'name.familyName',
+  'name',
+  'title',
+  'nickName',
+  'active',
+  'externalId',
+  'id',
+  'emails',
+  'emails.value',
+  'emails.type',
+  'emails.primary',
+  'phoneNumbers.value',
+  'addresses.locality',
+  'addresses',
+  'roles.primary',
+  'x509Certificates.value',
+  'profileUrl',
+  'userType',
+  'locale',
+  'groups',
+  'groups.value',
+  'groups.display',
+  'meta.created',
+  'meta.lastModified',
+  'meta.resourceType',
+  'meta.location',
+  'meta.version',
+  'password',
+  'nope',
+  'name.nope',
+  'emails.nope',
+  `${ENTERPRISE_URN}:department`,
+  `${ENTERPRISE_URN}:employeeNumber`,
+  `${ENTERPRISE_URN}:manager.value`,
+  `${ENTERPRISE_URN}:manager`,
+  `${ENTERPRISE_URN}:costCenter`,
+  'urn:ietf:params:scim:schemas:core:2.0:User:userName',
+  'urn:x:nope:attr',
 ]
 const USER_COMPLEX = ['emails', 'phoneNumbers', 'addresses', 'roles', 'groups', 'name', 'x509Certificates', 'userName']
 const SUBS = ['value', 'value', 'type', 'type', 'primary', 'display', 'locality', 'givenName', 'nope']
-const GROUP_PATHS = ['displayName', 'externalId', 'id', 'members', 'members.value', 'members.display', 'members.type', 'meta.created', 'meta.lastModified', 'meta.resourceType', 'meta.location', 'meta.version', 'userName', 'nope']
+const GROUP_PATHS = [
+  'displayName',
+  'externalId',
+  'id',
+  'members',
+  'members.value',
+  'members.display',
+  'members.type',
+  'meta.created',
+  'meta.lastModified',
+  'meta.resourceType',
+  'meta.location',
+  'meta.version',
+  'userName',
+  'nope',
+]
 const GROUP_COMPLEX = ['members', 'displayName']
 const OPS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']
 
-const FRAGMENTS = ['ada', 'Ada', 'ADA', 'example.com', '@', 'work', 'home', 'Émile', 'émile', 'éMILE', 'grace', 'Engineering', 'eng', 'ops', '50%', '%', '_', 'under_score',
-  'o\'brien', '"quoted"', '\\', 'EXT-1', 'ext-1', 'User', 'Group', 'math', 'Kernel', 'boss-id', '+1 555', 'Paris', 'admin', 'en-US', '', ' ', 'a'.repeat(60), 'ü', 'Ü', 'ß', 'İ', '\u212a']
+const FRAGMENTS = [
+  'ada',
+  'Ada',
+  'ADA',
+  'example.com',
+  '@',
+  'work',
+  'home',
+  'Émile',
+  'émile',
+  'éMILE',
+  'grace',
+  'Engineering',
+  'eng',
+  'ops',
+  '50%',
+  '%',
+  '_',
+  'under_score',
+  "o'brien",
+  '"quoted"',
+  '\\',
+  'EXT-1',
+  'ext-1',
+  'User',
+  'Group',
+  'math',
+  'Kernel',
+  'boss-id',
+  '+1 555',
+  'Paris',
+  'admin',
+  'en-US',
+  '',
+  ' ',
+  'a'.repeat(60),
+  'ü',
+  'Ü',
+  'ß',
+  'İ',
+  '\u212a',
+]
 
 const stringValue = fc.oneof(
   { weight: 5, arbitrary: fc.constantFrom(...FRAGMENTS) },
   { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
-  { weight: 1, arbitrary: fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()) },
-  { weight: 1, arbitrary: fc.constantFrom('2024-05-01', '2024-05-01T12:00:00+02:00', '2024-13-45T99:99:99Z', 'May 2020', '1') },
+  {
+    weight: 1,
+    arbitrary: fc
+      .date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+      .map((d) => d.toISOString()),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('2024-05-01', '2024-05-01T12:00:00+02:00', '2024-13-45T99:99:99Z', 'May 2020', '1'),
+  },
 )
 const literal = fc.oneof(
   { weight: 6, arbitrary: stringValue.map((s) => JSON.stringify(s)) },
-  { weight: 1, arbitrary: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.double({ noNaN: true, noDefaultInfinity: true })).map((n) => JSON.stringify(n)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .oneof(fc.integer({ min: -1000, max: 1000 }), fc.double({ noNaN: true, noDefaultInfinity: true }))
+      .map((n) => JSON.stringify(n)),
+  },
   { weight: 1, arbitrary: fc.constantFrom('true', 'false', 'null').chain(randomCase) },
 )
 const space = fc.constantFrom(' ', ' ', ' ', '  ', '\t', ' \n ')
 
 /** Comparisons that fit the attribute's type, so most generated filters are valid and exercise the SQL. */
 const STRING_OPS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le']
-const typedString = (paths: string[]) => fc.tuple(fc.constantFrom(...paths), fc.constantFrom(...STRING_OPS), stringValue).map(([p, o, v]) => `${p} ${o} ${JSON.stringify(v)}`)
-const typedBoolean = (paths: string[]) => fc.tuple(fc.constantFrom(...paths), fc.constantFrom('eq', 'ne'), fc.constantFrom('true', 'false', 'True', 'null')).map((p) => p.join(' '))
+const typedString = (paths: string[]) =>
+  fc
+    .tuple(fc.constantFrom(...paths), fc.constantFrom(...STRING_OPS), stringValue)
+    .map(([p, o, v]) => `${p} ${o} ${JSON.stringify(v)}`)
+const typedBoolean = (paths: string[]) =>
+  fc
+    .tuple(fc.constantFrom(...paths), fc.constantFrom('eq', 'ne'), fc.constantFrom('true', 'false', 'True', 'null'))
+    .map((p) => p.join(' '))
 const typedDate = fc
-  .tuple(fc.constantFrom('meta.created', 'meta.lastModified'), fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le'), fc.date({ min: new Date('2020-01-01'), max: new Date('2040-01-01'), noInvalidDate: true }))
+  .tuple(
+    fc.constantFrom('meta.created', 'meta.lastModified'),
+    fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le'),
+    fc.date({ min: new Date('2020-01-01'), max: new Date('2040-01-01'), noInvalidDate: true }),
+  )
   .map(([p, o, d]) => `${p} ${o} "${d.toISOString()}"`)
 const USER_TYPED = fc.oneof(
-  typedString(['userName', 'displayName', 'name.givenName', 'name.familyName', 'title', 'externalId', 'emails.value', 'emails.type', 'emails', 'phoneNumbers.value', 'addresses.locality', 'userType', 'groups.display', `${ENTERPRISE_URN}:department`, `${ENTERPRISE_URN}:manager.value`, 'meta.resourceType']),
+  typedString([
+    'userName',
+    'displayName',
+    'name.givenName',
+    'name.familyName',
+    'title',
+    'externalId',
+    'emails.value',
+    'emails.type',
+    'emails',
+    'phoneNumbers.value',
+    'addresses.locality',
+    'userType',
+    'groups.display',
+    `${ENTERPRISE_URN}:department`,
+    `${ENTERPRISE_URN}:manager.value`,
+    'meta.resourceType',
+  ]),
   typedBoolean(['active', 'emails.primary', 'roles.primary']),
   typedDate,
 )
-const GROUP_TYPED = fc.oneof(typedString(['displayName', 'externalId', 'members.value', 'members', 'meta.resourceType', 'id']), typedDate)
+const GROUP_TYPED = fc.oneof(
+  typedString(['displayName', 'externalId', 'members.value', 'members', 'meta.resourceType', 'id']),
+  typedDate,
+)
 
 function filterArbitrary(paths: string[], complex: string[], typed: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  const path = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...paths) }, { weight: 1, arbitrary: fc.constantFrom(...paths).chain(randomCase) })
-  const anyComparison = fc.tuple(path, space, fc.constantFrom(...OPS).chain(randomCase), space, literal).map((parts) => parts.join(''))
+  const path = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...paths) },
+    { weight: 1, arbitrary: fc.constantFrom(...paths).chain(randomCase) },
+  )
+  const anyComparison = fc
+    .tuple(path, space, fc.constantFrom(...OPS).chain(randomCase), space, literal)
+    .map((parts) => parts.join(''))
   const comparison = fc.oneof({ weight: 3, arbitrary: typed }, { weight: 1, arbitrary: anyComparison })
   const present = fc.tuple(path, space, randomCase('pr')).map((parts) => parts.join(''))
-  const subComparison = fc.tuple(fc.constantFrom(...SUBS), fc.constantFrom(...OPS), literal).map(([p, o, v]) => `${p} ${o} ${v}`)
-  const subFilter = fc.oneof(subComparison, fc.constantFrom(...SUBS).map((p) => `${p} pr`), fc.tuple(subComparison, fc.constantFrom('and', 'or'), subComparison).map((p) => p.join(' ')))
+  const subComparison = fc
+    .tuple(fc.constantFrom(...SUBS), fc.constantFrom(...OPS), literal)
+    .map(([p, o, v]) => `${p} ${o} ${v}`)
+  const subFilter = fc.oneof(
+    subComparison,
+    fc.constantFrom(...SUBS).map((p) => `${p} pr`),
+    fc.tuple(subComparison, fc.constantFrom('and', 'or'), subComparison).map((p) => p.join(' ')),
+  )
   const valuePath = fc
-    .tuple(fc.constantFrom(...complex), subFilter, fc.option(fc.tuple(fc.constantFrom(...SUBS), fc.constantFrom(...OPS), literal), { nil: undefined }))
+    .tuple(
+      fc.constantFrom(...complex),
+      subFilter,
+      fc.option(fc.tuple(fc.constantFrom(...SUBS), fc.constantFrom(...OPS), literal), { nil: undefined }),
+    )
     .map(([attr, inner, after]) => `${attr}[${inner}]${after ? `.${after[0]} ${after[1]} ${after[2]}` : ''}`)
   const { filter } = fc.letrec<{ filter: string; atom: string }>((tie) => ({
-    atom: fc.oneof({ weight: 5, arbitrary: comparison }, { weight: 2, arbitrary: present }, { weight: 2, arbitrary: valuePath }),
+    atom: fc.oneof(
+      { weight: 5, arbitrary: comparison },
+      { weight: 2, arbitrary: present },
+      { weight: 2, arbitrary: valuePath },
+    ),
     filter: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       { weight: 4, arbitrary: tie('atom') },
-      { weight: 2, arbitrary: fc.tuple(tie('filter'), space, fc.constantFrom('and', 'or').chain(randomCase), space, tie('filter')).map((p) => p.join('')) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .tuple(tie('filter'), space, fc.constantFrom('and', 'or').chain(randomCase), space, tie('filter'))
+          .map((p) => p.join('')),
+      },
       { weight: 1, arbitrary: fc.tuple(randomCase('not'), space, tie('filter')).map(([n, s, f]) => `${n}${s}(${f})`) },
       { weight: 1, arbitrary: fc.tuple(randomCase('not'), tie('atom')).map(([n, f]) => `${n} ${f}`) },
       { weight: 1, arbitrary: tie('filter').map((f) => `(${f})`) },
@@ -79,7 +238,32 @@ export const groupFilter = filterArbitrary(GROUP_PATHS, GROUP_COMPLEX, GROUP_TYP
 
 /** Subtle breakage: drop, insert, swap or truncate at a random position, with characters the grammar cares about. */
 export const broken = fc
-  .tuple(userFilter, fc.nat(), fc.constantFrom('drop', 'insert', 'truncate', 'swapQuotes', 'doubleOp', 'dot'), fc.constantFrom('(', ')', '[', ']', '"', "'", '\\', '.', ' ', 'and', 'or', 'not', 'eq', ':', '-', '0', 'é', '\u0000', '\\u12'))
+  .tuple(
+    userFilter,
+    fc.nat(),
+    fc.constantFrom('drop', 'insert', 'truncate', 'swapQuotes', 'doubleOp', 'dot'),
+    fc.constantFrom(
+      '(',
+      ')',
+      '[',
+      ']',
+      '"',
+      "'",
+      '\\',
+      '.',
+      ' ',
+      'and',
+      'or',
+      'not',
+      'eq',
+      ':',
+      '-',
+      '0',
+      'é',
+      '\u0000',
+      '\\u12',
+    ),
+  )
   .map(([f, n, kind, piece]) => {
     const i = f.length ? n % f.length : 0
     switch (kind) {

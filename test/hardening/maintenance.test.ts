@@ -7,12 +7,20 @@ import { newTenant } from '../helpers/tenant.ts'
 describe('maintenance', () => {
   it('prunes journal entries past the retention and expired page marks, and keeps the rest', async () => {
     const tenant = await newTenant()
-    for (let i = 0; i < 3; i++) await tenant.fetch('/Users', { method: 'POST', json: { userName: `m${i}@example.com` } })
+    for (let i = 0; i < 3; i++)
+      await tenant.fetch('/Users', { method: 'POST', json: { userName: `m${i}@example.com` } })
     await tenant.fetch('/Users?startIndex=1&count=1')
-    await env.DB.prepare("UPDATE audit_events SET at = '2020-01-01T00:00:00.000Z' WHERE tenant_id = ? AND rowid = (SELECT min(rowid) FROM audit_events WHERE tenant_id = ?)")
+    await env.DB.prepare(
+      "UPDATE audit_events SET at = '2020-01-01T00:00:00.000Z' WHERE tenant_id = ? AND rowid = (SELECT min(rowid) FROM audit_events WHERE tenant_id = ?)",
+    )
       .bind(tenant.id, tenant.id)
       .run()
-    const count = async (table: string) => ((await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenant.id).first()) as { n: number }).n
+    const count = async (table: string) =>
+      (
+        (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenant.id).first()) as {
+          n: number
+        }
+      ).n
     expect(await count('audit_events')).toBe(3)
     expect(await count('page_marks')).toBe(1)
     const now = new Date()

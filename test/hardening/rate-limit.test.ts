@@ -6,7 +6,10 @@ import { newTenant } from '../helpers/tenant.ts'
 describe('per-tenant rate limiting', () => {
   it('answers 429 with an integer Retry-After once a tenant exceeds its tier, and only that tenant', async () => {
     const limited = await newTenant()
-    await env.TENANTS.put(tenantKey(limited.id), JSON.stringify({ ...limited.doc, settings: { rateLimitTier: 'test' } }))
+    await env.TENANTS.put(
+      tenantKey(limited.id),
+      JSON.stringify({ ...limited.doc, settings: { rateLimitTier: 'test' } }),
+    )
     const other = await newTenant()
     const statuses: number[] = []
     for (let i = 0; i < 6; i++) statuses.push((await limited.fetch('/Users')).status)

@@ -54,10 +54,13 @@ export async function answer(res: Response): Promise<Answer> {
 /** Problems with an error response as RFC 7644 §3.12 shapes it, or [] when it is a proper SCIM error. */
 export function scimErrorProblems(a: Answer): string[] {
   const problems: string[] = []
-  if (!a.headers.get('content-type')?.includes('application/scim+json')) problems.push(`content-type ${a.headers.get('content-type')}`)
+  if (!a.headers.get('content-type')?.includes('application/scim+json'))
+    problems.push(`content-type ${a.headers.get('content-type')}`)
   const body = a.json
-  if (typeof body !== 'object' || body === null) return [...problems, `body is not a JSON object: ${a.text.slice(0, 200)}`]
-  if (JSON.stringify(body.schemas) !== JSON.stringify([ERROR_URN])) problems.push(`schemas ${JSON.stringify(body.schemas)}`)
+  if (typeof body !== 'object' || body === null)
+    return [...problems, `body is not a JSON object: ${a.text.slice(0, 200)}`]
+  if (JSON.stringify(body.schemas) !== JSON.stringify([ERROR_URN]))
+    problems.push(`schemas ${JSON.stringify(body.schemas)}`)
   if (body.status !== String(a.status)) problems.push(`status ${JSON.stringify(body.status)} for HTTP ${a.status}`)
   if (typeof body.detail !== 'string' || body.detail.length === 0) problems.push('no detail')
   if (typeof body.detail === 'string' && leaks(body.detail)) problems.push(`detail leaks internals: ${body.detail}`)
@@ -66,11 +69,18 @@ export function scimErrorProblems(a: Answer): string[] {
 
 /** True when text looks like SQL, a stack trace or a D1 error escaped into a response. */
 export function leaks(text: string): boolean {
-  return /\bat [\w$.<>]+ \(|\.ts:\d|D1_|SQLITE|\bSELECT\b|\bINSERT INTO\b|\bFROM users\b|json_each|Failed query/.test(text)
+  return /\bat [\w$.<>]+ \(|\.ts:\d|D1_|SQLITE|\bSELECT\b|\bINSERT INTO\b|\bFROM users\b|json_each|Failed query/.test(
+    text,
+  )
 }
 
 /** Asserts a SCIM error with the given status, scimType and detail (RFC 7644 §3.12). */
-export async function expectScimError(res: Response, status: number, scimType: string | undefined, detail: RegExp): Promise<Answer> {
+export async function expectScimError(
+  res: Response,
+  status: number,
+  scimType: string | undefined,
+  detail: RegExp,
+): Promise<Answer> {
   const a = await answer(res)
   expect(a.status, a.text).toBe(status)
   expect(scimErrorProblems(a), a.text).toEqual([])
@@ -97,7 +107,10 @@ export function fixedUuids(): { mockRestore(): void } {
   }
   const random = vi
     .spyOn(crypto, 'randomUUID')
-    .mockImplementation(() => `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}` as `${string}-${string}-${string}-${string}-${string}`)
+    .mockImplementation(
+      () =>
+        `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}` as `${string}-${string}-${string}-${string}-${string}`,
+    )
   const clock = vi.spyOn(Date, 'now').mockReturnValue(Date.UTC(2026, 0, 1))
   return {
     mockRestore() {

@@ -24,7 +24,9 @@ afterEach(() => {
 const PER_REQUEST = new Set(['x-request-id', 'date'])
 
 function shape(a: Answer) {
-  const headers = [...a.headers].filter(([k]) => !PER_REQUEST.has(k.toLowerCase())).sort(([x], [y]) => x.localeCompare(y))
+  const headers = [...a.headers]
+    .filter(([k]) => !PER_REQUEST.has(k.toLowerCase()))
+    .sort(([x], [y]) => x.localeCompare(y))
   return { status: a.status, headers, body: a.text }
 }
 
@@ -35,7 +37,7 @@ async function post(t: TestTenant, path: string, json: unknown): Promise<Record<
 }
 
 describe('authentication failures (RFC 7644 §3.12)', () => {
-  it('look exactly the same whatever failed, including another tenant\'s valid credentials', async () => {
+  it("look exactly the same whatever failed, including another tenant's valid credentials", async () => {
     const tenant = await newTenant()
     const other = await newTenant()
     const disabled = await newTenant({ status: 'disabled' })
@@ -53,10 +55,18 @@ describe('authentication failures (RFC 7644 §3.12)', () => {
       ['unknown username', url(tenant.id), { headers: { authorization: basic('cnobodyhere23456', tenant.password) } }],
       ['bearer secret as password', url(tenant.id), { headers: { authorization: basic(bearerId, bearerSecret) } }],
       ['malformed bearer', url(tenant.id), { headers: { authorization: 'Bearer abc' } }],
-      ['wrong bearer secret', url(tenant.id), { headers: { authorization: `Bearer scim_${bearerId}_${'A'.repeat(43)}` } }],
-      ['password as bearer', url(tenant.id), { headers: { authorization: `Bearer scim_${tenant.username}_${tenant.password}` } }],
-      ['other tenant\'s Basic', url(tenant.id), { headers: { authorization: other.basic } }],
-      ['other tenant\'s Bearer', url(tenant.id), { headers: { authorization: other.bearer } }],
+      [
+        'wrong bearer secret',
+        url(tenant.id),
+        { headers: { authorization: `Bearer scim_${bearerId}_${'A'.repeat(43)}` } },
+      ],
+      [
+        'password as bearer',
+        url(tenant.id),
+        { headers: { authorization: `Bearer scim_${tenant.username}_${tenant.password}` } },
+      ],
+      ["other tenant's Basic", url(tenant.id), { headers: { authorization: other.basic } }],
+      ["other tenant's Bearer", url(tenant.id), { headers: { authorization: other.bearer } }],
       ['own Basic on the other tenant', url(other.id), { headers: { authorization: tenant.basic } }],
       ['disabled tenant', url(disabled.id), { headers: { authorization: disabled.basic } }],
       ['unknown tenant', url('no-such-tenant'), { headers: { authorization: tenant.basic } }],
@@ -65,8 +75,20 @@ describe('authentication failures (RFC 7644 §3.12)', () => {
       ['a group', url(tenant.id, '/Groups/some-id'), { headers: { authorization: other.bearer } }],
       ['discovery', url(tenant.id, '/ServiceProviderConfig'), {}],
       ['/Bulk', url(tenant.id, '/Bulk'), { method: 'POST', headers: { authorization: other.basic } }],
-      ['POST with a bad body', url(tenant.id), { method: 'POST', body: '{', headers: { authorization: other.basic, 'content-type': 'text/plain' } }],
-      ['PATCH', url(tenant.id, '/Users/x'), { method: 'PATCH', body: '{}', headers: { authorization: other.basic, 'content-type': 'application/scim+json' } }],
+      [
+        'POST with a bad body',
+        url(tenant.id),
+        { method: 'POST', body: '{', headers: { authorization: other.basic, 'content-type': 'text/plain' } },
+      ],
+      [
+        'PATCH',
+        url(tenant.id, '/Users/x'),
+        {
+          method: 'PATCH',
+          body: '{}',
+          headers: { authorization: other.basic, 'content-type': 'application/scim+json' },
+        },
+      ],
       ['DELETE', url(tenant.id, '/Users/x'), { method: 'DELETE', headers: { authorization: other.bearer } }],
     ]
     spies = muteLogs()
@@ -88,11 +110,15 @@ describe('authentication failures (RFC 7644 §3.12)', () => {
     expect((await tenant.fetch('/Users', { headers: { authorization: tenant.bearer } })).status).toBe(200)
   })
 
-  it('apply to the app API too: a tenant\'s SCIM credentials are not the app key', async () => {
+  it("apply to the app API too: a tenant's SCIM credentials are not the app key", async () => {
     const tenant = await newTenant()
     const scim401 = shape(await answer(await SELF.fetch(`${env.PUBLIC_URL}/scim/v2/${tenant.id}/Users`)))
     for (const authorization of [tenant.basic, tenant.bearer, 'Bearer wrong-key', '']) {
-      const a = await answer(await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenant.id}/users/x`, { headers: authorization ? { authorization } : {} }))
+      const a = await answer(
+        await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenant.id}/users/x`, {
+          headers: authorization ? { authorization } : {},
+        }),
+      )
       expect(a.status).toBe(401)
       expect(shape(a)).toEqual(scim401)
     }
@@ -105,9 +131,19 @@ describe('tenant isolation', () => {
     const a = await newTenant()
     const b = await newTenant()
     const userA = await post(a, '/Users', { userName: 'same@example.com', displayName: 'A person', active: false })
-    const userB = await post(b, '/Users', { userName: 'same@example.com', displayName: 'B person', externalId: 'only-in-b', active: false, [ENTERPRISE_URN]: { manager: { value: 'm' } } })
+    const userB = await post(b, '/Users', {
+      userName: 'same@example.com',
+      displayName: 'B person',
+      externalId: 'only-in-b',
+      active: false,
+      [ENTERPRISE_URN]: { manager: { value: 'm' } },
+    })
     const groupA = await post(a, '/Groups', { displayName: 'Staff', members: [{ value: userA.id }] })
-    const groupB = await post(b, '/Groups', { displayName: 'Staff', externalId: 'b-group', members: [{ value: userB.id }] })
+    const groupB = await post(b, '/Groups', {
+      displayName: 'Staff',
+      externalId: 'b-group',
+      members: [{ value: userB.id }],
+    })
     return { a, b, userA, userB, groupA, groupB }
   }
 
@@ -116,9 +152,14 @@ describe('tenant isolation', () => {
     return { status: res.status, etag: res.headers.get('etag'), body: res.json }
   }
 
-  it('another tenant\'s user and group ids are 404 for GET, PUT, PATCH and DELETE, and stay untouched', async () => {
+  it("another tenant's user and group ids are 404 for GET, PUT, PATCH and DELETE, and stay untouched", async () => {
     const { a, b, userB, groupB } = await twoTenants()
-    const before = [await snapshot(b, `/Users/${userB.id}`), await snapshot(b, `/Groups/${groupB.id}`), await snapshot(b, '/Users'), await snapshot(b, '/Groups')]
+    const before = [
+      await snapshot(b, `/Users/${userB.id}`),
+      await snapshot(b, `/Groups/${groupB.id}`),
+      await snapshot(b, '/Users'),
+      await snapshot(b, '/Groups'),
+    ]
     const patch = { schemas: [PATCH_URN], Operations: [{ op: 'replace', path: 'displayName', value: 'hijacked' }] }
     const calls: [string, string, RequestInit & { json?: unknown }][] = [
       ['GET', `/Users/${userB.id}`, {}],
@@ -128,20 +169,33 @@ describe('tenant isolation', () => {
       ['GET', `/Groups/${groupB.id}`, {}],
       ['PUT', `/Groups/${groupB.id}`, { json: { displayName: 'hijacked' } }],
       ['PATCH', `/Groups/${groupB.id}`, { json: patch }],
-      ['PATCH', `/Groups/${groupB.id}`, { json: { schemas: [PATCH_URN], Operations: [{ op: 'remove', path: 'members' }] } }],
+      [
+        'PATCH',
+        `/Groups/${groupB.id}`,
+        { json: { schemas: [PATCH_URN], Operations: [{ op: 'remove', path: 'members' }] } },
+      ],
       ['DELETE', `/Groups/${groupB.id}`, {}],
     ]
     for (const [method, path, init] of calls) {
       const res = await a.fetch(path, { method, ...init })
       await expectScimError(res, 404, undefined, /not found in this tenant/)
       // Also with If-Match and If-None-Match: preconditions never reveal a foreign resource.
-      const conditional = await a.fetch(path, { method, ...init, headers: { 'if-match': 'W/"1"', 'if-none-match': 'W/"1"' } })
+      const conditional = await a.fetch(path, {
+        method,
+        ...init,
+        headers: { 'if-match': 'W/"1"', 'if-none-match': 'W/"1"' },
+      })
       expect(conditional.status, `${method} ${path} conditional`).toBe(404)
     }
-    expect([await snapshot(b, `/Users/${userB.id}`), await snapshot(b, `/Groups/${groupB.id}`), await snapshot(b, '/Users'), await snapshot(b, '/Groups')]).toEqual(before)
+    expect([
+      await snapshot(b, `/Users/${userB.id}`),
+      await snapshot(b, `/Groups/${groupB.id}`),
+      await snapshot(b, '/Users'),
+      await snapshot(b, '/Groups'),
+    ]).toEqual(before)
   })
 
-  it('filters, searches and lists never match another tenant\'s rows', async () => {
+  it("filters, searches and lists never match another tenant's rows", async () => {
     const { a, userA, userB, groupA, groupB } = await twoTenants()
     const filters = [
       `id eq "${userB.id}"`,
@@ -158,45 +212,98 @@ describe('tenant isolation', () => {
       ]) {
         const body = (await res.json()) as { Resources: { id: string }[] }
         expect(res.status, filter).toBe(200)
-        expect(body.Resources.map((r) => r.id).filter((id) => id !== userA.id), filter).toEqual([])
+        expect(
+          body.Resources.map((r) => r.id).filter((id) => id !== userA.id),
+          filter,
+        ).toEqual([])
       }
     }
-    for (const filter of [`id eq "${groupB.id}"`, 'externalId eq "b-group"', `members.value eq "${userB.id}"`, `members[value eq "${userB.id}"]`]) {
-      const body = (await (await a.fetch(`/Groups?filter=${encodeURIComponent(filter)}`)).json()) as { totalResults: number }
+    for (const filter of [
+      `id eq "${groupB.id}"`,
+      'externalId eq "b-group"',
+      `members.value eq "${userB.id}"`,
+      `members[value eq "${userB.id}"]`,
+    ]) {
+      const body = (await (await a.fetch(`/Groups?filter=${encodeURIComponent(filter)}`)).json()) as {
+        totalResults: number
+      }
       expect(body.totalResults, filter).toBe(0)
     }
     const users = (await (await a.fetch('/Users')).json()) as { totalResults: number; Resources: { id: string }[] }
     expect(users.Resources.map((r) => r.id)).toEqual([userA.id])
     expect(users.totalResults).toBe(1)
-    const groups = (await (await a.fetch('/Groups')).json()) as { Resources: { id: string; members: { value: string }[] }[] }
+    const groups = (await (await a.fetch('/Groups')).json()) as {
+      Resources: { id: string; members: { value: string }[] }[]
+    }
     expect(groups.Resources.map((g) => [g.id, g.members.map((m) => m.value)])).toEqual([[groupA.id, [userA.id]]])
   })
 
-  it('another tenant\'s user as a member is 400 invalidValue on POST, PUT and PATCH, and nothing is written', async () => {
+  it("another tenant's user as a member is 400 invalidValue on POST, PUT and PATCH, and nothing is written", async () => {
     const { a, userA, userB, groupA } = await twoTenants()
     const before = await snapshot(a, `/Groups/${groupA.id}`)
-    await expectScimError(await a.fetch('/Groups', { method: 'POST', json: { displayName: 'Intruders', members: [{ value: userB.id }] } }), 400, 'invalidValue', new RegExp(`members: no user with id "${userB.id}" in this tenant`))
-    expect(((await (await a.fetch('/Groups?filter=displayName eq "Intruders"')).json()) as { totalResults: number }).totalResults).toBe(0)
-    await expectScimError(await a.fetch(`/Groups/${groupA.id}`, { method: 'PUT', json: { displayName: 'Staff', members: [{ value: userA.id }, { value: userB.id }] } }), 400, 'invalidValue', /no user with id/)
+    await expectScimError(
+      await a.fetch('/Groups', { method: 'POST', json: { displayName: 'Intruders', members: [{ value: userB.id }] } }),
+      400,
+      'invalidValue',
+      new RegExp(`members: no user with id "${userB.id}" in this tenant`),
+    )
+    expect(
+      ((await (await a.fetch('/Groups?filter=displayName eq "Intruders"')).json()) as { totalResults: number })
+        .totalResults,
+    ).toBe(0)
+    await expectScimError(
+      await a.fetch(`/Groups/${groupA.id}`, {
+        method: 'PUT',
+        json: { displayName: 'Staff', members: [{ value: userA.id }, { value: userB.id }] },
+      }),
+      400,
+      'invalidValue',
+      /no user with id/,
+    )
     for (const Operations of [
       [{ op: 'add', path: 'members', value: [{ value: userB.id }] }],
       [{ op: 'replace', path: 'members', value: [{ value: userB.id }] }],
       [{ op: 'Add', value: { members: [{ value: userB.id }] } }],
-      [{ op: 'replace', path: 'displayName', value: 'Renamed' }, { op: 'add', path: 'members', value: [{ value: userB.id }] }],
+      [
+        { op: 'replace', path: 'displayName', value: 'Renamed' },
+        { op: 'add', path: 'members', value: [{ value: userB.id }] },
+      ],
     ]) {
-      await expectScimError(await a.fetch(`/Groups/${groupA.id}`, { method: 'PATCH', json: { schemas: [PATCH_URN], Operations } }), 400, 'invalidValue', /no user with id/)
+      await expectScimError(
+        await a.fetch(`/Groups/${groupA.id}`, { method: 'PATCH', json: { schemas: [PATCH_URN], Operations } }),
+        400,
+        'invalidValue',
+        /no user with id/,
+      )
     }
     // A foreign id in a remove is a no-op, never a way to touch the other tenant.
-    expect((await a.fetch(`/Groups/${groupA.id}`, { method: 'PATCH', json: { schemas: [PATCH_URN], Operations: [{ op: 'remove', path: `members[value eq "${userB.id}"]` }] } })).status).toBe(204)
+    expect(
+      (
+        await a.fetch(`/Groups/${groupA.id}`, {
+          method: 'PATCH',
+          json: { schemas: [PATCH_URN], Operations: [{ op: 'remove', path: `members[value eq "${userB.id}"]` }] },
+        })
+      ).status,
+    ).toBe(204)
     const after = (await snapshot(a, `/Groups/${groupA.id}`)) as { body: { members: { value: string }[] } }
     expect(after.body.members.map((m) => m.value)).toEqual([userA.id])
-    expect({ ...after, etag: undefined, body: { ...after.body, meta: undefined } }).toEqual({ ...(before as object), etag: undefined, body: { ...(before as { body: object }).body, meta: undefined } })
+    expect({ ...after, etag: undefined, body: { ...after.body, meta: undefined } }).toEqual({
+      ...(before as object),
+      etag: undefined,
+      body: { ...(before as { body: object }).body, meta: undefined },
+    })
   })
 
-  it('a user\'s groups and a manager reference never show another tenant\'s data', async () => {
+  it("a user's groups and a manager reference never show another tenant's data", async () => {
     const { a, b, userA, userB, groupA } = await twoTenants()
     // A points its user's manager at B's user id: stored as given (a reference, not a lookup), and B's data never appears.
-    const patched = await a.fetch(`/Users/${userA.id}`, { method: 'PATCH', json: { schemas: [PATCH_URN], Operations: [{ op: 'add', path: `${ENTERPRISE_URN}:manager`, value: { value: userB.id } }] } })
+    const patched = await a.fetch(`/Users/${userA.id}`, {
+      method: 'PATCH',
+      json: {
+        schemas: [PATCH_URN],
+        Operations: [{ op: 'add', path: `${ENTERPRISE_URN}:manager`, value: { value: userB.id } }],
+      },
+    })
     expect(patched.status).toBe(200)
     const seenByA = await answer(await a.fetch(`/Users/${userA.id}`))
     const groupsOfA = await answer(await a.fetch(`/Users/${userA.id}?attributes=groups`))
@@ -216,7 +323,9 @@ describe('tenant isolation', () => {
     const headers = { authorization: 'Bearer test-app-key' }
     const res = await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${a.id}/users/${userB.id}`, { headers })
     expect(res.status).toBe(404)
-    const access = (await (await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${a.id}/access?userName=same@example.com`, { headers })).json()) as { userId: string }
+    const access = (await (
+      await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${a.id}/access?userName=same@example.com`, { headers })
+    ).json()) as { userId: string }
     expect(access.userId).not.toBe(userB.id)
   })
 })
@@ -231,18 +340,32 @@ describe('secrets', () => {
     expect(raw).not.toContain(bearerSecret)
     const doc = JSON.parse(raw) as { credentials: { kind: string; secretSha256: string }[] }
     for (const credential of doc.credentials) {
-      expect(Object.keys(credential).sort()).toEqual(credential.kind === 'basic' ? ['createdAt', 'id', 'kind', 'secretSha256', 'username'] : ['createdAt', 'id', 'kind', 'secretSha256'])
+      expect(Object.keys(credential).sort()).toEqual(
+        credential.kind === 'basic'
+          ? ['createdAt', 'id', 'kind', 'secretSha256', 'username']
+          : ['createdAt', 'id', 'kind', 'secretSha256'],
+      )
       expect(credential.secretSha256).toMatch(/^[0-9a-f]{64}$/)
     }
-    expect(doc.credentials.map((c) => c.secretSha256).sort()).toEqual([await sha256Hex(tenant.password), await sha256Hex(bearerSecret)].sort())
+    expect(doc.credentials.map((c) => c.secretSha256).sort()).toEqual(
+      [await sha256Hex(tenant.password), await sha256Hex(bearerSecret)].sort(),
+    )
   })
 
   it('no response and no log line carries a secret, a hash, a password, SQL or a stack trace', async () => {
     const tenant = await newTenant()
-    const raw = JSON.parse((await env.TENANTS.get(tenantKey(tenant.id)))!) as { credentials: { secretSha256: string }[] }
+    const raw = JSON.parse((await env.TENANTS.get(tenantKey(tenant.id)))!) as {
+      credentials: { secretSha256: string }[]
+    }
     // The secret is base64url, so it may itself contain "_".
     const bearerSecret = parseBearerToken(tenant.bearerToken)!.secret
-    const forbidden = [tenant.password, bearerSecret, ...raw.credentials.map((c) => c.secretSha256), 'secretSha256', 'hunter2-secret']
+    const forbidden = [
+      tenant.password,
+      bearerSecret,
+      ...raw.credentials.map((c) => c.secretSha256),
+      'secretSha256',
+      'hunter2-secret',
+    ]
     // Personal data may appear in responses, never in logs (ids only).
     const personal = ['private.person@example.com', 'Private Person']
     spies = muteLogs()
@@ -252,17 +375,44 @@ describe('secrets', () => {
       texts.push(a)
       return a
     }
-    const created = await send('/Users', { method: 'POST', json: { userName: personal[0], displayName: personal[1], password: 'hunter2-secret', emails: [{ value: personal[0] }] } })
+    const created = await send('/Users', {
+      method: 'POST',
+      json: {
+        userName: personal[0],
+        displayName: personal[1],
+        password: 'hunter2-secret',
+        emails: [{ value: personal[0] }],
+      },
+    })
     expect(created.status).toBe(201)
     const id = created.json.id as string
     await send(`/Users/${id}`, { method: 'PUT', json: { userName: personal[0], password: 'hunter2-secret' } })
-    await send(`/Users/${id}`, { method: 'PATCH', json: { schemas: [PATCH_URN], Operations: [{ op: 'replace', path: 'password', value: 'hunter2-secret' }, { op: 'add', value: { password: 'hunter2-secret' } }] } })
+    await send(`/Users/${id}`, {
+      method: 'PATCH',
+      json: {
+        schemas: [PATCH_URN],
+        Operations: [
+          { op: 'replace', path: 'password', value: 'hunter2-secret' },
+          { op: 'add', value: { password: 'hunter2-secret' } },
+        ],
+      },
+    })
     await send(`/Users/${id}?attributes=password`)
     await send(`/Users?filter=${encodeURIComponent(`userName eq "${personal[0]}"`)}&attributes=password,userName`)
     await send(`/Users?filter=${encodeURIComponent('password eq "hunter2-secret"')}`)
     await send('/Users', { method: 'POST', json: { userName: personal[0], password: 'hunter2-secret' } }) // 409
-    await send('/Users', { method: 'POST', body: '{"userName": "x", "password": "hunter2-secret"', headers: { 'content-type': 'application/scim+json' } })
-    await send(`/Users/${id}`, { method: 'PATCH', json: { schemas: [PATCH_URN], Operations: [{ op: 'replace', path: 'emails[value eq "hunter2-secret"]', value: 'x' }] } })
+    await send('/Users', {
+      method: 'POST',
+      body: '{"userName": "x", "password": "hunter2-secret"',
+      headers: { 'content-type': 'application/scim+json' },
+    })
+    await send(`/Users/${id}`, {
+      method: 'PATCH',
+      json: {
+        schemas: [PATCH_URN],
+        Operations: [{ op: 'replace', path: 'emails[value eq "hunter2-secret"]', value: 'x' }],
+      },
+    })
     await send('/ServiceProviderConfig')
     await send('/Schemas')
     await send('/ResourceTypes')
@@ -275,12 +425,15 @@ describe('secrets', () => {
       if (a.status >= 400) expect(leaks(a.text), a.text).toBe(false)
       for (const [k, v] of a.headers) for (const secret of forbidden) expect(`${k}: ${v}`).not.toContain(secret)
     }
-    const lines = [...spies.log.mock.calls, ...spies.warn.mock.calls, ...spies.error.mock.calls].map((args) => args.map(String).join(' '))
+    const lines = [...spies.log.mock.calls, ...spies.warn.mock.calls, ...spies.error.mock.calls].map((args) =>
+      args.map(String).join(' '),
+    )
     expect(lines.length).toBeGreaterThanOrEqual(texts.length)
     for (const line of lines) {
       expect(() => JSON.parse(line), line).not.toThrow()
       expect(JSON.parse(line).requestId ?? JSON.parse(line).messageId, line).toBeTruthy()
-      for (const secret of [...forbidden, ...personal, tenant.bearerToken]) expect(line, `a log line contains ${secret}`).not.toContain(secret)
+      for (const secret of [...forbidden, ...personal, tenant.bearerToken])
+        expect(line, `a log line contains ${secret}`).not.toContain(secret)
     }
   })
 })

@@ -22,16 +22,23 @@ export interface Replay {
 function fill(value: unknown, vars: Record<string, string>): unknown {
   if (typeof value === 'string') return value.replace(/\{(\w+)\}/g, (m, name: string) => vars[name] ?? m)
   if (Array.isArray(value)) return value.map((v) => fill(v, vars))
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars)]))
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars)]))
   return value
 }
 
 function pick(body: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), body)
+  return path
+    .split('.')
+    .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), body)
 }
 
 /** Replays a recorded IdP sequence against a tenant, checking each status and partial body. */
-export async function replay(tenant: TestTenant, recording: Replay, vars: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function replay(
+  tenant: TestTenant,
+  recording: Replay,
+  vars: Record<string, string> = {},
+): Promise<Record<string, string>> {
   for (const [i, raw] of recording.steps.entries()) {
     const step = fill(raw, vars) as ReplayStep
     const label = `${recording.description} step ${i + 1} ${step.name ?? ''} ${step.method} ${step.path}`
@@ -40,7 +47,8 @@ export async function replay(tenant: TestTenant, recording: Replay, vars: Record
     const body = text ? JSON.parse(text) : undefined
     expect(res.status, `${label}: ${text.slice(0, 500)}`).toBe(step.expect.status)
     if (step.expect.body !== undefined) expect(body, label).toMatchObject(step.expect.body as object)
-    for (const [name, value] of Object.entries(step.expect.headers ?? {})) expect(res.headers.get(name), `${label} header ${name}`).toBe(value)
+    for (const [name, value] of Object.entries(step.expect.headers ?? {}))
+      expect(res.headers.get(name), `${label} header ${name}`).toBe(value)
     if (step.save) {
       const saves = typeof step.save === 'string' ? { [step.save]: 'id' } : step.save
       for (const [name, path] of Object.entries(saves)) vars[name] = String(pick(body, path))

@@ -16,10 +16,18 @@ export function recordingOutbox(): { announced: string[]; outbox: InviteOutbox }
  * to `outbox` when one is given, else to nobody (the test consumes them itself; no queue delivery runs
  * in the background). `now` pins the clock.
  */
-export function scopeOf(tenant: { doc: TenantDocument }, options: { app?: boolean; outbox?: InviteOutbox; now?: Date } = {}): Scope {
+export function scopeOf(
+  tenant: { doc: TenantDocument },
+  options: { app?: boolean; outbox?: InviteOutbox; now?: Date } = {},
+): Scope {
   const actor: Actor = options.app ? { kind: 'app' } : { kind: 'idp', credentialId: tenant.doc.credentials[0]!.id }
   const now = options.now
-  const scope = tenantScope(env, tenant.doc, { actor, requestId: `test-${crypto.randomUUID()}`, origin: { method: 'TEST', path: 'test' }, now: now && (() => now) })
+  const scope = tenantScope(env, tenant.doc, {
+    actor,
+    requestId: `test-${crypto.randomUUID()}`,
+    origin: { method: 'TEST', path: 'test' },
+    now: now && (() => now),
+  })
   return { ...scope, outbox: { invites: options.outbox ?? { announce: async () => {} } } }
 }
 

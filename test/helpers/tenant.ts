@@ -19,9 +19,14 @@ export interface TestTenant {
 }
 
 /** Creates a fresh tenant in KV (storage is shared within a test file, so every test makes its own). */
-export async function newTenant(options: { name?: string; appUrl?: string; status?: 'active' | 'disabled' } = {}): Promise<TestTenant> {
+export async function newTenant(
+  options: { name?: string; appUrl?: string; status?: 'active' | 'disabled' } = {},
+): Promise<TestTenant> {
   const id = `t${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 6)}`
-  const { doc, secrets } = await newTenantDocument({ id, name: options.name ?? `Tenant ${id}`, appUrl: options.appUrl ?? 'https://app.example.com' }, new Date())
+  const { doc, secrets } = await newTenantDocument(
+    { id, name: options.name ?? `Tenant ${id}`, appUrl: options.appUrl ?? 'https://app.example.com' },
+    new Date(),
+  )
   if (options.status) doc.status = options.status
   await env.TENANTS.put(tenantKey(id), JSON.stringify(doc))
   const baseUrl = `${env.PUBLIC_URL}/scim/v2/${id}`

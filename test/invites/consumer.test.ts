@@ -139,7 +139,12 @@ describe('consumer', () => {
     const { message } = await userWithInvite(tenant, 'later@example.com')
     const fakeFetch = async () => new Response('slow down', { status: 429, headers: { 'Retry-After': '120' } })
     const deps = consumerDeps('http://127.0.0.1:9', {})
-    deps.mail = (await import('../../src/invites/mail.ts')).createMailClient({ fetch: fakeFetch, url: 'http://127.0.0.1:9/emails', apiKey: 'k', from: 'a@b' })
+    deps.mail = (await import('../../src/invites/mail.ts')).createMailClient({
+      fetch: fakeFetch,
+      url: 'http://127.0.0.1:9/emails',
+      apiKey: 'k',
+      from: 'a@b',
+    })
     const result = await consume(deps, [message])
     expect(result.retryMessages[0]!.delaySeconds).toBe(120)
   })
@@ -160,7 +165,10 @@ describe('consumer', () => {
     const tenant = await newTenant()
     const sink = await newSink()
     const deactivated = await userWithInvite(tenant, 'leaver@example.com')
-    await patchScimUser(scopeOf(tenant), deactivated.user.id, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] })
+    await patchScimUser(scopeOf(tenant), deactivated.user.id, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    })
     const deleted = await userWithInvite(tenant, 'deleted@example.com')
     await deleteScimUser(scopeOf(tenant), deleted.user.id)
 
@@ -174,7 +182,11 @@ describe('consumer', () => {
   it('acks malformed bodies and unknown invites without sending', async () => {
     const tenant = await newTenant()
     const sink = await newSink()
-    const result = await consume(consumerDeps(sink.url), [{ v: 2, tenantId: tenant.id, inviteId: 'x' }, 'nonsense', { v: 1, tenantId: tenant.id, inviteId: crypto.randomUUID() }])
+    const result = await consume(consumerDeps(sink.url), [
+      { v: 2, tenantId: tenant.id, inviteId: 'x' },
+      'nonsense',
+      { v: 1, tenantId: tenant.id, inviteId: crypto.randomUUID() },
+    ])
     expect(result.explicitAcks).toHaveLength(3)
     expect(await sink.messages()).toHaveLength(0)
   })
@@ -185,7 +197,10 @@ describe('consumer', () => {
     const { invite, message } = await userWithInvite(tenant, 'no-mail', { emails: [] })
     const result = await consume(consumerDeps(sink.url), [message])
     expect(result.explicitAcks).toHaveLength(1)
-    expect((await getInvite(scopeOf(tenant), invite.id))!).toMatchObject({ state: 'failed', lastError: 'the user has no email address' })
+    expect((await getInvite(scopeOf(tenant), invite.id))!).toMatchObject({
+      state: 'failed',
+      lastError: 'the user has no email address',
+    })
   })
 
   it('uses the tenant inviteTtlDays setting for the expiry', async () => {

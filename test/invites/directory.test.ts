@@ -13,16 +13,32 @@ it('canSignIn, getUser, acceptInvite, createUser and createGroup', async () => {
   await consume(consumerDeps(sink.url), [message])
   const token = (await sink.messages())[0]!.link!.split('/').at(-1)!
 
-  expect(await directory.canSignIn(tenant.id, { email: 'RPC@example.com' })).toEqual({ allowed: false, state: 'invited', userId: user.id })
-  expect(await directory.acceptInvite(token)).toMatchObject({ accepted: true, tenantId: tenant.id, appUrl: 'https://app.example.com/', user: { id: user.id, state: 'joined' } })
+  expect(await directory.canSignIn(tenant.id, { email: 'RPC@example.com' })).toEqual({
+    allowed: false,
+    state: 'invited',
+    userId: user.id,
+  })
+  expect(await directory.acceptInvite(token)).toMatchObject({
+    accepted: true,
+    tenantId: tenant.id,
+    appUrl: 'https://app.example.com/',
+    user: { id: user.id, state: 'joined' },
+  })
   expect(await directory.acceptInvite(token)).toMatchObject({ accepted: true })
   expect(await directory.acceptInvite('nope')).toEqual({ accepted: false, reason: 'unknown' })
-  expect(await directory.canSignIn(tenant.id, { userName: 'rpc@example.com' })).toEqual({ allowed: true, state: 'joined', userId: user.id })
+  expect(await directory.canSignIn(tenant.id, { userName: 'rpc@example.com' })).toEqual({
+    allowed: true,
+    state: 'joined',
+    userId: user.id,
+  })
   expect(await directory.getUser(tenant.id, user.id)).toMatchObject({ userName: 'rpc@example.com', state: 'joined' })
   expect(await directory.getUser(tenant.id, 'missing')).toBeNull()
 
   const made = await directory.createUser(tenant.id, { userName: 'made-by-app' })
   expect(made).toMatchObject({ state: 'joined', source: 'app' })
-  expect(await directory.createGroup(tenant.id, { displayName: 'Team', members: [{ value: made.id }] })).toMatchObject({ displayName: 'Team', memberCount: 1 })
+  expect(await directory.createGroup(tenant.id, { displayName: 'Team', members: [{ value: made.id }] })).toMatchObject({
+    displayName: 'Team',
+    memberCount: 1,
+  })
   await expect(directory.canSignIn('no-such-tenant', { userName: 'x' })).rejects.toThrow(/No such tenant/)
 })

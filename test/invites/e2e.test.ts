@@ -13,15 +13,27 @@ import { scopeOf } from '../helpers/scope.ts'
 const APP = { authorization: 'Bearer test-app-key' }
 
 async function access(tenantId: string, email: string) {
-  const res = await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}/access?email=${encodeURIComponent(email)}`, { headers: APP })
+  const res = await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}/access?email=${encodeURIComponent(email)}`, {
+    headers: APP,
+  })
   expect(res.status).toBe(200)
   return res.json()
 }
 
-it('an IdP-assigned person goes from invite mail to signed in, and offboarding kills access and the link', { timeout: 60_000 }, async () => {
+it('an IdP-assigned person goes from invite mail to signed in, and offboarding kills access and the link', {
+  timeout: 60_000,
+}, async () => {
   const tenant = await newTenant({ name: 'Acme Corp', appUrl: 'https://app.example.com/welcome' })
   const email = `grace-${tenant.id}@example.com`
-  const created = await tenant.fetch('/Users', { method: 'POST', json: { schemas: [USER], userName: email, name: { givenName: 'Grace', familyName: 'Hopper' }, emails: [{ value: email, primary: true }] } })
+  const created = await tenant.fetch('/Users', {
+    method: 'POST',
+    json: {
+      schemas: [USER],
+      userName: email,
+      name: { givenName: 'Grace', familyName: 'Hopper' },
+      emails: [{ value: email, primary: true }],
+    },
+  })
   expect(created.status).toBe(201)
   const { id } = (await created.json()) as { id: string }
   expect(await access(tenant.id, email)).toEqual({ allowed: false, state: 'provisioned', userId: id })
@@ -33,7 +45,12 @@ it('an IdP-assigned person goes from invite mail to signed in, and offboarding k
   expect(mail!.subject).toBe('Acme Corp invited you to Demo App')
   const link = mail!.link!
   expect(link.startsWith(`${env.PUBLIC_URL}/invite/`)).toBe(true)
-  expect(await eventually(async () => ((await access(tenant.id, email)) as { state: string }).state === 'invited' || undefined, 'state invited')).toBe(true)
+  expect(
+    await eventually(
+      async () => ((await access(tenant.id, email)) as { state: string }).state === 'invited' || undefined,
+      'state invited',
+    ),
+  ).toBe(true)
 
   const page = await SELF.fetch(link)
   expect(page.status).toBe(200)
@@ -46,14 +63,20 @@ it('an IdP-assigned person goes from invite mail to signed in, and offboarding k
   expect(accepted.headers.get('location')).toBe('https://app.example.com/welcome')
   expect(await access(tenant.id, email)).toEqual({ allowed: true, state: 'joined', userId: id })
 
-  const off = await tenant.fetch(`/Users/${id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] } })
+  const off = await tenant.fetch(`/Users/${id}`, {
+    method: 'PATCH',
+    json: { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] },
+  })
   expect(off.status).toBe(200)
   expect(await access(tenant.id, email)).toEqual({ allowed: false, state: 'deactivated', userId: id })
   const dead = await SELF.fetch(link, { method: 'POST', redirect: 'manual' })
   expect(dead.status).toBe(403)
   expect(await dead.text()).toContain('Your access has been turned off')
 
-  const on = await tenant.fetch(`/Users/${id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: true } }] } })
+  const on = await tenant.fetch(`/Users/${id}`, {
+    method: 'PATCH',
+    json: { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: true } }] },
+  })
   expect(on.status).toBe(200)
   expect(await access(tenant.id, email)).toEqual({ allowed: true, state: 'joined', userId: id })
   expect((await invitesOfUser(scopeOf(tenant), id)).map((i) => i.state)).toEqual(['accepted'])
@@ -65,10 +88,16 @@ it('an IdP-assigned person goes from invite mail to signed in, and offboarding k
 it('a person created with active:false gets the mail only once activated', { timeout: 60_000 }, async () => {
   const tenant = await newTenant()
   const email = `later-${tenant.id}@example.com`
-  const created = await tenant.fetch('/Users', { method: 'POST', json: { schemas: [USER], userName: email, active: false, emails: [{ value: email }] } })
+  const created = await tenant.fetch('/Users', {
+    method: 'POST',
+    json: { schemas: [USER], userName: email, active: false, emails: [{ value: email }] },
+  })
   const { id } = (await created.json()) as { id: string }
   await new Promise((r) => setTimeout(r, 1500))
   expect(await sharedSinkMessages(email)).toHaveLength(0)
-  await tenant.fetch(`/Users/${id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }] } })
+  await tenant.fetch(`/Users/${id}`, {
+    method: 'PATCH',
+    json: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }] },
+  })
   await eventually(async () => ((await sharedSinkMessages(email)).length === 1 ? true : undefined), 'the invite mail')
 })

@@ -16,7 +16,11 @@ export const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 export const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 
 /** Where each provider's adapter posts on the sink. */
-export const PROVIDER_PATH: Record<MailProvider, string> = { resend: '/emails', postmark: '/email', sendgrid: '/v3/mail/send' }
+export const PROVIDER_PATH: Record<MailProvider, string> = {
+  resend: '/emails',
+  postmark: '/email',
+  sendgrid: '/v3/mail/send',
+}
 
 /** A mail server of the test's own (a real HTTP server on 127.0.0.1 in the Node process). */
 export interface TestSink {
@@ -71,7 +75,14 @@ export function consumerDeps(
   const { provider = 'resend', timeoutMs, now, ...rest } = overrides
   return {
     scope: systemTenantScopes(env, { task: 'queue', requestId: 'test-consumer', now }),
-    mail: createMailClient({ fetch: (i, init) => fetch(i, init), url: `${sinkUrl}${PROVIDER_PATH[provider]}`, apiKey: 'test-mail-key', from: 'scim-edge <invites@scim-edge.local>', provider, timeoutMs }),
+    mail: createMailClient({
+      fetch: (i, init) => fetch(i, init),
+      url: `${sinkUrl}${PROVIDER_PATH[provider]}`,
+      apiKey: 'test-mail-key',
+      from: 'scim-edge <invites@scim-edge.local>',
+      provider,
+      timeoutMs,
+    }),
     tokenKey: 'test-app-key',
     appName: () => 'Demo App',
     ...rest,
@@ -100,14 +111,32 @@ export async function consume(deps: ConsumerDeps, bodies: unknown[], attempts = 
       m.retry(options)
     },
   }))
-  await handleInviteBatch({ queue: batch.queue, messages, ackAll: () => batch.ackAll(), retryAll: (o?: QueueRetryOptions) => batch.retryAll(o) } as unknown as MessageBatch<unknown>, deps)
+  await handleInviteBatch(
+    {
+      queue: batch.queue,
+      messages,
+      ackAll: () => batch.ackAll(),
+      retryAll: (o?: QueueRetryOptions) => batch.retryAll(o),
+    } as unknown as MessageBatch<unknown>,
+    deps,
+  )
   const result = await getQueueResult(batch, ctx)
   return { ...result, retryMessages: result.retryMessages.map((r) => ({ ...r, delaySeconds: delays.get(r.msgId) })) }
 }
 
 /** A SCIM user created through provisioning (no queue involved), and its single pending invite. */
-export async function userWithInvite(tenant: TestTenant, userName: string, extra: Record<string, unknown> = {}): Promise<{ user: UserRecord; invite: InviteRecord; message: InviteMessage }> {
-  const user = await createScimUser(scopeOf(tenant), { schemas: [USER], userName, displayName: 'Ada Lovelace', emails: [{ value: userName, primary: true }], ...extra })
+export async function userWithInvite(
+  tenant: TestTenant,
+  userName: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ user: UserRecord; invite: InviteRecord; message: InviteMessage }> {
+  const user = await createScimUser(scopeOf(tenant), {
+    schemas: [USER],
+    userName,
+    displayName: 'Ada Lovelace',
+    emails: [{ value: userName, primary: true }],
+    ...extra,
+  })
   const invites = await invitesOfUser(scopeOf(tenant), user.id)
   expect(invites).toHaveLength(1)
   return { user, invite: invites[0]!, message: { v: 1, tenantId: tenant.id, inviteId: invites[0]!.id } }

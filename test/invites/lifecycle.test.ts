@@ -31,7 +31,11 @@ describe('invites follow the lifecycle', () => {
   it('a user created with active:false gets no invite until activated', async () => {
     const tenant = await newTenant()
     const { announced, outbox } = recordingOutbox()
-    const user = await createScimUser(scopeOf(tenant, { outbox }), { schemas: [USER], userName: 'later@example.com', active: false })
+    const user = await createScimUser(scopeOf(tenant, { outbox }), {
+      schemas: [USER],
+      userName: 'later@example.com',
+      active: false,
+    })
     expect(user.state).toBe('deactivated')
     expect(await states(tenant, user.id)).toEqual([])
     const active = await patchScimUser(scopeOf(tenant, { outbox }), user.id, setActive(true))
@@ -53,7 +57,11 @@ describe('invites follow the lifecycle', () => {
     expect(await states(tenant, user.id)).toEqual(['void'])
 
     const { announced, outbox } = recordingOutbox()
-    const on = await replaceScimUser(scopeOf(tenant, { outbox }), user.id, { schemas: [USER], userName: 'ann@example.com', active: true })
+    const on = await replaceScimUser(scopeOf(tenant, { outbox }), user.id, {
+      schemas: [USER],
+      userName: 'ann@example.com',
+      active: true,
+    })
     expect(on).toMatchObject({ state: 'provisioned', stateBeforeDeactivation: null })
     expect(await states(tenant, user.id)).toEqual(['pending', 'void'])
     expect(announced).toHaveLength(1)
@@ -79,7 +87,10 @@ describe('invites follow the lifecycle', () => {
   it('updates that do not change active leave invites alone', async () => {
     const tenant = await newTenant()
     const user = await createScimUser(scopeOf(tenant), { schemas: [USER], userName: 'kim@example.com' })
-    await patchScimUser(scopeOf(tenant), user.id, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'displayName', value: 'Kim' }] })
+    await patchScimUser(scopeOf(tenant), user.id, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'displayName', value: 'Kim' }],
+    })
     expect(await states(tenant, user.id)).toEqual(['pending'])
   })
 
@@ -112,11 +123,22 @@ describe('reinvite', () => {
   it('refuses unknown, deactivated and joined people', async () => {
     const tenant = await newTenant()
     const { outbox } = recordingOutbox()
-    expect(await reinvite(scopeOf(tenant, { outbox }), { userName: 'nobody' })).toEqual({ ok: false, reason: 'unknown' })
+    expect(await reinvite(scopeOf(tenant, { outbox }), { userName: 'nobody' })).toEqual({
+      ok: false,
+      reason: 'unknown',
+    })
     const off = await createScimUser(scopeOf(tenant), { schemas: [USER], userName: 'off', active: false })
-    expect(await reinvite(scopeOf(tenant, { outbox }), { userName: 'off' })).toEqual({ ok: false, reason: 'deactivated', userId: off.id })
+    expect(await reinvite(scopeOf(tenant, { outbox }), { userName: 'off' })).toEqual({
+      ok: false,
+      reason: 'deactivated',
+      userId: off.id,
+    })
     const app = await createScimUser(scopeOf(tenant, { app: true }), { schemas: [USER], userName: 'app-user' })
-    expect(await reinvite(scopeOf(tenant, { outbox }), { userName: 'app-user' })).toEqual({ ok: false, reason: 'joined', userId: app.id })
+    expect(await reinvite(scopeOf(tenant, { outbox }), { userName: 'app-user' })).toEqual({
+      ok: false,
+      reason: 'joined',
+      userId: app.id,
+    })
   })
 })
 
@@ -124,10 +146,15 @@ describe('sweep', () => {
   it('re-enqueues invites that stayed pending and untouched because their queue send failed', async () => {
     const tenant = await newTenant()
     const created = new Date(Date.now() - 3600_000)
-    const user = await createScimUser(scopeOf(tenant, { now: created }), { schemas: [USER], userName: 'stranded@example.com' })
+    const user = await createScimUser(scopeOf(tenant, { now: created }), {
+      schemas: [USER],
+      userName: 'stranded@example.com',
+    })
     const [invite] = await invitesOfUser(scopeOf(tenant), user.id)
     const sent: InviteMessage[] = []
-    const queue = { sendBatch: async (msgs: { body: InviteMessage }[]) => void sent.push(...msgs.map((m) => m.body)) } as unknown as Queue<InviteMessage>
+    const queue = {
+      sendBatch: async (msgs: { body: InviteMessage }[]) => void sent.push(...msgs.map((m) => m.body)),
+    } as unknown as Queue<InviteMessage>
     await sweepStrandedInvites(systemScopeAt(new Date()), queue, 100)
     expect(sent).toContainEqual({ v: 1, tenantId: tenant.id, inviteId: invite!.id })
 
@@ -143,7 +170,9 @@ describe('sweep', () => {
     const user = await createScimUser(scopeOf(tenant), { schemas: [USER], userName: 'fresh@example.com' })
     const [invite] = await invitesOfUser(scopeOf(tenant), user.id)
     const sent: InviteMessage[] = []
-    const queue = { sendBatch: async (msgs: { body: InviteMessage }[]) => void sent.push(...msgs.map((m) => m.body)) } as unknown as Queue<InviteMessage>
+    const queue = {
+      sendBatch: async (msgs: { body: InviteMessage }[]) => void sent.push(...msgs.map((m) => m.body)),
+    } as unknown as Queue<InviteMessage>
     await sweepStrandedInvites(systemScopeAt(new Date()), queue, 100)
     expect(sent.filter((m) => m.inviteId === invite!.id)).toEqual([])
   })

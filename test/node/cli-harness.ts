@@ -54,7 +54,11 @@ export function expectOneLineError(run: Run, pattern: RegExp) {
 }
 
 /** Output holds no hash (64 hex), no password and no bearer secret. */
-export function expectNoSecrets(output: string, doc: TenantDocument, secrets: { password?: string; bearerToken?: string }) {
+export function expectNoSecrets(
+  output: string,
+  doc: TenantDocument,
+  secrets: { password?: string; bearerToken?: string },
+) {
   for (const c of doc.credentials) expect(output).not.toContain(c.secretSha256)
   expect(output).not.toMatch(/[0-9a-f]{64}/)
   expect(output).not.toContain(secrets.password)

@@ -21,7 +21,10 @@ describe('rotate, revoke, disable, enable (real wrangler kv, local)', () => {
     rotated = run.json
     expect(rotated).toMatchObject({ tenantId: 'beta', baseUrl: 'http://127.0.0.1:8787/scim/v2/beta' })
     expect(rotated.username).not.toBe(created.username)
-    expect(rotated.previousCredentials).toEqual([created.username, parseBearerToken(created.bearerToken!)!.credentialId])
+    expect(rotated.previousCredentials).toEqual([
+      created.username,
+      parseBearerToken(created.bearerToken!)!.credentialId,
+    ])
   })
 
   test('revoke removes exactly the named credential', async () => {
@@ -31,9 +34,15 @@ describe('rotate, revoke, disable, enable (real wrangler kv, local)', () => {
   })
 
   test('disable shows in list; list prints no hashes or secrets', async () => {
-    expect((await cli('disable', 'beta', '--json')).json).toEqual({ tenantId: 'beta', status: 'disabled', changed: true })
+    expect((await cli('disable', 'beta', '--json')).json).toEqual({
+      tenantId: 'beta',
+      status: 'disabled',
+      changed: true,
+    })
     const run = await cli('list', '--json')
-    expect(run.json.tenants).toEqual([{ tenantId: 'beta', name: 'Beta', status: 'disabled', createdAt: expect.any(String), credentials: 3 }])
+    expect(run.json.tenants).toEqual([
+      { tenantId: 'beta', name: 'Beta', status: 'disabled', createdAt: expect.any(String), credentials: 3 },
+    ])
     expect(run.stdout).not.toMatch(/[0-9a-f]{64}/)
     expect(run.stdout).not.toContain(created.password)
   })
@@ -43,7 +52,11 @@ describe('rotate, revoke, disable, enable (real wrangler kv, local)', () => {
     const doc = (await raw('beta'))!
     expect(doc.status).toBe('active')
     const oldBearer = parseBearerToken(created.bearerToken!)!.credentialId
-    expect(doc.credentials.map((c) => c.id)).toEqual([oldBearer, rotated.username, parseBearerToken(rotated.bearerToken)!.credentialId])
+    expect(doc.credentials.map((c) => c.id)).toEqual([
+      oldBearer,
+      rotated.username,
+      parseBearerToken(rotated.bearerToken)!.credentialId,
+    ])
     expect(doc.credentials[1]!.secretSha256).toBe(await sha256Hex(rotated.password))
     expect(JSON.stringify(doc)).not.toContain(rotated.password)
   })

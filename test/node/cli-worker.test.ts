@@ -19,7 +19,11 @@ afterAll(async () => {
 async function cli(args: string[], env: Record<string, string> = { APP_API_KEY }) {
   const out: string[] = []
   const err: string[] = []
-  const code = await main([...args, '--public-url', worker.url], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env })
+  const code = await main([...args, '--public-url', worker.url], {
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+    env,
+  })
   return { code, out: out.join(''), err: err.join('') }
 }
 
@@ -27,7 +31,11 @@ function scim(path: string, init: RequestInit = {}) {
   const tenant = worker.tenants[0]!
   return fetch(`${worker.url}/scim/v2/${tenant.id}${path}`, {
     ...init,
-    headers: { authorization: tenant.basic, 'content-type': 'application/scim+json', ...(init.headers as Record<string, string>) },
+    headers: {
+      authorization: tenant.basic,
+      'content-type': 'application/scim+json',
+      ...(init.headers as Record<string, string>),
+    },
   })
 }
 
@@ -39,8 +47,12 @@ describe('npm run tenant -- group create', () => {
     expect(created.code).toBe(0)
     const json = JSON.parse(created.out)
     expect(json).toMatchObject({ tenantId: tenant.id, displayName: 'Pre-existing Team', groupId: expect.any(String) })
-    const list = (await (await scim('/Groups?startIndex=1&count=100')).json()) as { Resources: { id: string; displayName: string }[] }
-    expect(list.Resources).toContainEqual(expect.objectContaining({ id: json.groupId, displayName: 'Pre-existing Team' }))
+    const list = (await (await scim('/Groups?startIndex=1&count=100')).json()) as {
+      Resources: { id: string; displayName: string }[]
+    }
+    expect(list.Resources).toContainEqual(
+      expect.objectContaining({ id: json.groupId, displayName: 'Pre-existing Team' }),
+    )
     const again = await cli(['group', 'create', tenant.id, 'pre-existing team'])
     expect(again.code).toBe(1)
     expect(again.err).toMatch(/already has a group named/)
@@ -48,16 +60,27 @@ describe('npm run tenant -- group create', () => {
 })
 
 describe('npm run tenant -- log', () => {
-  it("answers why a person was deactivated: the journal of their changes, newest first", async () => {
+  it('answers why a person was deactivated: the journal of their changes, newest first', async () => {
     const tenant = worker.tenants[0]!
-    const res = await scim('/Users', { method: 'POST', body: JSON.stringify({ userName: 'logged@example.com', emails: [{ value: 'logged@example.com' }] }) })
+    const res = await scim('/Users', {
+      method: 'POST',
+      body: JSON.stringify({ userName: 'logged@example.com', emails: [{ value: 'logged@example.com' }] }),
+    })
     const { id } = (await res.json()) as { id: string }
-    await scim(`/Users/${id}`, { method: 'PATCH', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] }) })
+    await scim(`/Users/${id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', value: { active: false } }],
+      }),
+    })
     await scim('/Users', { method: 'POST', body: JSON.stringify({ userName: 'someone.else@example.com' }) })
 
     const log = await cli(['log', tenant.id, '--user', 'LOGGED@example.com', '--since', '1h', '--json'])
     expect(log.err).toBe('')
-    const { entries } = JSON.parse(log.out) as { entries: { action: string; outcome: string; resourceId: string; summary: string }[] }
+    const { entries } = JSON.parse(log.out) as {
+      entries: { action: string; outcome: string; resourceId: string; summary: string }[]
+    }
     expect(entries.map((e) => [e.action, e.outcome, e.resourceId])).toEqual([
       ['update', 'ok 200', id],
       ['create', 'ok 201', id],

@@ -31,7 +31,8 @@ describe.concurrent('input errors (no wrangler call)', () => {
   test('help prints usage listing every command', async () => {
     const run = await cli('help')
     expect(run.code).toBe(0)
-    for (const c of ['create', 'show', 'list', 'rotate', 'revoke', 'disable', 'enable', 'delete']) expect(run.stdout).toContain(`  ${c}`)
+    for (const c of ['create', 'show', 'list', 'rotate', 'revoke', 'disable', 'enable', 'delete'])
+      expect(run.stdout).toContain(`  ${c}`)
   })
 })
 
@@ -51,8 +52,14 @@ describe('create, show, delete (real wrangler kv, local)', () => {
     expect(stored).toMatchObject({ id: 'acme', name: 'Acme Inc', status: 'active' })
     const bearer = parseBearerToken(created.bearerToken!)!
     const basic = stored.credentials.find((c) => c.id === created.username)
-    expect(basic).toMatchObject({ kind: 'basic', username: created.username, secretSha256: await sha256Hex(created.password!) })
-    expect(stored.credentials.find((c) => c.id === bearer.credentialId)?.secretSha256).toBe(await sha256Hex(bearer.secret))
+    expect(basic).toMatchObject({
+      kind: 'basic',
+      username: created.username,
+      secretSha256: await sha256Hex(created.password!),
+    })
+    expect(stored.credentials.find((c) => c.id === bearer.credentialId)?.secretSha256).toBe(
+      await sha256Hex(bearer.secret),
+    )
     const text = JSON.stringify(stored)
     expect(text).not.toContain(created.password)
     expect(text).not.toContain(bearer.secret)
@@ -68,7 +75,12 @@ describe('create, show, delete (real wrangler kv, local)', () => {
   test('show prints credential ids, kinds and dates, never hashes or secrets', async () => {
     const run = await cli('show', 'acme', '--json')
     expect(run.code, run.stderr).toBe(0)
-    expect(run.json).toMatchObject({ tenantId: 'acme', name: 'Acme Inc', status: 'active', baseUrl: 'http://127.0.0.1:8787/scim/v2/acme' })
+    expect(run.json).toMatchObject({
+      tenantId: 'acme',
+      name: 'Acme Inc',
+      status: 'active',
+      baseUrl: 'http://127.0.0.1:8787/scim/v2/acme',
+    })
     expect(run.json.credentials).toHaveLength(2)
     for (const c of run.json.credentials) expect(Object.keys(c).sort()).toEqual(['createdAt', 'id', 'kind'])
     expectNoSecrets(run.stdout, stored, created)
@@ -80,7 +92,10 @@ describe('create, show, delete (real wrangler kv, local)', () => {
     expect(unconfirmed.json.error).toMatch(/repeat the id to confirm: delete acme --confirm acme/)
     expect((await cli('delete', 'acme', '--confirm', 'acme-typo', '--json')).code).toBe(2)
     expect((await cli('show', 'acme', '--json')).json).toMatchObject({ tenantId: 'acme' })
-    expect((await cli('delete', 'acme', '--confirm', 'acme', '--json')).json).toEqual({ tenantId: 'acme', deleted: true })
+    expect((await cli('delete', 'acme', '--confirm', 'acme', '--json')).json).toEqual({
+      tenantId: 'acme',
+      deleted: true,
+    })
     expectOneLineError(await cli('show', 'acme'), /unknown tenant "acme"/)
   })
 })
@@ -100,7 +115,12 @@ describe('rare branches (in-process, in-memory store)', () => {
   async function run(store: TenantStore, ...argv: string[]) {
     let stdout = ''
     let stderr = ''
-    const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, store: () => store })
+    const code = await main(argv, {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      env: {},
+      store: () => store,
+    })
     return { code, stdout, stderr, json: argv.includes('--json') ? JSON.parse(stdout) : undefined }
   }
 
@@ -123,7 +143,14 @@ describe('rare branches (in-process, in-memory store)', () => {
 
   test('unknown tenants are errors for every command that takes one', async () => {
     const store = memory()
-    for (const argv of [['show', 'ghost'], ['rotate', 'ghost'], ['revoke', 'ghost', 'cxxxxxxxxxxxxxxx'], ['disable', 'ghost'], ['enable', 'ghost'], ['delete', 'ghost']]) {
+    for (const argv of [
+      ['show', 'ghost'],
+      ['rotate', 'ghost'],
+      ['revoke', 'ghost', 'cxxxxxxxxxxxxxxx'],
+      ['disable', 'ghost'],
+      ['enable', 'ghost'],
+      ['delete', 'ghost'],
+    ]) {
       const result = await run(store, ...argv, '--json')
       expect(result.code, argv.join(' ')).toBe(1)
       expect(result.json).toEqual({ error: 'unknown tenant "ghost" (memory)' })
@@ -138,7 +165,11 @@ describe('rare branches (in-process, in-memory store)', () => {
     let writes = 0
     const put = store.put
     store.put = async (doc) => (writes++, put(doc))
-    expect((await run(store, 'disable', 'calm', '--json')).json).toEqual({ tenantId: 'calm', status: 'disabled', changed: false })
+    expect((await run(store, 'disable', 'calm', '--json')).json).toEqual({
+      tenantId: 'calm',
+      status: 'disabled',
+      changed: false,
+    })
     expect(writes).toBe(0)
   })
 
@@ -150,7 +181,11 @@ describe('rare branches (in-process, in-memory store)', () => {
       return JSON.parse(out).baseUrl
     }
     expect(await base(['create', 'one', '--json'], {})).toBe('http://127.0.0.1:8787/scim/v2/one')
-    expect(await base(['show', 'one', '--json'], { PUBLIC_URL: 'https://a.example/' })).toBe('https://a.example/scim/v2/one')
-    expect(await base(['show', 'one', '--json', '--public-url', 'https://b.example'], { PUBLIC_URL: 'https://a.example' })).toBe('https://b.example/scim/v2/one')
+    expect(await base(['show', 'one', '--json'], { PUBLIC_URL: 'https://a.example/' })).toBe(
+      'https://a.example/scim/v2/one',
+    )
+    expect(
+      await base(['show', 'one', '--json', '--public-url', 'https://b.example'], { PUBLIC_URL: 'https://a.example' }),
+    ).toBe('https://b.example/scim/v2/one')
   })
 })

@@ -14,7 +14,10 @@ import { main } from '../../src/tenants/cli.ts'
 import { APP_API_KEY, eventually, startTestWorker, type TestWorker } from './worker-server.ts'
 
 // CHROMIUM_PATH names the binary (an empty or missing path means none); else Debian's.
-const candidates = process.env.CHROMIUM_PATH !== undefined ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
+const candidates =
+  process.env.CHROMIUM_PATH !== undefined
+    ? [process.env.CHROMIUM_PATH]
+    : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
 const CHROMIUM = candidates.find((p) => p && existsSync(p))
 if (!CHROMIUM) {
   console.warn(
@@ -57,31 +60,49 @@ afterAll(async () => {
 })
 
 /** Provisions a user over SCIM and waits for the invite mail; returns its link. */
-async function provision(tenant: { id: string; basic: string }, email: string, name = 'Grace Hopper'): Promise<{ id: string; link: string }> {
+async function provision(
+  tenant: { id: string; basic: string },
+  email: string,
+  name = 'Grace Hopper',
+): Promise<{ id: string; link: string }> {
   const [givenName, familyName] = name.split(' ')
   const res = await fetch(`${worker.url}/scim/v2/${tenant.id}/Users`, {
     method: 'POST',
     headers: { authorization: tenant.basic, 'content-type': 'application/scim+json' },
-    body: JSON.stringify({ schemas: [USER], userName: email, name: { givenName, familyName }, emails: [{ value: email, primary: true }] }),
+    body: JSON.stringify({
+      schemas: [USER],
+      userName: email,
+      name: { givenName, familyName },
+      emails: [{ value: email, primary: true }],
+    }),
   })
   expect(res.status, await res.clone().text()).toBe(201)
   const { id } = (await res.json()) as { id: string }
-  const link = await eventually(() => worker.sink.messages.filter((m) => m.to === email).at(-1)?.link, `the invite mail to ${email}`)
+  const link = await eventually(
+    () => worker.sink.messages.filter((m) => m.to === email).at(-1)?.link,
+    `the invite mail to ${email}`,
+  )
   return { id, link }
 }
 
 async function access(tenantId: string, email: string) {
-  const res = await fetch(`${worker.url}/app/v1/${tenantId}/access?email=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${APP_API_KEY}` } })
+  const res = await fetch(`${worker.url}/app/v1/${tenantId}/access?email=${encodeURIComponent(email)}`, {
+    headers: { authorization: `Bearer ${APP_API_KEY}` },
+  })
   return res.json()
 }
 
 /** WCAG relative luminance contrast of two CSS rgb() colours. */
 function contrast(a: string, b: string): number {
   const lum = (css: string) => {
-    const [r, g, bl] = css.match(/\d+(\.\d+)?/g)!.slice(0, 3).map(Number).map((v) => {
-      const c = v / 255
-      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
-    })
+    const [r, g, bl] = css
+      .match(/\d+(\.\d+)?/g)!
+      .slice(0, 3)
+      .map(Number)
+      .map((v) => {
+        const c = v / 255
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+      })
     return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!
   }
   const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x)
@@ -98,7 +119,15 @@ describe.skipIf(!CHROMIUM)('the invite page in headless Chromium', () => {
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     })
   }, 60_000)
 
@@ -130,7 +159,12 @@ describe.skipIf(!CHROMIUM)('the invite page in headless Chromium', () => {
     const accept = page.getByRole('button', { name: 'Accept invitation' })
     const colours = await accept.evaluate((el) => {
       const s = getComputedStyle(el)
-      return { fg: s.color, bg: s.backgroundColor, body: getComputedStyle(document.body).color, page: getComputedStyle(document.querySelector('main')!).backgroundColor }
+      return {
+        fg: s.color,
+        bg: s.backgroundColor,
+        body: getComputedStyle(document.body).color,
+        page: getComputedStyle(document.querySelector('main')!).backgroundColor,
+      }
     })
     expect(contrast(colours.fg, colours.bg)).toBeGreaterThanOrEqual(4.5)
     expect(contrast(colours.body, colours.page)).toBeGreaterThanOrEqual(4.5)
@@ -145,7 +179,9 @@ describe.skipIf(!CHROMIUM)('the invite page in headless Chromium', () => {
     // Back to the link: it is used now, and says so with a way to the app.
     const again = await page.goto(link)
     expect(again!.status()).toBe(410)
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('This invite has already been used')
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      'This invite has already been used',
+    )
     expect(await page.getByRole('button').count()).toBe(0)
     await page.close()
   })
@@ -170,7 +206,11 @@ describe('npm run tenant -- reinvite', () => {
     const { link: first } = await provision(tenant, email, 'Re Send')
     const out: string[] = []
     const err: string[] = []
-    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), env: { APP_API_KEY } }
+    const io = {
+      stdout: (t: string) => void out.push(t),
+      stderr: (t: string) => void err.push(t),
+      env: { APP_API_KEY },
+    }
     const code = await main(['reinvite', tenant.id, email, '--public-url', worker.url], io)
     expect(err.join('')).toBe('')
     expect(code).toBe(0)
@@ -184,14 +224,21 @@ describe('npm run tenant -- reinvite', () => {
     expect((await fetch(second!)).status).toBe(200)
 
     // A wrong key and a joined person are one-line errors.
-    const bad = await main(['reinvite', tenant.id, email, '--public-url', worker.url], { ...io, env: { APP_API_KEY: 'wrong' } })
+    const bad = await main(['reinvite', tenant.id, email, '--public-url', worker.url], {
+      ...io,
+      env: { APP_API_KEY: 'wrong' },
+    })
     expect(bad).toBe(1)
     expect(err.join('')).toMatch(/rejected APP_API_KEY/)
   })
 
   it('says so when no Worker answers', async () => {
     const err: string[] = []
-    const code = await main(['reinvite', 'acme', 'x@y', '--public-url', 'http://127.0.0.1:9'], { stdout: () => {}, stderr: (t) => void err.push(t), env: { APP_API_KEY: 'k' } })
+    const code = await main(['reinvite', 'acme', 'x@y', '--public-url', 'http://127.0.0.1:9'], {
+      stdout: () => {},
+      stderr: (t) => void err.push(t),
+      env: { APP_API_KEY: 'k' },
+    })
     expect(code).toBe(1)
     expect(err.join('')).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9.*npm start/)
   })

@@ -7,18 +7,37 @@ afterAll(() => sink.close())
 beforeEach(() => fetch(`${sink.url}/messages`, { method: 'DELETE' }))
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${sink.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  fetch(`${sink.url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
 
 describe('mail sink', () => {
   test('Resend, Postmark and SendGrid bodies become the same message shape', async () => {
     const resend = await post(
       '/emails',
-      { from: 'a@x', to: ['bob@example.com'], subject: 'Join', text: 'Accept: http://127.0.0.1:8787/invite/t1.', html: '<a href="http://127.0.0.1:8787/invite/t1">go</a>' },
+      {
+        from: 'a@x',
+        to: ['bob@example.com'],
+        subject: 'Join',
+        text: 'Accept: http://127.0.0.1:8787/invite/t1.',
+        html: '<a href="http://127.0.0.1:8787/invite/t1">go</a>',
+      },
       { Authorization: 'Bearer key', 'Idempotency-Key': 'inv-1' },
     )
     expect(resend.status).toBe(200)
     expect(await resend.json()).toEqual({ id: expect.any(String) })
-    expect((await post('/email', { From: 'a@x', To: 'c@x, d@x', Subject: 'PM', HtmlBody: '<a href="https://e.x/y?a=1&amp;b=2">x</a>' })).status).toBe(200)
+    expect(
+      (
+        await post('/email', {
+          From: 'a@x',
+          To: 'c@x, d@x',
+          Subject: 'PM',
+          HtmlBody: '<a href="https://e.x/y?a=1&amp;b=2">x</a>',
+        })
+      ).status,
+    ).toBe(200)
     const sendgrid = await post('/v3/mail/send', {
       personalizations: [{ to: [{ email: 'e@x' }], subject: 'SG' }],
       from: { email: 'a@x' },
@@ -28,7 +47,13 @@ describe('mail sink', () => {
 
     const messages = await (await fetch(`${sink.url}/messages`)).json()
     expect(messages).toMatchObject([
-      { provider: 'resend', to: 'bob@example.com', subject: 'Join', link: 'http://127.0.0.1:8787/invite/t1', headers: { authorization: 'Bearer key', 'idempotency-key': 'inv-1' } },
+      {
+        provider: 'resend',
+        to: 'bob@example.com',
+        subject: 'Join',
+        link: 'http://127.0.0.1:8787/invite/t1',
+        headers: { authorization: 'Bearer key', 'idempotency-key': 'inv-1' },
+      },
       { provider: 'postmark', to: 'c@x, d@x', subject: 'PM', text: '', link: 'https://e.x/y?a=1&b=2' },
       { provider: 'sendgrid', to: 'e@x', subject: 'SG', text: 'see https://sg.x/1', link: 'https://sg.x/1' },
     ])

@@ -42,12 +42,22 @@ function freePort(): Promise<number> {
   })
 }
 
-const wranglerEnv = () => ({ ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' })
+const wranglerEnv = () => ({
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+  NO_COLOR: '1',
+  FORCE_COLOR: '0',
+})
 
 function wrangler(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(NODE_BIN, [WRANGLER_BIN, ...args], { cwd: REPO_ROOT, env: wranglerEnv(), maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} failed: ${stderr || stdout}`)) : resolve(),
+    execFile(
+      NODE_BIN,
+      [WRANGLER_BIN, ...args],
+      { cwd: REPO_ROOT, env: wranglerEnv(), maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} failed: ${stderr || stdout}`)) : resolve(),
     )
   })
 }
@@ -65,7 +75,10 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
   const entries: { key: string; value: string }[] = []
   for (const [i, spec] of specs.entries()) {
     const id = `node-${Date.now().toString(36)}-${i}`
-    const { doc, secrets } = await newTenantDocument({ id, name: spec.name ?? `Tenant ${id}`, appUrl: spec.appUrl, settings: spec.settings }, new Date())
+    const { doc, secrets } = await newTenantDocument(
+      { id, name: spec.name ?? `Tenant ${id}`, appUrl: spec.appUrl, settings: spec.settings },
+      new Date(),
+    )
     entries.push({ key: tenantKey(id), value: JSON.stringify(doc) })
     tenants.push({ id, basic: `Basic ${Buffer.from(`${secrets.username}:${secrets.password}`).toString('base64')}` })
   }
@@ -75,10 +88,24 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
   }
 
   const vars = { PUBLIC_URL: url, MAIL_API_URL: `${sink.url}/emails`, APP_API_KEY, MAIL_API_KEY: 'node-test-mail-key' }
-  const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--show-interactive-dev-session=false', ...persist, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])]
+  const args = [
+    'dev',
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
+    '--show-interactive-dev-session=false',
+    ...persist,
+    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+  ]
   let output = ''
   // Its own process group, so one kill reaches wrangler and the workerd it spawns.
-  const dev: ChildProcess = spawn(NODE_BIN, [WRANGLER_BIN, ...args], { cwd: REPO_ROOT, env: wranglerEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const dev: ChildProcess = spawn(NODE_BIN, [WRANGLER_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: wranglerEnv(),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   dev.stdout!.on('data', (c: Buffer) => (output += c.toString()))
   dev.stderr!.on('data', (c: Buffer) => (output += c.toString()))
   const kill = (signal: NodeJS.Signals) => {
@@ -88,7 +115,9 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
   }
   const stop = async () => {
     kill('SIGTERM')
-    await new Promise((r) => (dev.exitCode !== null || dev.signalCode !== null ? r(null) : (dev.once('exit', r), setTimeout(r, 5000))))
+    await new Promise((r) =>
+      dev.exitCode !== null || dev.signalCode !== null ? r(null) : (dev.once('exit', r), setTimeout(r, 5000)),
+    )
     kill('SIGKILL')
   }
 
@@ -119,7 +148,11 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
 }
 
 /** Polls until `check` returns a value. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()

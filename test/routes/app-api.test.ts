@@ -14,7 +14,11 @@ const KEY = { authorization: 'Bearer test-app-key' }
 function api(tenantId: string, path: string, init: RequestInit & { json?: unknown } = {}) {
   const headers = new Headers(init.headers ?? KEY)
   if (init.json !== undefined) headers.set('content-type', 'application/json')
-  return SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}${path}`, { ...init, headers, body: init.json === undefined ? init.body : JSON.stringify(init.json) })
+  return SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}${path}`, {
+    ...init,
+    headers,
+    body: init.json === undefined ? init.body : JSON.stringify(init.json),
+  })
 }
 
 async function access(tenantId: string, query: string) {
@@ -27,7 +31,9 @@ describe('auth', () => {
   it('answers 401 without the key, with a wrong one, or with a SCIM credential; 404 for an unknown tenant', async () => {
     const tenant = await newTenant()
     expect((await api(tenant.id, '/access?userName=x', { headers: {} })).status).toBe(401)
-    expect((await api(tenant.id, '/access?userName=x', { headers: { authorization: 'Bearer test-app-keY' } })).status).toBe(401)
+    expect(
+      (await api(tenant.id, '/access?userName=x', { headers: { authorization: 'Bearer test-app-keY' } })).status,
+    ).toBe(401)
     expect((await api(tenant.id, '/access?userName=x', { headers: { authorization: tenant.bearer } })).status).toBe(401)
     expect((await api('no-such-tenant', '/access?userName=x')).status).toBe(404)
   })
@@ -46,25 +52,64 @@ describe('GET /access', () => {
     const tenant = await newTenant()
     expect(await access(tenant.id, 'userName=nobody')).toEqual({ allowed: false, state: 'unknown', userId: null })
 
-    const user = await createScimUser(scopeOf(tenant), { schemas: [USER], userName: 'Pat@Example.com', emails: [{ value: 'Pat.Work@Example.com', primary: true }] })
-    expect(await access(tenant.id, 'userName=pat@example.com')).toEqual({ allowed: false, state: 'provisioned', userId: user.id })
+    const user = await createScimUser(scopeOf(tenant), {
+      schemas: [USER],
+      userName: 'Pat@Example.com',
+      emails: [{ value: 'Pat.Work@Example.com', primary: true }],
+    })
+    expect(await access(tenant.id, 'userName=pat@example.com')).toEqual({
+      allowed: false,
+      state: 'provisioned',
+      userId: user.id,
+    })
     const [invite] = await invitesOfUser(scopeOf(tenant), user.id)
     await consume(consumerDeps((await newSink()).url), [{ v: 1, tenantId: tenant.id, inviteId: invite!.id }])
-    expect(await access(tenant.id, 'email=PAT.WORK%40example.com')).toEqual({ allowed: false, state: 'invited', userId: user.id })
+    expect(await access(tenant.id, 'email=PAT.WORK%40example.com')).toEqual({
+      allowed: false,
+      state: 'invited',
+      userId: user.id,
+    })
     await markAccepted(scopeOf(tenant), { invite: invite!, user: INVITE_ACCEPTED })
-    expect(await access(tenant.id, 'email=pat.work%40example.com')).toEqual({ allowed: true, state: 'joined', userId: user.id })
+    expect(await access(tenant.id, 'email=pat.work%40example.com')).toEqual({
+      allowed: true,
+      state: 'joined',
+      userId: user.id,
+    })
 
-    await patchScimUser(scopeOf(tenant), user.id, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] })
-    expect(await access(tenant.id, 'userName=PAT@example.com')).toEqual({ allowed: false, state: 'deactivated', userId: user.id })
+    await patchScimUser(scopeOf(tenant), user.id, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    })
+    expect(await access(tenant.id, 'userName=PAT@example.com')).toEqual({
+      allowed: false,
+      state: 'deactivated',
+      userId: user.id,
+    })
     await deleteScimUser(scopeOf(tenant), user.id)
-    expect(await access(tenant.id, 'userName=pat@example.com')).toEqual({ allowed: false, state: 'deleted', userId: user.id })
+    expect(await access(tenant.id, 'userName=pat@example.com')).toEqual({
+      allowed: false,
+      state: 'deleted',
+      userId: user.id,
+    })
   })
 
   it('is not allowed when an email names two people', async () => {
     const tenant = await newTenant()
-    await createScimUser(scopeOf(tenant, { app: true }), { schemas: [USER], userName: 'a', emails: [{ value: 'shared@example.com' }] })
-    await createScimUser(scopeOf(tenant, { app: true }), { schemas: [USER], userName: 'b', emails: [{ value: 'shared@example.com' }] })
-    expect(await access(tenant.id, 'email=shared%40example.com')).toEqual({ allowed: false, state: 'ambiguous', userId: null })
+    await createScimUser(scopeOf(tenant, { app: true }), {
+      schemas: [USER],
+      userName: 'a',
+      emails: [{ value: 'shared@example.com' }],
+    })
+    await createScimUser(scopeOf(tenant, { app: true }), {
+      schemas: [USER],
+      userName: 'b',
+      emails: [{ value: 'shared@example.com' }],
+    })
+    expect(await access(tenant.id, 'email=shared%40example.com')).toEqual({
+      allowed: false,
+      state: 'ambiguous',
+      userId: null,
+    })
   })
 
   it('wants exactly one of userName and email', async () => {
@@ -84,19 +129,40 @@ describe('GET /access', () => {
 describe('users and groups made by the app', () => {
   it('creates a joined user (no invite) that SCIM then finds by userName, and a group', async () => {
     const tenant = await newTenant()
-    const res = await api(tenant.id, '/users', { method: 'POST', json: { userName: 'early@example.com', displayName: 'Early Bird', emails: [{ value: 'early@example.com', primary: true }] } })
+    const res = await api(tenant.id, '/users', {
+      method: 'POST',
+      json: {
+        userName: 'early@example.com',
+        displayName: 'Early Bird',
+        emails: [{ value: 'early@example.com', primary: true }],
+      },
+    })
     expect(res.status, await res.clone().text()).toBe(201)
     const user = (await res.json()) as Record<string, unknown>
-    expect(user).toMatchObject({ userName: 'early@example.com', displayName: 'Early Bird', email: 'early@example.com', active: true, state: 'joined', source: 'app' })
+    expect(user).toMatchObject({
+      userName: 'early@example.com',
+      displayName: 'Early Bird',
+      email: 'early@example.com',
+      active: true,
+      state: 'joined',
+      source: 'app',
+    })
     expect(await invitesOfUser(scopeOf(tenant), user.id as string)).toEqual([])
-    expect(await access(tenant.id, 'userName=early@example.com')).toEqual({ allowed: true, state: 'joined', userId: user.id })
+    expect(await access(tenant.id, 'userName=early@example.com')).toEqual({
+      allowed: true,
+      state: 'joined',
+      userId: user.id,
+    })
 
     const found = await tenant.fetch(`/Users?filter=${encodeURIComponent('userName eq "early@example.com"')}`)
     expect(((await found.json()) as { totalResults: number }).totalResults).toBe(1)
     const got = await api(tenant.id, `/users/${user.id}`)
     expect(await got.json()).toEqual(user)
 
-    const group = await api(tenant.id, '/groups', { method: 'POST', json: { displayName: 'Early adopters', members: [{ value: user.id }] } })
+    const group = await api(tenant.id, '/groups', {
+      method: 'POST',
+      json: { displayName: 'Early adopters', members: [{ value: user.id }] },
+    })
     expect(group.status, await group.clone().text()).toBe(201)
     expect(await group.json()).toMatchObject({ displayName: 'Early adopters', memberCount: 1, source: 'app' })
     const scimGroups = await tenant.fetch(`/Groups?filter=${encodeURIComponent('displayName eq "Early adopters"')}`)

@@ -54,8 +54,12 @@ describe('authentication', () => {
     await env.TENANTS.delete(tenantKey(deleted.id))
     await expectUnauthorized(await deleted.fetch('/Users'))
     const tenant = await newTenant()
-    await expectUnauthorized(await SELF.fetch(`${env.PUBLIC_URL}/scim/v2/nosuchtenant/Users`, { headers: { authorization: tenant.basic } }))
-    await expectUnauthorized(await SELF.fetch(`${env.PUBLIC_URL}/scim/v2/Bad_Tenant/Users`, { headers: { authorization: tenant.basic } }))
+    await expectUnauthorized(
+      await SELF.fetch(`${env.PUBLIC_URL}/scim/v2/nosuchtenant/Users`, { headers: { authorization: tenant.basic } }),
+    )
+    await expectUnauthorized(
+      await SELF.fetch(`${env.PUBLIC_URL}/scim/v2/Bad_Tenant/Users`, { headers: { authorization: tenant.basic } }),
+    )
   })
 
   it('keeps working with an old credential after a rotation and stops after revoke', async () => {

@@ -36,11 +36,19 @@ async function fireAll(requests: { label: string; send: () => Promise<Response> 
 
 /** The answers that are not 2xx, as `request → status body`, so a failure message shows what came back. */
 function notOk(answers: Answer[]): string[] {
-  return answers.filter((a) => a.status < 200 || a.status > 299).map((a) => `${a.request} → ${a.status} ${a.body.slice(0, 300)}`)
+  return answers
+    .filter((a) => a.status < 200 || a.status > 299)
+    .map((a) => `${a.request} → ${a.status} ${a.body.slice(0, 300)}`)
 }
 
 function userBody(userName: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { schemas: [USER], userName, name: { givenName: 'Ada', familyName: 'Lovelace' }, emails: [{ value: userName, type: 'work', primary: true }], ...extra }
+  return {
+    schemas: [USER],
+    userName,
+    name: { givenName: 'Ada', familyName: 'Lovelace' },
+    emails: [{ value: userName, type: 'work', primary: true }],
+    ...extra,
+  }
 }
 
 async function createUser(tenant: TestTenant, userName: string): Promise<Record<string, any>> {
@@ -62,7 +70,12 @@ async function read(tenant: TestTenant, path: string): Promise<Record<string, an
   return JSON.parse(text) as Record<string, any>
 }
 
-function patch(tenant: TestTenant, path: string, operation: unknown, headers: Record<string, string> = {}): Promise<Response> {
+function patch(
+  tenant: TestTenant,
+  path: string,
+  operation: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return tenant.fetch(path, { method: 'PATCH', headers, json: { schemas: [PATCH], Operations: [operation] } })
 }
 
@@ -82,13 +95,21 @@ describe('concurrent writes without If-Match', () => {
       const path = `/Users/${user.id}`
       const adds = Array.from({ length: CONCURRENT - 1 }, (_, i) => ({ value: `n${i}@example.com`, type: `other${i}` }))
       const answers = await fireAll([
-        ...adds.map((email, i) => ({ label: `PATCH add email ${i}`, send: () => patch(tenant, path, { op: 'add', path: 'emails', value: [email] }) })),
-        { label: 'PATCH active=false', send: () => patch(tenant, path, { op: 'replace', path: 'active', value: false }) },
+        ...adds.map((email, i) => ({
+          label: `PATCH add email ${i}`,
+          send: () => patch(tenant, path, { op: 'add', path: 'emails', value: [email] }),
+        })),
+        {
+          label: 'PATCH active=false',
+          send: () => patch(tenant, path, { op: 'replace', path: 'active', value: false }),
+        },
       ])
       expect.soft(notOk(answers), `round ${round}: answers that are not 2xx`).toEqual([])
 
       const final = await read(tenant, path)
-      const emails = ((final.emails ?? []) as { value: string; type?: string }[]).map((e) => `${e.value} (${e.type})`).sort()
+      const emails = ((final.emails ?? []) as { value: string; type?: string }[])
+        .map((e) => `${e.value} (${e.type})`)
+        .sort()
       const expected = [`${userName} (work)`, ...adds.map((e) => `${e.value} (${e.type})`)].sort()
       expect.soft(emails, `round ${round}: emails of the user after the concurrent PATCHes`).toEqual(expected)
       expect.soft(final.active, `round ${round}: active after the concurrent PATCHes`).toBe(false)
@@ -98,20 +119,37 @@ describe('concurrent writes without If-Match', () => {
   it(`${CONCURRENT} concurrent PATCHes to one group without If-Match (members added, one rename) all answer 204 and every change persists (${ROUNDS} rounds)`, async () => {
     const tenant = await newTenant()
     const members: string[] = []
-    for (let i = 0; i < CONCURRENT - 1; i++) members.push((await createUser(tenant, `member${i}@example.com`)).id as string)
+    for (let i = 0; i < CONCURRENT - 1; i++)
+      members.push((await createUser(tenant, `member${i}@example.com`)).id as string)
     for (let round = 1; round <= ROUNDS; round++) {
       const group = await createGroup(tenant, `Contended ${round}`)
       const path = `/Groups/${group.id}`
       const renamed = `Renamed ${round}`
       const answers = await fireAll([
-        ...members.map((value, i) => ({ label: `PATCH add member ${i}`, send: () => patch(tenant, path, { op: 'add', path: 'members', value: [{ value }] }) })),
-        { label: 'PATCH rename', send: () => patch(tenant, path, { op: 'replace', path: 'displayName', value: renamed }) },
+        ...members.map((value, i) => ({
+          label: `PATCH add member ${i}`,
+          send: () => patch(tenant, path, { op: 'add', path: 'members', value: [{ value }] }),
+        })),
+        {
+          label: 'PATCH rename',
+          send: () => patch(tenant, path, { op: 'replace', path: 'displayName', value: renamed }),
+        },
       ])
       expect.soft(notOk(answers), `round ${round}: answers that are not 2xx`).toEqual([])
-      expect.soft(answers.map((a) => a.status).filter((s) => s !== 204), `round ${round}: group PATCH answers other than 204`).toEqual([])
+      expect
+        .soft(
+          answers.map((a) => a.status).filter((s) => s !== 204),
+          `round ${round}: group PATCH answers other than 204`,
+        )
+        .toEqual([])
 
       const final = await read(tenant, path)
-      expect.soft(((final.members ?? []) as { value: string }[]).map((m) => m.value).sort(), `round ${round}: members after the concurrent PATCHes`).toEqual([...members].sort())
+      expect
+        .soft(
+          ((final.members ?? []) as { value: string }[]).map((m) => m.value).sort(),
+          `round ${round}: members after the concurrent PATCHes`,
+        )
+        .toEqual([...members].sort())
       expect.soft(final.displayName, `round ${round}: displayName after the concurrent PATCHes`).toBe(renamed)
     }
   })
@@ -128,13 +166,23 @@ describe('concurrent writes without If-Match', () => {
         send: () => tenant.fetch(path, { method: 'PUT', json: userBody(userName, { displayName: `Writer ${i}` }) }),
       })),
     )
-    expect.soft(answers.filter((a) => a.status === 412).map((a) => `${a.request} → ${a.status} ${a.body.slice(0, 300)}`), 'PUTs answered 412').toEqual([])
+    expect
+      .soft(
+        answers.filter((a) => a.status === 412).map((a) => `${a.request} → ${a.status} ${a.body.slice(0, 300)}`),
+        'PUTs answered 412',
+      )
+      .toEqual([])
     expect.soft(notOk(answers), 'PUTs not answered 2xx').toEqual([])
 
     const applied = answers.filter((a) => a.status >= 200 && a.status <= 299)
     const versions = applied.map((a) => versionOf(a.json?.meta?.version))
     // Every PUT applied as its own version: initial+1 .. initial+10, each once.
-    expect.soft([...versions].sort((a, b) => a - b), 'versions the PUTs answered with').toEqual(Array.from({ length: 10 }, (_, i) => initial + 1 + i))
+    expect
+      .soft(
+        [...versions].sort((a, b) => a - b),
+        'versions the PUTs answered with',
+      )
+      .toEqual(Array.from({ length: 10 }, (_, i) => initial + 1 + i))
     const final = await read(tenant, path)
     expect.soft(versionOf(final.meta.version), 'stored version').toBe(initial + 10)
     // The last write wins: what is stored is what the PUT with the highest version answered.

@@ -9,7 +9,10 @@ describe('Entra ID replays (bearer token, both dialects)', () => {
     it(`${file.replace('../fixtures/', '')}: ${recording.description}`, async () => {
       const tenant = await newTenant()
       // Entra sends the Secret Token as a bearer token; Basic auth is unsupported there.
-      await replay(tenant, { ...recording, steps: recording.steps.map((s) => ({ ...s, headers: { ...s.headers, authorization: tenant.bearer } })) })
+      await replay(tenant, {
+        ...recording,
+        steps: recording.steps.map((s) => ({ ...s, headers: { ...s.headers, authorization: tenant.bearer } })),
+      })
     })
   }
 })

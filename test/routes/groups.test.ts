@@ -10,14 +10,20 @@ const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 async function users(tenant: TestTenant, n: number, prefix = 'm'): Promise<string[]> {
   const ids: string[] = []
   for (let i = 0; i < n; i++) {
-    const res = await tenant.fetch('/Users', { method: 'POST', json: { userName: `${prefix}${i}@example.com`, displayName: `Member ${i}` } })
+    const res = await tenant.fetch('/Users', {
+      method: 'POST',
+      json: { userName: `${prefix}${i}@example.com`, displayName: `Member ${i}` },
+    })
     ids.push(((await res.json()) as { id: string }).id)
   }
   return ids
 }
 
 async function group(tenant: TestTenant, displayName: string, members: string[] = []): Promise<Record<string, any>> {
-  const res = await tenant.fetch('/Groups', { method: 'POST', json: { schemas: [GROUP], displayName, members: members.map((value) => ({ value })) } })
+  const res = await tenant.fetch('/Groups', {
+    method: 'POST',
+    json: { schemas: [GROUP], displayName, members: members.map((value) => ({ value })) },
+  })
   expect(res.status, await res.clone().text()).toBe(201)
   return (await res.json()) as Record<string, any>
 }
@@ -36,8 +42,14 @@ describe('/Groups', () => {
     const tenant = await newTenant()
     const [a] = await users(tenant, 1)
     const created = await group(tenant, 'Engineering', [a!])
-    expect(created.members).toEqual([{ value: a, display: 'Member 0', $ref: `${tenant.baseUrl}/Users/${a}`, type: 'User' }])
-    expect(created.meta).toMatchObject({ resourceType: 'Group', version: 'W/"1"', location: `${tenant.baseUrl}/Groups/${created.id}` })
+    expect(created.members).toEqual([
+      { value: a, display: 'Member 0', $ref: `${tenant.baseUrl}/Users/${a}`, type: 'User' },
+    ])
+    expect(created.meta).toMatchObject({
+      resourceType: 'Group',
+      version: 'W/"1"',
+      location: `${tenant.baseUrl}/Groups/${created.id}`,
+    })
   })
 
   it('keeps displayName unique per tenant, case-insensitively', async () => {
@@ -74,7 +86,9 @@ describe('/Groups', () => {
     const [a, b, c] = await users(tenant, 3)
     const [foreign] = await users(other, 1, 'f')
     const g = await group(tenant, 'Set', [a!])
-    expect((await patch(tenant, g.id, { op: 'add', path: 'members', value: [{ value: a }, { value: b }] })).status).toBe(204)
+    expect(
+      (await patch(tenant, g.id, { op: 'add', path: 'members', value: [{ value: a }, { value: b }] })).status,
+    ).toBe(204)
     expect((await patch(tenant, g.id, { op: 'remove', path: `members[value eq "${c}"]` })).status).toBe(204)
     expect(await memberIds(tenant, g.id)).toEqual([a, b].sort())
     for (const bad of [foreign, 'no-such-user']) {
@@ -85,7 +99,9 @@ describe('/Groups', () => {
       expect(body.detail).toContain(bad)
     }
     expect(await memberIds(tenant, g.id)).toEqual([a, b].sort())
-    const count = await env.DB.prepare('SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?').bind(tenant.id, g.id).first()
+    const count = await env.DB.prepare('SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?')
+      .bind(tenant.id, g.id)
+      .first()
     expect(count).toEqual({ n: 2 })
   })
 
@@ -96,8 +112,13 @@ describe('/Groups', () => {
     // `groups` is returned on request (attributes=groups), as /Schemas says.
     expect(((await (await tenant.fetch(`/Users/${a}`)).json()) as any).groups).toBeUndefined()
     const user = (await (await tenant.fetch(`/Users/${a}?attributes=groups`)).json()) as any
-    expect(user.groups).toEqual([{ value: g.id, $ref: `${tenant.baseUrl}/Groups/${g.id}`, display: 'Staff', type: 'direct' }])
-    await tenant.fetch(`/Users/${a}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] } })
+    expect(user.groups).toEqual([
+      { value: g.id, $ref: `${tenant.baseUrl}/Groups/${g.id}`, display: 'Staff', type: 'direct' },
+    ])
+    await tenant.fetch(`/Users/${a}`, {
+      method: 'PATCH',
+      json: { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] },
+    })
     expect(await memberIds(tenant, g.id)).toEqual([a, b].sort())
     expect((await tenant.fetch(`/Users/${b}`, { method: 'DELETE' })).status).toBe(204)
     expect(await memberIds(tenant, g.id)).toEqual([a])
@@ -107,18 +128,31 @@ describe('/Groups', () => {
     const tenant = await newTenant()
     const [a, b] = await users(tenant, 2)
     const g = await group(tenant, 'Put', [a!])
-    const res = await tenant.fetch(`/Groups/${g.id}`, { method: 'PUT', json: { schemas: [GROUP], displayName: 'Put renamed', members: [{ value: b }] } })
+    const res = await tenant.fetch(`/Groups/${g.id}`, {
+      method: 'PUT',
+      json: { schemas: [GROUP], displayName: 'Put renamed', members: [{ value: b }] },
+    })
     expect(res.status).toBe(200)
     expect(((await res.json()) as any).displayName).toBe('Put renamed')
     expect(await memberIds(tenant, g.id)).toEqual([b])
     // Repeating the same member list rewrites no member rows and keeps the kept count.
-    const rowid = async () => (await env.DB.prepare('SELECT rowid AS r FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?').bind(tenant.id, g.id, b).first()) as { r: number }
+    const rowid = async () =>
+      (await env.DB.prepare(
+        'SELECT rowid AS r FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?',
+      )
+        .bind(tenant.id, g.id, b)
+        .first()) as { r: number }
     const before = await rowid()
-    const again = await tenant.fetch(`/Groups/${g.id}`, { method: 'PUT', json: { schemas: [GROUP], displayName: 'Put renamed', members: [{ value: b }, { value: a }] } })
+    const again = await tenant.fetch(`/Groups/${g.id}`, {
+      method: 'PUT',
+      json: { schemas: [GROUP], displayName: 'Put renamed', members: [{ value: b }, { value: a }] },
+    })
     expect(again.status).toBe(200)
     expect(await memberIds(tenant, g.id)).toEqual([a, b].sort())
     expect(await rowid()).toEqual(before)
-    const count = await env.DB.prepare('SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?').bind(tenant.id, g.id).first()
+    const count = await env.DB.prepare('SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?')
+      .bind(tenant.id, g.id)
+      .first()
     expect(count).toEqual({ n: 2 })
     expect((await tenant.fetch(`/Groups/${g.id}`, { method: 'DELETE' })).status).toBe(204)
     expect((await tenant.fetch(`/Groups/${g.id}`)).status).toBe(404)
@@ -130,7 +164,11 @@ describe('/Groups', () => {
     const ids = await users(tenant, 20)
     const g = await group(tenant, 'Race')
     const halves = [ids.slice(0, 10), ids.slice(10)]
-    const results = await Promise.all(halves.map((half) => patch(tenant, g.id, { op: 'add', path: 'members', value: half.map((value) => ({ value })) })))
+    const results = await Promise.all(
+      halves.map((half) =>
+        patch(tenant, g.id, { op: 'add', path: 'members', value: half.map((value) => ({ value })) }),
+      ),
+    )
     expect(results.map((r) => r.status)).toEqual([204, 204])
     expect(await memberIds(tenant, g.id)).toEqual([...ids].sort())
   })
@@ -149,7 +187,11 @@ describe('/Groups', () => {
       .bind(tenant.id, JSON.stringify(rows))
       .run()
     const g = await group(tenant, 'Everyone', ids.slice(0, 1000))
-    const res = await patch(tenant, g.id, { op: 'add', path: 'members', value: ids.slice(1000).map((value) => ({ value })) })
+    const res = await patch(tenant, g.id, {
+      op: 'add',
+      path: 'members',
+      value: ids.slice(1000).map((value) => ({ value })),
+    })
     expect(res.status).toBe(204)
     const body = (await (await tenant.fetch(`/Groups/${g.id}`)).json()) as any
     expect(body.members).toHaveLength(1500)
@@ -159,7 +201,9 @@ describe('/Groups', () => {
     expect(Object.keys(values.members[0])).toEqual(['value'])
     expect(values.displayName).toBeUndefined()
     // A list with members streams each group's members too (no group sits in memory whole).
-    const listed = (await (await tenant.fetch(`/Groups?filter=${encodeURIComponent('displayName eq "Everyone"')}`)).json()) as any
+    const listed = (await (
+      await tenant.fetch(`/Groups?filter=${encodeURIComponent('displayName eq "Everyone"')}`)
+    ).json()) as any
     expect(listed).toMatchObject({ totalResults: 1, itemsPerPage: 1 })
     expect(listed.Resources[0].members).toHaveLength(1500)
     expect(listed.Resources[0].meta.location).toBe(`${tenant.baseUrl}/Groups/${g.id}`)
@@ -172,7 +216,11 @@ describe('/Groups', () => {
     const [a] = await users(tenant, 1)
     const g = await group(tenant, 'Tagged')
     expect((await tenant.fetch(`/Groups/${g.id}`, { headers: { 'if-none-match': 'W/"1"' } })).status).toBe(304)
-    const added = await tenant.fetch(`/Groups/${g.id}`, { method: 'PATCH', headers: { 'if-match': 'W/"1"' }, json: { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: a }] }] } })
+    const added = await tenant.fetch(`/Groups/${g.id}`, {
+      method: 'PATCH',
+      headers: { 'if-match': 'W/"1"' },
+      json: { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: a }] }] },
+    })
     expect(added.status).toBe(204)
     expect(added.headers.get('etag')).toBe('W/"2"')
     for (const [method, json] of [
@@ -192,17 +240,31 @@ describe('/Groups', () => {
     const tenant = await newTenant()
     const [a, b, c] = await users(tenant, 3)
     const g = await group(tenant, 'Everyone', [a!, b!])
-    const again = await patch(tenant, g.id, { op: 'add', path: 'members', value: [{ value: a }, { value: b }] }, { op: 'remove', path: `members[value eq "${c}"]` })
+    const again = await patch(
+      tenant,
+      g.id,
+      { op: 'add', path: 'members', value: [{ value: a }, { value: b }] },
+      { op: 'remove', path: `members[value eq "${c}"]` },
+    )
     expect(again.status).toBe(204)
     expect(again.headers.get('etag')).toBe('W/"1"')
     // With the rename Okta sends before every membership change: still nothing to write.
-    const renamed = await patch(tenant, g.id, { op: 'replace', value: { id: g.id, displayName: 'Everyone' } }, { op: 'add', path: 'members', value: [{ value: a }] })
+    const renamed = await patch(
+      tenant,
+      g.id,
+      { op: 'replace', value: { id: g.id, displayName: 'Everyone' } },
+      { op: 'add', path: 'members', value: [{ value: a }] },
+    )
     expect(renamed.headers.get('etag')).toBe('W/"1"')
     // One new member among present ones is a change.
     const added = await patch(tenant, g.id, { op: 'add', path: 'members', value: [{ value: a }, { value: c }] })
     expect(added.headers.get('etag')).toBe('W/"2"')
     expect(await memberIds(tenant, g.id)).toEqual([a, b, c].sort())
-    const removed = await patch(tenant, g.id, { op: 'remove', path: 'members', value: [{ value: b }, { value: 'never-a-member' }] })
+    const removed = await patch(tenant, g.id, {
+      op: 'remove',
+      path: 'members',
+      value: [{ value: b }, { value: 'never-a-member' }],
+    })
     expect(removed.headers.get('etag')).toBe('W/"3"')
     expect(await memberIds(tenant, g.id)).toEqual([a, c].sort())
   })
@@ -217,7 +279,9 @@ describe('/Groups', () => {
     expect(await memberIds(tenant, g.id)).toEqual([a])
     expect(await deleteGroup(scopeOf(tenant), { id: g.id, expectedVersion: 2 })).toBe(true)
     expect((await tenant.fetch(`/Groups/${g.id}`)).status).toBe(404)
-    const rows = await env.DB.prepare('SELECT count(*) AS n FROM group_members WHERE tenant_id = ?').bind(tenant.id).first<{ n: number }>()
+    const rows = await env.DB.prepare('SELECT count(*) AS n FROM group_members WHERE tenant_id = ?')
+      .bind(tenant.id)
+      .first<{ n: number }>()
     expect(rows!.n).toBe(0)
     expect((await tenant.fetch(`/Users/${a}`)).status).toBe(200)
   })

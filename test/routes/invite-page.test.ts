@@ -43,9 +43,17 @@ describe('GET /invite/{token}', () => {
   })
 
   it('answers 404 for unknown and malformed tokens', async () => {
-    await expectPage(await SELF.fetch(`${env.PUBLIC_URL}/invite/${'A'.repeat(43)}`), 404, 'This invite link is not valid')
+    await expectPage(
+      await SELF.fetch(`${env.PUBLIC_URL}/invite/${'A'.repeat(43)}`),
+      404,
+      'This invite link is not valid',
+    )
     await expectPage(await SELF.fetch(`${env.PUBLIC_URL}/invite/short`), 404, 'This invite link is not valid')
-    await expectPage(await SELF.fetch(`${env.PUBLIC_URL}/invite/${'A'.repeat(43)}`, { method: 'POST' }), 404, 'This invite link is not valid')
+    await expectPage(
+      await SELF.fetch(`${env.PUBLIC_URL}/invite/${'A'.repeat(43)}`, { method: 'POST' }),
+      404,
+      'This invite link is not valid',
+    )
   })
 
   it('answers 410 for an expired link, and accepting it changes nothing', async () => {
@@ -66,7 +74,10 @@ describe('GET /invite/{token}', () => {
   it('answers 403 once the person is deactivated and 410 once deleted', async () => {
     const tenant = await newTenant()
     const off = await invited(tenant, 'off@example.com')
-    await patchScimUser(scopeOf(tenant), off.user.id, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] })
+    await patchScimUser(scopeOf(tenant), off.user.id, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    })
     await expectPage(await SELF.fetch(off.link), 403, 'Your access has been turned off')
     const gone = await invited(tenant, 'gone@example.com')
     await deleteScimUser(scopeOf(tenant), gone.user.id)
@@ -101,7 +112,10 @@ describe('POST /invite/{token}', () => {
   it('two accepts at once both land on the app and join once', async () => {
     const tenant = await newTenant()
     const { user, link } = await invited(tenant, 'race@example.com')
-    const [a, b] = await Promise.all([SELF.fetch(link, { method: 'POST', redirect: 'manual' }), SELF.fetch(link, { method: 'POST', redirect: 'manual' })])
+    const [a, b] = await Promise.all([
+      SELF.fetch(link, { method: 'POST', redirect: 'manual' }),
+      SELF.fetch(link, { method: 'POST', redirect: 'manual' }),
+    ])
     expect([a.status, b.status]).toEqual([303, 303])
     const record = (await getUser(scopeOf(tenant), user.id))!
     expect(record.state).toBe('joined')

@@ -16,7 +16,10 @@ describe('Okta replays', () => {
   it('provisions with the bearer token (header auth) as with Basic', async () => {
     const tenant = await newTenant()
     const recording = provisionUsers as Replay
-    const vars = await replay(tenant, { ...recording, steps: recording.steps.map((s) => ({ ...s, headers: { ...s.headers, authorization: tenant.bearer } })) })
+    const vars = await replay(tenant, {
+      ...recording,
+      steps: recording.steps.map((s) => ({ ...s, headers: { ...s.headers, authorization: tenant.bearer } })),
+    })
     expect(vars.userId).toMatch(/^[0-9a-f-]{36}$/)
   })
 })

@@ -6,7 +6,10 @@ import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 async function createUsers(tenant: TestTenant, n: number, prefix = 'user'): Promise<string[]> {
   const ids: string[] = []
   for (let i = 0; i < n; i++) {
-    const res = await tenant.fetch('/Users', { method: 'POST', json: { userName: `${prefix}${String(i).padStart(3, '0')}@example.com`, active: i % 3 !== 0 } })
+    const res = await tenant.fetch('/Users', {
+      method: 'POST',
+      json: { userName: `${prefix}${String(i).padStart(3, '0')}@example.com`, active: i % 3 !== 0 },
+    })
     expect(res.status).toBe(201)
     ids.push(((await res.json()) as { id: string }).id)
   }
@@ -42,16 +45,31 @@ describe('index pagination', () => {
   it('pages a filter of the largest size allowed (D1 binds at most 100 values per statement)', async () => {
     const tenant = await newTenant()
     const ids = await createUsers(tenant, 3)
-    const names = [...Array.from({ length: 3 }, (_, i) => `user${String(i).padStart(3, '0')}@example.com`), ...Array.from({ length: 200 }, (_, i) => `nobody${i}@example.com`)]
+    const names = [
+      ...Array.from({ length: 3 }, (_, i) => `user${String(i).padStart(3, '0')}@example.com`),
+      ...Array.from({ length: 200 }, (_, i) => `nobody${i}@example.com`),
+    ]
     // The largest `or` of userName terms the filter limit accepts: one more term is refused as too large.
     let terms = 3
     for (; terms < names.length; terms++) {
-      const res = await tenant.fetch(`/Users?count=1&filter=${encodeURIComponent(names.slice(0, terms + 1).map((n) => `userName eq "${n}"`).join(' or '))}`)
+      const res = await tenant.fetch(
+        `/Users?count=1&filter=${encodeURIComponent(
+          names
+            .slice(0, terms + 1)
+            .map((n) => `userName eq "${n}"`)
+            .join(' or '),
+        )}`,
+      )
       if (res.status === 400) break
       expect(res.status, await res.text()).toBe(200)
     }
     expect(terms).toBeGreaterThan(50)
-    const filter = encodeURIComponent(names.slice(0, terms).map((n) => `userName eq "${n}"`).join(' or '))
+    const filter = encodeURIComponent(
+      names
+        .slice(0, terms)
+        .map((n) => `userName eq "${n}"`)
+        .join(' or '),
+    )
     const seen: string[] = []
     for (let start = 1; start <= 3; start++) {
       const body = await page(tenant, `filter=${filter}&startIndex=${start}&count=1`)
@@ -65,7 +83,13 @@ describe('index pagination', () => {
     const tenant = await newTenant()
     const ids = await createUsers(tenant, 12)
     const marks = async () =>
-      (await env.DB.prepare('SELECT position, seq, total, expires_at FROM page_marks WHERE tenant_id = ? ORDER BY position').bind(tenant.id).all()).results
+      (
+        await env.DB.prepare(
+          'SELECT position, seq, total, expires_at FROM page_marks WHERE tenant_id = ? ORDER BY position',
+        )
+          .bind(tenant.id)
+          .all()
+      ).results
     const first = await page(tenant, 'startIndex=1&count=5')
     expect(first.Resources.map((r: any) => r.id)).toEqual(ids.slice(0, 5))
     const saved = await marks()
@@ -106,7 +130,11 @@ describe('index pagination', () => {
       if (start + 10 > body.totalResults) break
     }
     const throughout = ids.filter((_, i) => i !== 2 && i !== 14)
-    for (const id of throughout) expect(seen.filter((s) => s === id), `user ${ids.indexOf(id)}`).toHaveLength(1)
+    for (const id of throughout)
+      expect(
+        seen.filter((s) => s === id),
+        `user ${ids.indexOf(id)}`,
+      ).toHaveLength(1)
     expect(new Set(seen).size).toBe(seen.length)
   })
 
@@ -125,7 +153,8 @@ describe('index pagination', () => {
 
   it('sorts by userName in both directions and rejects attributes it cannot sort on', async () => {
     const tenant = await newTenant()
-    for (const name of ['carol', 'Alice', 'bob']) await tenant.fetch('/Users', { method: 'POST', json: { userName: name } })
+    for (const name of ['carol', 'Alice', 'bob'])
+      await tenant.fetch('/Users', { method: 'POST', json: { userName: name } })
     const asc = await page(tenant, 'sortBy=userName')
     expect(asc.Resources.map((r: any) => r.userName)).toEqual(['Alice', 'bob', 'carol'])
     const desc = await page(tenant, 'sortBy=userName&sortOrder=descending')
@@ -163,7 +192,14 @@ describe('cursor pagination (RFC 9865)', () => {
       expect(((await res.json()) as any).scimType).toBe('invalidCursor')
     }
     const spc = (await (await tenant.fetch('/ServiceProviderConfig')).json()) as any
-    expect(spc.pagination).toEqual({ cursor: true, index: true, defaultPaginationMethod: 'index', defaultPageSize: 100, maxPageSize: 1000, cursorTimeout: 3600 })
+    expect(spc.pagination).toEqual({
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: 100,
+      maxPageSize: 1000,
+      cursorTimeout: 3600,
+    })
   })
 
   it('expires cursors after the advertised timeout', () => {

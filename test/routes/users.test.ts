@@ -8,7 +8,13 @@ const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
 async function createUser(tenant: TestTenant, userName: string, extra: Record<string, unknown> = {}) {
   const res = await tenant.fetch('/Users', {
     method: 'POST',
-    json: { schemas: [USER], userName, name: { givenName: 'Ada', familyName: 'Lovelace' }, emails: [{ value: userName, type: 'work', primary: true }], ...extra },
+    json: {
+      schemas: [USER],
+      userName,
+      name: { givenName: 'Ada', familyName: 'Lovelace' },
+      emails: [{ value: userName, type: 'work', primary: true }],
+      ...extra,
+    },
   })
   expect(res.status, await res.clone().text()).toBe(201)
   return (await res.json()) as Record<string, any>
@@ -28,12 +34,21 @@ async function expectError(res: Response, status: number, scimType: string | und
 describe('POST /Users', () => {
   it('returns 201 with Location, ETag and meta, and never returns the password', async () => {
     const tenant = await newTenant()
-    const res = await tenant.fetch('/Users', { method: 'POST', json: { schemas: [USER], userName: 'Grace@Example.com', password: 'secret', active: true } })
+    const res = await tenant.fetch('/Users', {
+      method: 'POST',
+      json: { schemas: [USER], userName: 'Grace@Example.com', password: 'secret', active: true },
+    })
     expect(res.status).toBe(201)
     const body = (await res.json()) as Record<string, any>
     expect(res.headers.get('location')).toBe(`${tenant.baseUrl}/Users/${body.id}`)
     expect(res.headers.get('etag')).toBe('W/"1"')
-    expect(body.meta).toEqual({ resourceType: 'User', created: expect.any(String), lastModified: body.meta.created, location: res.headers.get('location'), version: 'W/"1"' })
+    expect(body.meta).toEqual({
+      resourceType: 'User',
+      created: expect.any(String),
+      lastModified: body.meta.created,
+      location: res.headers.get('location'),
+      version: 'W/"1"',
+    })
     expect(body.userName).toBe('Grace@Example.com')
     expect(JSON.stringify(body)).not.toContain('secret')
     expect(body.password).toBeUndefined()
@@ -41,7 +56,11 @@ describe('POST /Users', () => {
 
   it('defaults active to true and ignores read-only input', async () => {
     const tenant = await newTenant()
-    const body = await createUser(tenant, 'a@example.com', { id: 'client-chosen', meta: { created: '2000-01-01T00:00:00Z' }, groups: [{ value: 'x' }] })
+    const body = await createUser(tenant, 'a@example.com', {
+      id: 'client-chosen',
+      meta: { created: '2000-01-01T00:00:00Z' },
+      groups: [{ value: 'x' }],
+    })
     expect(body.active).toBe(true)
     expect(body.id).not.toBe('client-chosen')
     expect(body.meta.created).not.toBe('2000-01-01T00:00:00Z')
@@ -51,7 +70,12 @@ describe('POST /Users', () => {
   it('keeps userName unique per tenant, case-insensitively, including non-ASCII letters', async () => {
     const tenant = await newTenant()
     await createUser(tenant, 'Émile@example.com')
-    await expectError(await tenant.fetch('/Users', { method: 'POST', json: { schemas: [USER], userName: 'éMILE@EXAMPLE.COM' } }), 409, 'uniqueness', /already in use/)
+    await expectError(
+      await tenant.fetch('/Users', { method: 'POST', json: { schemas: [USER], userName: 'éMILE@EXAMPLE.COM' } }),
+      409,
+      'uniqueness',
+      /already in use/,
+    )
     // Another tenant may use the same userName.
     const other = await newTenant()
     await createUser(other, 'émile@example.com')
@@ -59,29 +83,72 @@ describe('POST /Users', () => {
 
   it('rejects bodies that break the schema with 400 invalidValue', async () => {
     const tenant = await newTenant()
-    await expectError(await tenant.fetch('/Users', { method: 'POST', json: { schemas: [USER] } }), 400, 'invalidValue', /userName is required/)
-    await expectError(await tenant.fetch('/Users', { method: 'POST', json: { userName: 42 } }), 400, 'invalidValue', /userName must be a string/)
-    await expectError(await tenant.fetch('/Users', { method: 'POST', json: { userName: 'x', active: 'maybe' } }), 400, 'invalidValue', /active must be true or false/)
     await expectError(
-      await tenant.fetch('/Users', { method: 'POST', json: { userName: 'x', emails: [{ value: 'a@x', primary: true }, { value: 'b@x', primary: true }] } }),
+      await tenant.fetch('/Users', { method: 'POST', json: { schemas: [USER] } }),
+      400,
+      'invalidValue',
+      /userName is required/,
+    )
+    await expectError(
+      await tenant.fetch('/Users', { method: 'POST', json: { userName: 42 } }),
+      400,
+      'invalidValue',
+      /userName must be a string/,
+    )
+    await expectError(
+      await tenant.fetch('/Users', { method: 'POST', json: { userName: 'x', active: 'maybe' } }),
+      400,
+      'invalidValue',
+      /active must be true or false/,
+    )
+    await expectError(
+      await tenant.fetch('/Users', {
+        method: 'POST',
+        json: {
+          userName: 'x',
+          emails: [
+            { value: 'a@x', primary: true },
+            { value: 'b@x', primary: true },
+          ],
+        },
+      }),
       400,
       'invalidValue',
       /more than one value with "primary": true/,
     )
-    await expectError(await tenant.fetch('/Users', { method: 'POST', json: ['not', 'an', 'object'] }), 400, 'invalidSyntax', /JSON object/)
+    await expectError(
+      await tenant.fetch('/Users', { method: 'POST', json: ['not', 'an', 'object'] }),
+      400,
+      'invalidSyntax',
+      /JSON object/,
+    )
   })
 
   it('answers malformed JSON, wrong media types and oversized bodies with SCIM errors', async () => {
     const tenant = await newTenant()
     await expectError(
-      await tenant.fetch('/Users', { method: 'POST', body: '{"userName": ', headers: { 'content-type': 'application/scim+json' } }),
+      await tenant.fetch('/Users', {
+        method: 'POST',
+        body: '{"userName": ',
+        headers: { 'content-type': 'application/scim+json' },
+      }),
       400,
       'invalidSyntax',
       /not valid JSON/,
     )
-    await expectError(await tenant.fetch('/Users', { method: 'POST', body: 'userName=x', headers: { 'content-type': 'text/plain' } }), 415, undefined, /application\/scim\+json/)
+    await expectError(
+      await tenant.fetch('/Users', { method: 'POST', body: 'userName=x', headers: { 'content-type': 'text/plain' } }),
+      415,
+      undefined,
+      /application\/scim\+json/,
+    )
     const big = JSON.stringify({ userName: 'big', displayName: 'x'.repeat(1_100_000) })
-    await expectError(await tenant.fetch('/Users', { method: 'POST', body: big, headers: { 'content-type': 'application/json' } }), 413, undefined, /limit is 1048576 bytes/)
+    await expectError(
+      await tenant.fetch('/Users', { method: 'POST', body: big, headers: { 'content-type': 'application/json' } }),
+      413,
+      undefined,
+      /limit is 1048576 bytes/,
+    )
   })
 })
 
@@ -91,7 +158,10 @@ describe('GET, PUT, DELETE /Users/{id}', () => {
     const created = await createUser(tenant, 'round@example.com', {
       nickName: 'Roundy',
       addresses: [{ type: 'work', locality: 'Paris', country: 'FR' }],
-      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'R&D', manager: { value: 'boss-id' } },
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': {
+        department: 'R&D',
+        manager: { value: 'boss-id' },
+      },
     })
     const got = (await (await tenant.fetch(`/Users/${created.id}`)).json()) as Record<string, any>
     const put = await tenant.fetch(`/Users/${created.id}`, { method: 'PUT', json: got })
@@ -99,19 +169,30 @@ describe('GET, PUT, DELETE /Users/{id}', () => {
     const after = (await put.json()) as Record<string, any>
     expect(after).toEqual(got)
     expect(after.meta.version).toBe('W/"1"')
-    expect(after['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']).toEqual({ department: 'R&D', manager: { value: 'boss-id' } })
+    expect(after['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']).toEqual({
+      department: 'R&D',
+      manager: { value: 'boss-id' },
+    })
     expect(after.schemas).toEqual([USER, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'])
   })
 
   it('PUT replaces: omitted attributes are cleared, a different id is a 400', async () => {
     const tenant = await newTenant()
     const created = await createUser(tenant, 'put@example.com', { nickName: 'Nick' })
-    const res = await tenant.fetch(`/Users/${created.id}`, { method: 'PUT', json: { schemas: [USER], userName: 'put@example.com', active: true } })
+    const res = await tenant.fetch(`/Users/${created.id}`, {
+      method: 'PUT',
+      json: { schemas: [USER], userName: 'put@example.com', active: true },
+    })
     const body = (await res.json()) as Record<string, any>
     expect(body.nickName).toBeUndefined()
     expect(body.name).toBeUndefined()
     expect(body.meta.version).toBe('W/"2"')
-    await expectError(await tenant.fetch(`/Users/${created.id}`, { method: 'PUT', json: { id: 'other', userName: 'put@example.com' } }), 400, 'invalidValue', /differs from the URL/)
+    await expectError(
+      await tenant.fetch(`/Users/${created.id}`, { method: 'PUT', json: { id: 'other', userName: 'put@example.com' } }),
+      400,
+      'invalidValue',
+      /differs from the URL/,
+    )
   })
 
   it('DELETE leaves a tombstone: 204, then 404, and the userName is free again', async () => {
@@ -120,7 +201,10 @@ describe('GET, PUT, DELETE /Users/{id}', () => {
     expect((await tenant.fetch(`/Users/${created.id}`, { method: 'DELETE' })).status).toBe(204)
     await expectError(await tenant.fetch(`/Users/${created.id}`), 404, undefined, /not found/)
     await expectError(await tenant.fetch(`/Users/${created.id}`, { method: 'DELETE' }), 404, undefined, /not found/)
-    const list = (await (await tenant.fetch('/Users?filter=userName eq "gone@example.com"')).json()) as Record<string, any>
+    const list = (await (await tenant.fetch('/Users?filter=userName eq "gone@example.com"')).json()) as Record<
+      string,
+      any
+    >
     expect(list.totalResults).toBe(0)
     const again = await createUser(tenant, 'GONE@example.com')
     expect(again.id).not.toBe(created.id)
@@ -132,9 +216,22 @@ describe('GET, PUT, DELETE /Users/{id}', () => {
     expect((await tenant.fetch(`/Users/${created.id}`, { headers: { 'if-none-match': 'W/"1"' } })).status).toBe(304)
     expect((await tenant.fetch(`/Users/${created.id}`, { headers: { 'if-none-match': 'W/"7"' } })).status).toBe(200)
     const patch = { schemas: [PATCH], Operations: [{ op: 'replace', path: 'nickName', value: 'n' }] }
-    await expectError(await tenant.fetch(`/Users/${created.id}`, { method: 'PATCH', json: patch, headers: { 'if-match': 'W/"9"' } }), 412, undefined, /does not match/)
-    expect((await tenant.fetch(`/Users/${created.id}`, { method: 'PATCH', json: patch, headers: { 'if-match': 'W/"1"' } })).status).toBe(200)
-    await expectError(await tenant.fetch(`/Users/${created.id}`, { method: 'DELETE', headers: { 'if-match': 'W/"1"' } }), 412, undefined, /does not match/)
+    await expectError(
+      await tenant.fetch(`/Users/${created.id}`, { method: 'PATCH', json: patch, headers: { 'if-match': 'W/"9"' } }),
+      412,
+      undefined,
+      /does not match/,
+    )
+    expect(
+      (await tenant.fetch(`/Users/${created.id}`, { method: 'PATCH', json: patch, headers: { 'if-match': 'W/"1"' } }))
+        .status,
+    ).toBe(200)
+    await expectError(
+      await tenant.fetch(`/Users/${created.id}`, { method: 'DELETE', headers: { 'if-match': 'W/"1"' } }),
+      412,
+      undefined,
+      /does not match/,
+    )
   })
 
   it('answers unknown paths, wrong methods and unimplemented endpoints with SCIM errors', async () => {
@@ -185,8 +282,18 @@ describe('GET /Users lists', () => {
     expect(await q('active eq false')).toEqual(['bob@example.com'])
     expect(await q('active eq true and userName eq "alice@example.com"')).toEqual(['alice@example.com'])
     expect(await q('userName eq "7c1b7e7e-4a30-4d1e-9d6e-0b0b0b0b0b0b"')).toEqual([])
-    await expectError(await tenant.fetch(`/Users?filter=${encodeURIComponent('nosuch eq "x"')}`), 400, 'invalidFilter', /nosuch/)
-    await expectError(await tenant.fetch(`/Users?filter=${encodeURIComponent('userName eq')}`), 400, 'invalidFilter', /.+/)
+    await expectError(
+      await tenant.fetch(`/Users?filter=${encodeURIComponent('nosuch eq "x"')}`),
+      400,
+      'invalidFilter',
+      /nosuch/,
+    )
+    await expectError(
+      await tenant.fetch(`/Users?filter=${encodeURIComponent('userName eq')}`),
+      400,
+      'invalidFilter',
+      /.+/,
+    )
   })
 
   it('applies attributes and excludedAttributes', async () => {
@@ -227,10 +334,18 @@ describe('concurrent writers', () => {
       { op: 'replace', path: 'title', value: 'Engineer' },
       { op: 'replace', path: 'name.givenName', value: 'Augusta' },
     ]
-    const results = await Promise.all(ops.map((op) => tenant.fetch(`/Users/${created.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [op] } })))
+    const results = await Promise.all(
+      ops.map((op) =>
+        tenant.fetch(`/Users/${created.id}`, { method: 'PATCH', json: { schemas: [PATCH], Operations: [op] } }),
+      ),
+    )
     expect(results.map((r) => r.status)).toEqual([200, 200, 200])
     const current = (await (await tenant.fetch(`/Users/${created.id}`)).json()) as Record<string, any>
-    expect(current).toMatchObject({ nickName: 'Nick', title: 'Engineer', name: { givenName: 'Augusta', familyName: 'Lovelace' } })
+    expect(current).toMatchObject({
+      nickName: 'Nick',
+      title: 'Engineer',
+      name: { givenName: 'Augusta', familyName: 'Lovelace' },
+    })
     expect(current.meta.version).toBe('W/"4"')
   })
 
@@ -249,19 +364,42 @@ describe('enterprise extension', () => {
     const tenant = await newTenant()
     const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
     const boss = await createUser(tenant, 'boss@example.com')
-    const created = await createUser(tenant, 'emp@example.com', { [ENT]: { employeeNumber: '701984', department: 'Tour Operations', costCenter: '4130' } })
+    const created = await createUser(tenant, 'emp@example.com', {
+      [ENT]: { employeeNumber: '701984', department: 'Tour Operations', costCenter: '4130' },
+    })
     expect(created[ENT]).toEqual({ employeeNumber: '701984', department: 'Tour Operations', costCenter: '4130' })
     const res = await tenant.fetch(`/Users/${created.id}`, {
       method: 'PATCH',
-      json: { schemas: [PATCH], Operations: [{ op: 'Add', path: `${ENT}:manager`, value: [{ $ref: null, value: boss.id }] }, { op: 'replace', path: `${ENT}:division`, value: 'Theme Parks' }] },
+      json: {
+        schemas: [PATCH],
+        Operations: [
+          { op: 'Add', path: `${ENT}:manager`, value: [{ $ref: null, value: boss.id }] },
+          { op: 'replace', path: `${ENT}:division`, value: 'Theme Parks' },
+        ],
+      },
     })
     expect(res.status).toBe(200)
     expect(((await res.json()) as any)[ENT]).toMatchObject({ manager: { value: boss.id }, division: 'Theme Parks' })
-    for (const filter of [`${ENT}:department eq "tour operations"`, `${ENT}:manager.value eq "${boss.id}"`, `${ENT}:employeeNumber sw "70"`, `${ENT}:division co "Park"`]) {
+    for (const filter of [
+      `${ENT}:department eq "tour operations"`,
+      `${ENT}:manager.value eq "${boss.id}"`,
+      `${ENT}:employeeNumber sw "70"`,
+      `${ENT}:division co "Park"`,
+    ]) {
       const list = (await (await tenant.fetch(`/Users?filter=${encodeURIComponent(filter)}`)).json()) as any
-      expect(list.Resources?.map((r: any) => r.id), filter).toEqual([created.id])
+      expect(
+        list.Resources?.map((r: any) => r.id),
+        filter,
+      ).toEqual([created.id])
     }
     const schema = (await (await tenant.fetch(`/Schemas/${ENT}`)).json()) as any
-    expect(schema.attributes.map((a: any) => a.name)).toEqual(['employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager'])
+    expect(schema.attributes.map((a: any) => a.name)).toEqual([
+      'employeeNumber',
+      'costCenter',
+      'organization',
+      'division',
+      'department',
+      'manager',
+    ])
   })
 })

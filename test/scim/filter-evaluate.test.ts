@@ -3,7 +3,13 @@ import cases from '../fixtures/filter-cases.json'
 import { InvalidFilter } from '../../src/scim/errors.ts'
 import { matchesElement, matchesFilter } from '../../src/scim/filter/evaluate.ts'
 import { parseFilter } from '../../src/scim/filter/parser.ts'
-import { findAttribute, groupResourceType, groupSchema, userResourceType, userSchema } from '../../src/scim/schemas/index.ts'
+import {
+  findAttribute,
+  groupResourceType,
+  groupSchema,
+  userResourceType,
+  userSchema,
+} from '../../src/scim/schemas/index.ts'
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 const users = cases.resources.users as Record<string, unknown>[]
@@ -72,7 +78,9 @@ describe('matchesFilter (RFC 7644 §3.4.2.2 semantics)', () => {
   })
 
   it('rejects a filter that does not fit the schema', () => {
-    expect(() => matchesFilter(userResourceType, users[0] as Record<string, unknown>, parseFilter('foo eq "x"'))).toThrow(InvalidFilter)
+    expect(() =>
+      matchesFilter(userResourceType, users[0] as Record<string, unknown>, parseFilter('foo eq "x"')),
+    ).toThrow(InvalidFilter)
   })
 
   it('reads attribute names case-insensitively when a resource is not in canonical case', () => {
@@ -103,7 +111,9 @@ describe('matchesElement (RFC 7644 §3.5.2 valuePath)', () => {
   })
 
   it('rejects paths that are not sub-attributes', () => {
-    expect(() => matchesElement(emails, {}, parseFilter('emails.value eq "x"'))).toThrow(/unknown attribute "emails.emails.value"/)
+    expect(() => matchesElement(emails, {}, parseFilter('emails.value eq "x"'))).toThrow(
+      /unknown attribute "emails.emails.value"/,
+    )
     expect(() => matchesElement(emails, {}, parseFilter('primary eq "true"'))).toThrow(/compare it with true or false/)
   })
 })

@@ -43,14 +43,20 @@ describe('parseFilter: invalid filters', () => {
 
   it('rejects filters longer than the limit', () => {
     const source = `userName eq "${'x'.repeat(MAX_FILTER_LENGTH)}"`
-    expect(thrown(() => parseFilter(source)).message).toBe(`filter is ${source.length} characters long; the limit is ${MAX_FILTER_LENGTH}`)
+    expect(thrown(() => parseFilter(source)).message).toBe(
+      `filter is ${source.length} characters long; the limit is ${MAX_FILTER_LENGTH}`,
+    )
   })
 
   it('accepts nesting up to the limit and rejects deeper nesting', () => {
     const nested = (n: number) => `${'('.repeat(n)}a pr${')'.repeat(n)}`
     expect(parseFilter(nested(MAX_FILTER_DEPTH))).toEqual({ op: 'pr', path: { attr: 'a' } })
-    expect(thrown(() => parseFilter(nested(MAX_FILTER_DEPTH + 1))).message).toBe(`filter nests deeper than ${MAX_FILTER_DEPTH} levels at position ${MAX_FILTER_DEPTH + 1}`)
-    expect(thrown(() => parseFilter(`${'not '.repeat(MAX_FILTER_DEPTH + 1)}a pr`)).message).toContain('nests deeper than')
+    expect(thrown(() => parseFilter(nested(MAX_FILTER_DEPTH + 1))).message).toBe(
+      `filter nests deeper than ${MAX_FILTER_DEPTH} levels at position ${MAX_FILTER_DEPTH + 1}`,
+    )
+    expect(thrown(() => parseFilter(`${'not '.repeat(MAX_FILTER_DEPTH + 1)}a pr`)).message).toContain(
+      'nests deeper than',
+    )
   })
 
   it('keeps long and/or chains parseable within the length limit', () => {
@@ -69,12 +75,15 @@ describe('checkFilter', () => {
     expect(() => checkFilter(groupResourceType, parseFilter(source))).not.toThrow()
   })
 
-  it.each(cases.checkErrors.map((c) => [c.type, c.source, c.detail] as const))('%s rejects %s', (type, source, detail) => {
-    const e = thrown(() => checkFilter(type === 'User' ? userResourceType : groupResourceType, parseFilter(source)))
-    expect(e).toBeInstanceOf(InvalidFilter)
-    expect(e.scimType).toBe('invalidFilter')
-    expect(e.message).toContain(detail)
-  })
+  it.each(cases.checkErrors.map((c) => [c.type, c.source, c.detail] as const))(
+    '%s rejects %s',
+    (type, source, detail) => {
+      const e = thrown(() => checkFilter(type === 'User' ? userResourceType : groupResourceType, parseFilter(source)))
+      expect(e).toBeInstanceOf(InvalidFilter)
+      expect(e.scimType).toBe('invalidFilter')
+      expect(e.message).toContain(detail)
+    },
+  )
 })
 
 describe('parsePatchPath', () => {
@@ -91,11 +100,18 @@ describe('parsePatchPath', () => {
     ],
     [
       'members[value eq "2819c223-7f76-453a-919d-413861904646"]',
-      { path: { attr: 'members' }, filter: { op: 'eq', path: { attr: 'value' }, value: '2819c223-7f76-453a-919d-413861904646' } },
+      {
+        path: { attr: 'members' },
+        filter: { op: 'eq', path: { attr: 'value' }, value: '2819c223-7f76-453a-919d-413861904646' },
+      },
     ],
     [
       'emails[type eq "work"].value',
-      { path: { attr: 'emails' }, filter: { op: 'eq', path: { attr: 'type' }, value: 'work' }, subAfterFilter: 'value' },
+      {
+        path: { attr: 'emails' },
+        filter: { op: 'eq', path: { attr: 'type' }, value: 'work' },
+        subAfterFilter: 'value',
+      },
     ],
     [
       'addresses[type eq "work" and not (primary eq false)].streetAddress',
@@ -138,7 +154,11 @@ describe('formatFilter', () => {
   it('renders values as JSON and keeps the tree shape', () => {
     const f: Filter = {
       op: 'and',
-      left: { op: 'or', left: { op: 'eq', path: { attr: 'a' }, value: 'x"y' }, right: { op: 'pr', path: { attr: 'b' } } },
+      left: {
+        op: 'or',
+        left: { op: 'eq', path: { attr: 'a' }, value: 'x"y' },
+        right: { op: 'pr', path: { attr: 'b' } },
+      },
       right: { op: 'not', filter: { op: 'gt', path: { urn: 'urn:x:y', attr: 'c', sub: 'd' }, value: 1.5 } },
     }
     expect(formatFilter(f)).toBe('(a eq "x\\"y" or b pr) and not (urn:x:y:c.d gt 1.5)')

@@ -45,7 +45,10 @@ describe('applyPatch, table-driven from test/fixtures/patch-cases.json', () => {
         }
         expect(thrown, 'expected an error').toBeInstanceOf(ScimError)
         const e = thrown as ScimError
-        expect({ status: e.status, scimType: e.scimType }).toEqual({ status: c.error.status, scimType: c.error.scimType })
+        expect({ status: e.status, scimType: e.scimType }).toEqual({
+          status: c.error.status,
+          scimType: c.error.scimType,
+        })
         expect(e.message).toContain(c.error.detail)
         // Message-level problems (schemas, Operations) have no operation to name; everything else does.
         if (!/schemas|Operations/.test(c.error.detail)) expect(e.message).toMatch(/^operation \d+: /)

@@ -36,7 +36,11 @@ function fill(value: unknown): unknown {
 
 describe('recorded IdP PATCH bodies', () => {
   for (const [name, recording] of Object.entries(recordings)) {
-    const steps = (recording as { steps: { name?: string; method: string; path: string; body?: unknown; expect: { status: number } }[] }).steps
+    const steps = (
+      recording as {
+        steps: { name?: string; method: string; path: string; body?: unknown; expect: { status: number } }[]
+      }
+    ).steps
     const patches = steps.filter((s) => s.method === 'PATCH' && s.expect.status < 400)
     if (!patches.length) continue
     it(`${name}: ${patches.length} accepted PATCH bodies parse`, () => {
@@ -44,7 +48,10 @@ describe('recorded IdP PATCH bodies', () => {
         const type = s.path.startsWith('/Groups') ? groupResourceType : userResourceType
         const ops = parsePatchRequest(type, fill(s.body))
         if (type === groupResourceType) splitMemberOperations(ops)
-        expect(ops.every((o) => o.index >= 1), s.name).toBe(true)
+        expect(
+          ops.every((o) => o.index >= 1),
+          s.name,
+        ).toBe(true)
       }
     })
   }

@@ -9,7 +9,8 @@ import { groupResourceType } from '../../src/scim/schemas/index.ts'
 import { URN } from '../../src/scim/urns.ts'
 import cases from '../fixtures/patch-cases.json'
 
-const split = (...ops: unknown[]) => splitMemberOperations(parsePatchRequest(groupResourceType, { schemas: [URN.patchOp], Operations: ops }))
+const split = (...ops: unknown[]) =>
+  splitMemberOperations(parsePatchRequest(groupResourceType, { schemas: [URN.patchOp], Operations: ops }))
 const members = (...ids: string[]) => ids.map((value) => ({ value }))
 
 /** S ∪ add \ remove, or exactly ids: what the route writes. */
@@ -40,35 +41,62 @@ function expectError(fn: () => unknown, status: number, scimType: string, detail
 
 describe('splitMemberOperations', () => {
   it('Okta add with value and display is a delta add', () => {
-    expect(split({ op: 'add', path: 'members', value: [{ value: 'u1', display: 'a@okta.local' }] }).members).toEqual({ mode: 'delta', add: ['u1'], remove: [] })
+    expect(split({ op: 'add', path: 'members', value: [{ value: 'u1', display: 'a@okta.local' }] }).members).toEqual({
+      mode: 'delta',
+      add: ['u1'],
+      remove: [],
+    })
   })
 
   it('Okta remove by filter then add', () => {
-    const { members: change, other } = split({ op: 'remove', path: 'members[value eq "u1"]' }, { op: 'add', path: 'members', value: members('u2') })
+    const { members: change, other } = split(
+      { op: 'remove', path: 'members[value eq "u1"]' },
+      { op: 'add', path: 'members', value: members('u2') },
+    )
     expect(change).toEqual({ mode: 'delta', add: ['u2'], remove: ['u1'] })
     expect(other).toEqual([])
   })
 
   it('later operations win: remove then add the same id is an add, add then remove is a remove', () => {
-    expect(split({ op: 'remove', path: 'members[value eq "u1"]' }, { op: 'add', path: 'members', value: members('u1') }).members).toEqual({ mode: 'delta', add: ['u1'], remove: [] })
-    expect(split({ op: 'add', path: 'members', value: members('u1') }, { op: 'remove', path: 'members[value eq "u1"]' }).members).toEqual({ mode: 'delta', add: [], remove: ['u1'] })
+    expect(
+      split({ op: 'remove', path: 'members[value eq "u1"]' }, { op: 'add', path: 'members', value: members('u1') })
+        .members,
+    ).toEqual({ mode: 'delta', add: ['u1'], remove: [] })
+    expect(
+      split({ op: 'add', path: 'members', value: members('u1') }, { op: 'remove', path: 'members[value eq "u1"]' })
+        .members,
+    ).toEqual({ mode: 'delta', add: [], remove: ['u1'] })
   })
 
   it('or-joined value filters remove each id', () => {
-    expect(split({ op: 'remove', path: 'members[value eq "a" or value eq "b" or value eq "c"]' }).members).toEqual({ mode: 'delta', add: [], remove: ['a', 'b', 'c'] })
+    expect(split({ op: 'remove', path: 'members[value eq "a" or value eq "b" or value eq "c"]' }).members).toEqual({
+      mode: 'delta',
+      add: [],
+      remove: ['a', 'b', 'c'],
+    })
   })
 
   it('Entra Remove with a value array removes only those', () => {
-    expect(split({ op: 'Remove', path: 'members', value: [{ value: 'u1' }, { value: 'u2' }] }).members).toEqual({ mode: 'delta', add: [], remove: ['u1', 'u2'] })
+    expect(split({ op: 'Remove', path: 'members', value: [{ value: 'u1' }, { value: 'u2' }] }).members).toEqual({
+      mode: 'delta',
+      add: [],
+      remove: ['u1', 'u2'],
+    })
   })
 
   it('Entra Add with $ref null', () => {
-    expect(split({ op: 'Add', path: 'members', value: [{ $ref: null, value: 'f648' }] }).members).toEqual({ mode: 'delta', add: ['f648'], remove: [] })
+    expect(split({ op: 'Add', path: 'members', value: [{ $ref: null, value: 'f648' }] }).members).toEqual({
+      mode: 'delta',
+      add: ['f648'],
+      remove: [],
+    })
   })
 
   it('remove with no value clears, and later adds build the new list', () => {
     expect(split({ op: 'remove', path: 'members' }).members).toEqual({ mode: 'replace', ids: [] })
-    expect(split({ op: 'remove', path: 'members' }, { op: 'add', path: 'members', value: members('u3', 'u4') }).members).toEqual({ mode: 'replace', ids: ['u3', 'u4'] })
+    expect(
+      split({ op: 'remove', path: 'members' }, { op: 'add', path: 'members', value: members('u3', 'u4') }).members,
+    ).toEqual({ mode: 'replace', ids: ['u3', 'u4'] })
   })
 
   it('remove with an empty value array removes nothing', () => {
@@ -76,13 +104,25 @@ describe('splitMemberOperations', () => {
   })
 
   it('Push Now replace, then edits on top of it', () => {
-    expect(split({ op: 'replace', path: 'members', value: members('u1', 'u2') }).members).toEqual({ mode: 'replace', ids: ['u1', 'u2'] })
-    expect(split({ op: 'replace', path: 'members', value: members('u1', 'u2') }, { op: 'remove', path: 'members[value eq "u1"]' }).members).toEqual({ mode: 'replace', ids: ['u2'] })
+    expect(split({ op: 'replace', path: 'members', value: members('u1', 'u2') }).members).toEqual({
+      mode: 'replace',
+      ids: ['u1', 'u2'],
+    })
+    expect(
+      split(
+        { op: 'replace', path: 'members', value: members('u1', 'u2') },
+        { op: 'remove', path: 'members[value eq "u1"]' },
+      ).members,
+    ).toEqual({ mode: 'replace', ids: ['u2'] })
     expect(split({ op: 'replace', path: 'members', value: [] }).members).toEqual({ mode: 'replace', ids: [] })
   })
 
   it('deduplicates and keeps ids exactly as given', () => {
-    expect(split({ op: 'add', path: 'members', value: members('AbC', 'AbC', 'abc') }).members).toEqual({ mode: 'delta', add: ['AbC', 'abc'], remove: [] })
+    expect(split({ op: 'add', path: 'members', value: members('AbC', 'AbC', 'abc') }).members).toEqual({
+      mode: 'delta',
+      add: ['AbC', 'abc'],
+      remove: [],
+    })
   })
 
   it('keeps the other operations, in order, with their indexes', () => {
@@ -105,18 +145,44 @@ describe('splitMemberOperations', () => {
   })
 
   it('refuses member filters other than value eq, naming the operation', () => {
-    expectError(() => split({ op: 'add', path: 'members', value: members('u1') }, { op: 'remove', path: 'members[display eq "x"]' }), 400, 'invalidFilter', 'operation 2:')
+    expectError(
+      () =>
+        split({ op: 'add', path: 'members', value: members('u1') }, { op: 'remove', path: 'members[display eq "x"]' }),
+      400,
+      'invalidFilter',
+      'operation 2:',
+    )
     expectError(() => split({ op: 'remove', path: 'members[value ne "x"]' }), 400, 'invalidFilter', 'value eq')
-    expectError(() => split({ op: 'remove', path: 'members[value eq "x" and type eq "User"]' }), 400, 'invalidFilter', 'operation 1:')
+    expectError(
+      () => split({ op: 'remove', path: 'members[value eq "x" and type eq "User"]' }),
+      400,
+      'invalidFilter',
+      'operation 1:',
+    )
   })
 
   it('refuses sub-attribute paths and filtered add/replace', () => {
-    expectError(() => split({ op: 'replace', path: 'members[value eq "u1"].display', value: 'x' }), 400, 'invalidPath', 'operation 1:')
-    expectError(() => split({ op: 'add', path: 'members[value eq "u1"]', value: { value: 'u1' } }), 400, 'invalidPath', 'operation 1:')
+    expectError(
+      () => split({ op: 'replace', path: 'members[value eq "u1"].display', value: 'x' }),
+      400,
+      'invalidPath',
+      'operation 1:',
+    )
+    expectError(
+      () => split({ op: 'add', path: 'members[value eq "u1"]', value: { value: 'u1' } }),
+      400,
+      'invalidPath',
+      'operation 1:',
+    )
   })
 
   it('a member without a value is invalidValue naming the operation', () => {
-    expectError(() => split({ op: 'add', path: 'members', value: [{ display: 'someone' }] }), 400, 'invalidValue', 'operation 1: members[0]')
+    expectError(
+      () => split({ op: 'add', path: 'members', value: [{ display: 'someone' }] }),
+      400,
+      'invalidValue',
+      'operation 1: members[0]',
+    )
   })
 
   it('agrees with applyPatch on every Group case in patch-cases.json', () => {
@@ -138,7 +204,9 @@ describe('splitMemberOperations', () => {
       ids.map((v) => ({ op: 'add', path: 'members', value: members(...v) })),
       ids.map((v) => ({ op: 'Remove', path: 'members', value: members(...v) })),
       ids.map((v) => ({ op: 'replace', path: 'members', value: members(...v) })),
-      fc.uniqueArray(id, { minLength: 1, maxLength: 3 }).map((v) => ({ op: 'remove', path: `members[${v.map((x) => `value eq "${x}"`).join(' or ')}]` })),
+      fc
+        .uniqueArray(id, { minLength: 1, maxLength: 3 })
+        .map((v) => ({ op: 'remove', path: `members[${v.map((x) => `value eq "${x}"`).join(' or ')}]` })),
       fc.constant({ op: 'remove', path: 'members' }),
     )
     fc.assert(
@@ -146,7 +214,11 @@ describe('splitMemberOperations', () => {
         const parsed = parsePatchRequest(groupResourceType, { schemas: [URN.patchOp], Operations: operations })
         const { members: change } = splitMemberOperations(parsed)
         if (change.mode === 'delta') expect(change.add.filter((x) => change.remove.includes(x))).toEqual([])
-        const before: Json = { schemas: [URN.group], displayName: 'G', ...(current.length ? { members: members(...current) } : {}) }
+        const before: Json = {
+          schemas: [URN.group],
+          displayName: 'G',
+          ...(current.length ? { members: members(...current) } : {}),
+        }
         const expected = idsOf(applyPatch(groupResourceType, before, parsed).resource)
         expect(applyChange(current, change)).toEqual(expected)
       }),

@@ -45,7 +45,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     },
   })),
   stringName.map((path) => ({ body: { op: 'remove', path }, apply: (m: Model) => void delete m.strings[path] })),
-  fc.tuple(verb('replace'), booleanValue).map(([op, value]) => ({ body: { op, path: 'active', value }, apply: (m: Model) => void (m.active = toBool(value)) })),
+  fc.tuple(verb('replace'), booleanValue).map(([op, value]) => ({
+    body: { op, path: 'active', value },
+    apply: (m: Model) => void (m.active = toBool(value)),
+  })),
   fc.tuple(verb('add'), emailType, emailValue).map(([op, type, value]) => ({
     body: { op, path: 'emails', value: [{ type, value }] },
     apply: (m: Model) => {
@@ -60,7 +63,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       else m.emails.push({ type, value })
     },
   })),
-  emailType.map((type) => ({ body: { op: 'remove', path: `emails[type eq "${type}"]` }, apply: (m: Model) => void (m.emails = m.emails.filter((e) => e.type !== type)) })),
+  emailType.map((type) => ({
+    body: { op: 'remove', path: `emails[type eq "${type}"]` },
+    apply: (m: Model) => void (m.emails = m.emails.filter((e) => e.type !== type)),
+  })),
   fc.constant({ body: { op: 'Remove', path: 'emails' }, apply: (m: Model) => void (m.emails = []) }),
 )
 
@@ -93,7 +99,10 @@ describe('applyPatch property', () => {
         const before = toResource(start)
         const expected: Model = structuredClone(start)
         for (const s of steps) s.apply(expected)
-        const ops = parsePatchRequest(userResourceType, { schemas: [URN.patchOp], Operations: steps.map((s) => s.body) })
+        const ops = parsePatchRequest(userResourceType, {
+          schemas: [URN.patchOp],
+          Operations: steps.map((s) => s.body),
+        })
         const result = applyPatch(userResourceType, before, ops)
         const after = toResource(expected)
         expect(result.resource).toEqual(after)
@@ -107,7 +116,11 @@ describe('applyPatch property', () => {
 function sorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sorted)
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)]))
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, sorted(v)]),
+    )
   }
   return value
 }

@@ -36,7 +36,9 @@ export function normalizeFilter(type: ResourceTypeDef, filter: Filter): Filter {
       const resolved = resolveOrThrow(type, filter.path)
       const attribute = resolved.attribute
       if (attribute.type !== 'complex' || resolved.subAttribute) {
-        throw new InvalidFilter(`"${canonicalPath(resolved)}" is not a complex attribute, so it takes no [filter]; e.g. emails[type eq "work"]`)
+        throw new InvalidFilter(
+          `"${canonicalPath(resolved)}" is not a complex attribute, so it takes no [filter]; e.g. emails[type eq "work"]`,
+        )
       }
       return { op: 'valuePath', path: canonical(resolved), filter: normalizeElementFilter(attribute, filter.filter) }
     }
@@ -47,13 +49,19 @@ export function normalizeFilter(type: ResourceTypeDef, filter: Filter): Filter {
         sub = findAttribute(resolved.attribute.subAttributes, 'value')
         if (!sub) {
           const example = resolved.attribute.subAttributes?.[0]?.name ?? 'sub'
-          throw new InvalidFilter(`"${canonicalPath(resolved)}" is complex; compare one of its sub-attributes, e.g. ${resolved.attribute.name}.${example}`)
+          throw new InvalidFilter(
+            `"${canonicalPath(resolved)}" is complex; compare one of its sub-attributes, e.g. ${resolved.attribute.name}.${example}`,
+          )
         }
       }
       if (!sub) return leaf(resolved.attribute, canonicalPath(resolved), canonical(resolved), filter)
       const label = `${canonicalPath({ ...resolved, subAttribute: undefined })}.${sub.name}`
       if (resolved.attribute.multiValued) {
-        return { op: 'valuePath', path: canonical({ ...resolved, subAttribute: undefined }), filter: leaf(sub, label, { attr: sub.name }, filter) }
+        return {
+          op: 'valuePath',
+          path: canonical({ ...resolved, subAttribute: undefined }),
+          filter: leaf(sub, label, { attr: sub.name }, filter),
+        }
       }
       return leaf(sub, label, canonical({ ...resolved, subAttribute: sub }), filter)
     }
@@ -65,17 +73,26 @@ export function normalizeElementFilter(attribute: AttributeDef, filter: Filter):
   switch (filter.op) {
     case 'and':
     case 'or':
-      return { op: filter.op, left: normalizeElementFilter(attribute, filter.left), right: normalizeElementFilter(attribute, filter.right) }
+      return {
+        op: filter.op,
+        left: normalizeElementFilter(attribute, filter.left),
+        right: normalizeElementFilter(attribute, filter.right),
+      }
     case 'not':
       return { op: 'not', filter: normalizeElementFilter(attribute, filter.filter) }
     case 'valuePath':
       throw new InvalidFilter(`a filter inside ${attribute.name}[...] cannot contain another [filter]`)
     default: {
       const written = `${attribute.name}.${formatPath(filter.path)}`
-      const sub = filter.path.urn === undefined && filter.path.sub === undefined ? findAttribute(attribute.subAttributes, filter.path.attr) : undefined
+      const sub =
+        filter.path.urn === undefined && filter.path.sub === undefined
+          ? findAttribute(attribute.subAttributes, filter.path.attr)
+          : undefined
       if (!sub) {
         const names = (attribute.subAttributes ?? []).map((a) => a.name).join(', ')
-        throw new InvalidFilter(`unknown attribute "${written}" in filter; inside ${attribute.name}[...] use its sub-attributes: ${names}`)
+        throw new InvalidFilter(
+          `unknown attribute "${written}" in filter; inside ${attribute.name}[...] use its sub-attributes: ${names}`,
+        )
       }
       return leaf(sub, `${attribute.name}.${sub.name}`, { attr: sub.name }, filter)
     }
@@ -100,7 +117,9 @@ function resolveOrThrow(type: ResourceTypeDef, path: AttrPath): ResolvedAttribut
   const resolved = resolveAttribute(type, path.urn, path.attr, path.sub)
   if (!resolved) throw new InvalidFilter(`unknown attribute "${formatPath(path)}" in filter`)
   if (resolved.attribute.returned === 'never' || resolved.subAttribute?.returned === 'never') {
-    throw new InvalidFilter(`attribute "${canonicalPath(resolved)}" is never returned, so it cannot be used in a filter`)
+    throw new InvalidFilter(
+      `attribute "${canonicalPath(resolved)}" is never returned, so it cannot be used in a filter`,
+    )
   }
   return resolved
 }
@@ -114,7 +133,8 @@ function canonical(resolved: ResolvedAttribute): AttrPath {
 
 /** Checks operator and value against the attribute type (RFC 7644 §3.4.2.2 operator table) and rebuilds the leaf on `path`. */
 function leaf(def: AttributeDef, label: string, path: AttrPath, filter: Filter): Filter {
-  if (def.returned === 'never') throw new InvalidFilter(`attribute "${label}" is never returned, so it cannot be used in a filter`)
+  if (def.returned === 'never')
+    throw new InvalidFilter(`attribute "${label}" is never returned, so it cannot be used in a filter`)
   if (filter.op === 'pr') return { op: 'pr', path }
   if (!('value' in filter)) throw new InvalidFilter(`unexpected filter node "${filter.op}" on "${label}"`)
   const op = filter.op
@@ -137,7 +157,9 @@ function leaf(def: AttributeDef, label: string, path: AttrPath, filter: Filter):
 
 function checkValue(def: AttributeDef, label: string, op: CompareOp, value: CompValue): CompValue {
   const wrongType = (expected: string) =>
-    new InvalidFilter(`"${label}" is ${def.type === 'integer' ? 'an' : 'a'} ${def.type}; compare it with ${expected}, not ${JSON.stringify(value)}`)
+    new InvalidFilter(
+      `"${label}" is ${def.type === 'integer' ? 'an' : 'a'} ${def.type}; compare it with ${expected}, not ${JSON.stringify(value)}`,
+    )
   switch (def.type) {
     case 'boolean':
       if (typeof value !== 'boolean') throw wrongType('true or false')
@@ -151,7 +173,10 @@ function checkValue(def: AttributeDef, label: string, op: CompareOp, value: Comp
     case 'dateTime': {
       if (typeof value !== 'string') throw wrongType('a date-time string such as "2024-05-01T12:00:00Z"')
       const ms = parseDateTime(value)
-      if (ms === undefined) throw new InvalidFilter(`"${value}" is not a valid dateTime for "${label} ${op}"; use e.g. "2024-05-01T12:00:00Z"`)
+      if (ms === undefined)
+        throw new InvalidFilter(
+          `"${value}" is not a valid dateTime for "${label} ${op}"; use e.g. "2024-05-01T12:00:00Z"`,
+        )
       return new Date(ms).toISOString()
     }
     default:

@@ -16,7 +16,6 @@ import { normalizeElementFilter, normalizeFilter, parseDateTime, resolveNormalPa
 import { valueOf } from '../resource/keys.ts'
 import { isObject, type Json } from '../resource/values.ts'
 
-
 /** True when the resource (stored shape plus `id` and `meta`) matches the filter, RFC 7644 §3.4.2.2; throws InvalidFilter for a bad filter. */
 export function matchesFilter(type: ResourceTypeDef, resource: Record<string, unknown>, filter: Filter): boolean {
   return evaluate(type, resource, normalizeFilter(type, filter))

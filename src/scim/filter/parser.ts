@@ -27,8 +27,11 @@ export function parseFilter(text: string): Filter {
   const filter = parseOr(c, 0, false)
   const rest = peek(c)
   if (rest.kind !== 'end') {
-    const closer = rest.kind === ')' || rest.kind === ']' ? `; there is no matching "${rest.kind === ')' ? '(' : '['}"` : ''
-    throw new InvalidFilter(`unexpected ${describe(rest)} at position ${rest.pos}; expected "and", "or" or the end of the filter${closer}`)
+    const closer =
+      rest.kind === ')' || rest.kind === ']' ? `; there is no matching "${rest.kind === ')' ? '(' : '['}"` : ''
+    throw new InvalidFilter(
+      `unexpected ${describe(rest)} at position ${rest.pos}; expected "and", "or" or the end of the filter${closer}`,
+    )
   }
   return filter
 }
@@ -39,11 +42,13 @@ export function parseFilter(text: string): Filter {
  */
 export function parsePatchPath(text: string): PatchPath {
   try {
-    if (text.length > MAX_FILTER_LENGTH) throw new InvalidFilter(`it is ${text.length} characters long; the limit is ${MAX_FILTER_LENGTH}`)
+    if (text.length > MAX_FILTER_LENGTH)
+      throw new InvalidFilter(`it is ${text.length} characters long; the limit is ${MAX_FILTER_LENGTH}`)
     if (text.trim() === '') throw new InvalidFilter('it is empty')
     const c: Cursor = { tokens: tokenize(text), i: 0 }
     const head = next(c)
-    if (head.kind !== 'word') throw new InvalidFilter(`unexpected ${describe(head)} at position ${head.pos}; expected an attribute name`)
+    if (head.kind !== 'word')
+      throw new InvalidFilter(`unexpected ${describe(head)} at position ${head.pos}; expected an attribute name`)
     const result: PatchPath = { path: toPath(head) }
     if (peek(c).kind === '[') {
       const open = next(c)
@@ -53,7 +58,8 @@ export function parsePatchPath(text: string): PatchPath {
       if (peek(c).kind === '.') result.subAfterFilter = parseSubAfterFilter(c)
     }
     const rest = peek(c)
-    if (rest.kind !== 'end') throw new InvalidFilter(`unexpected ${describe(rest)} at position ${rest.pos}; expected the end of the path`)
+    if (rest.kind !== 'end')
+      throw new InvalidFilter(`unexpected ${describe(rest)} at position ${rest.pos}; expected the end of the path`)
     return result
   } catch (e) {
     if (e instanceof InvalidFilter) throw new InvalidPath(`invalid path "${text}": ${e.message}`)
@@ -76,7 +82,8 @@ function isKeyword(t: Token, keyword: string): boolean {
 }
 
 function deeper(depth: number, at: Token): number {
-  if (depth + 1 > MAX_FILTER_DEPTH) throw new InvalidFilter(`filter nests deeper than ${MAX_FILTER_DEPTH} levels at position ${at.pos}`)
+  if (depth + 1 > MAX_FILTER_DEPTH)
+    throw new InvalidFilter(`filter nests deeper than ${MAX_FILTER_DEPTH} levels at position ${at.pos}`)
   return depth + 1
 }
 
@@ -123,14 +130,17 @@ function parsePrimary(c: Cursor, depth: number, inner: boolean): Filter {
 function expectClose(c: Cursor, kind: ')' | ']', open: Token): void {
   const t = next(c)
   if (t.kind === kind) return
-  throw new InvalidFilter(`unexpected ${describe(t)} at position ${t.pos}; expected "${kind}" to close the "${open.text}" at position ${open.pos}`)
+  throw new InvalidFilter(
+    `unexpected ${describe(t)} at position ${t.pos}; expected "${kind}" to close the "${open.text}" at position ${open.pos}`,
+  )
 }
 
 function parseAttrExp(c: Cursor, word: Token, depth: number, inner: boolean): Filter {
   const path = toPath(word)
   if (peek(c).kind === '[') {
     const open = next(c)
-    if (inner) throw new InvalidFilter(`unexpected "[" at position ${open.pos}; a filter inside [ ] cannot contain another [ ]`)
+    if (inner)
+      throw new InvalidFilter(`unexpected "[" at position ${open.pos}; a filter inside [ ] cannot contain another [ ]`)
     if (path.sub !== undefined) throw filterAfterSub(word, open)
     let filter = parseOr(c, deeper(depth, open), true)
     expectClose(c, ']', open)
@@ -152,7 +162,8 @@ function parseComparison(c: Cursor, path: AttrPath): Filter {
   }
   const op = t.text.toLowerCase()
   if (op === 'pr') return { op: 'pr', path }
-  if (!COMPARE_OPS.includes(op)) throw new InvalidFilter(`unknown operator "${t.text}" at position ${t.pos}; expected ${OPERATOR_LIST}`)
+  if (!COMPARE_OPS.includes(op))
+    throw new InvalidFilter(`unknown operator "${t.text}" at position ${t.pos}; expected ${OPERATOR_LIST}`)
   return { op: op as CompareOp, path, value: parseValue(c, t) }
 }
 
@@ -176,13 +187,17 @@ function parseSubAfterFilter(c: Cursor): string {
   const dot = next(c)
   const t = next(c)
   if (t.kind !== 'word' || t.pos !== dot.pos + 1 || !NAME.test(t.text)) {
-    throw new InvalidFilter(`unexpected ${describe(t)} at position ${t.pos}; expected a sub-attribute name right after "]."`)
+    throw new InvalidFilter(
+      `unexpected ${describe(t)} at position ${t.pos}; expected a sub-attribute name right after "]."`,
+    )
   }
   return t.text
 }
 
 function filterAfterSub(word: Token, open: Token): InvalidFilter {
-  return new InvalidFilter(`unexpected "[" at position ${open.pos}; a [filter] follows an attribute, not the sub-attribute in "${word.text}"`)
+  return new InvalidFilter(
+    `unexpected "[" at position ${open.pos}; a [filter] follows an attribute, not the sub-attribute in "${word.text}"`,
+  )
 }
 
 /** Splits `urn:...:attr.sub` into an AttrPath (RFC 7644 §3.10); the URN is everything before the last colon. */
@@ -196,7 +211,9 @@ function toPath(t: Token): AttrPath {
   }
   const parts = rest.split('.')
   if (parts.length > 2 || !parts.every((p) => NAME.test(p))) {
-    throw new InvalidFilter(`invalid attribute path "${t.text}" at position ${t.pos}; expected attr, attr.sub or urn:...:attr`)
+    throw new InvalidFilter(
+      `invalid attribute path "${t.text}" at position ${t.pos}; expected attr, attr.sub or urn:...:attr`,
+    )
   }
   const path: AttrPath = { attr: parts[0] as string }
   if (urn !== undefined) path.urn = urn

@@ -37,10 +37,16 @@ export function decodeCursor(cursor: string, queryKey: string, now: Date): numbe
     throw new CursorError('invalidCursor', 'The cursor is not one this server issued; start again without a cursor')
   }
   if (body.k !== queryKey) {
-    throw new CursorError('invalidCursor', 'The cursor belongs to a different query: keep filter and sorting the same between pages (RFC 9865)')
+    throw new CursorError(
+      'invalidCursor',
+      'The cursor belongs to a different query: keep filter and sorting the same between pages (RFC 9865)',
+    )
   }
   if (now.getTime() / 1000 - body.t > CURSOR_TIMEOUT_SECONDS) {
-    throw new CursorError('expiredCursor', `The cursor expired after ${CURSOR_TIMEOUT_SECONDS} seconds; start again without a cursor`)
+    throw new CursorError(
+      'expiredCursor',
+      `The cursor expired after ${CURSOR_TIMEOUT_SECONDS} seconds; start again without a cursor`,
+    )
   }
   return body.s
 }

@@ -21,7 +21,8 @@ export interface ListParams {
 function integer(name: string, raw: unknown): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined
   const n = typeof raw === 'number' ? raw : Number(String(raw).trim())
-  if (!Number.isFinite(n) || !Number.isInteger(n)) throw new InvalidValue(`${name} must be an integer, got ${JSON.stringify(String(raw).slice(0, 40))}`)
+  if (!Number.isFinite(n) || !Number.isInteger(n))
+    throw new InvalidValue(`${name} must be an integer, got ${JSON.stringify(String(raw).slice(0, 40))}`)
   return n
 }
 
@@ -41,7 +42,10 @@ export function parseListParams(input: Record<string, unknown>): ListParams {
   const get = (name: string): unknown => valueOf(input, name)
   const requested = integer('startIndex', get('startIndex')) ?? 1
   // Echoed in the ListResponse: beyond 2^53 it would come back rounded or as "1e+23", not the integer sent.
-  if (requested > Number.MAX_SAFE_INTEGER) throw new InvalidValue(`startIndex must be at most ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(String(get('startIndex')).slice(0, 40))}`)
+  if (requested > Number.MAX_SAFE_INTEGER)
+    throw new InvalidValue(
+      `startIndex must be at most ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(String(get('startIndex')).slice(0, 40))}`,
+    )
   const startIndex = Math.max(1, requested)
   const count = Math.min(MAX_PAGE_SIZE, Math.max(0, integer('count', get('count')) ?? DEFAULT_PAGE_SIZE))
   const order = text('sortOrder', get('sortOrder'))?.toLowerCase()

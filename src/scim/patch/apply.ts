@@ -16,7 +16,14 @@ import { jsonEqual } from '../resource/equal.ts'
 import { isObject, type Json } from '../resource/values.ts'
 import { InvalidPath, Mutability, NoTarget } from '../errors.ts'
 import { matchesElement } from '../filter/evaluate.ts'
-import { canonicalPath, findAttribute, resolveAttribute, type AttributeDef, type ResolvedAttribute, type ResourceTypeDef } from '../schemas/index.ts'
+import {
+  canonicalPath,
+  findAttribute,
+  resolveAttribute,
+  type AttributeDef,
+  type ResolvedAttribute,
+  type ResourceTypeDef,
+} from '../schemas/index.ts'
 import { inOperation, type PatchOperation } from './operation.ts'
 import { mergeComplex, normalizeList, normalizeOne, sameValue, stillImmutable } from './values.ts'
 
@@ -58,12 +65,17 @@ function applyOne(type: ResourceTypeDef, work: Json, op: PatchOperation): void {
   const resolved = resolveAttribute(type, path.urn, path.attr, path.sub)
   if (!resolved) throw new InvalidPath(`"${path.attr}" is not an attribute of ${type.name}`)
   const def = resolved.attribute
-  const sub = resolved.subAttribute ?? (subAfterFilter !== undefined ? findAttribute(def.subAttributes, subAfterFilter) : undefined)
-  if (subAfterFilter !== undefined && !sub) throw new InvalidPath(`"${subAfterFilter}" is not a sub-attribute of ${def.name}`)
+  const sub =
+    resolved.subAttribute ??
+    (subAfterFilter !== undefined ? findAttribute(def.subAttributes, subAfterFilter) : undefined)
+  if (subAfterFilter !== undefined && !sub)
+    throw new InvalidPath(`"${subAfterFilter}" is not a sub-attribute of ${def.name}`)
   const name = canonicalPath(resolved) + (subAfterFilter !== undefined && sub ? `.${sub.name}` : '')
   if (def.mutability === 'writeOnly' || sub?.mutability === 'writeOnly') return // Never stored.
-  if (def.mutability === 'readOnly' || sub?.mutability === 'readOnly') throw new Mutability(`${name} is readOnly and cannot be changed`)
-  if (filter && !def.multiValued) throw new InvalidPath(`${def.name} is single-valued; a [filter] applies only to multi-valued attributes`)
+  if (def.mutability === 'readOnly' || sub?.mutability === 'readOnly')
+    throw new Mutability(`${name} is readOnly and cannot be changed`)
+  if (filter && !def.multiValued)
+    throw new InvalidPath(`${def.name} is single-valued; a [filter] applies only to multi-valued attributes`)
   const t: Target = { resolved, def, sub, name }
   const holder = holderOf(work, resolved, op.op !== 'remove')
   if (!holder) return // remove on an absent extension: nothing to do.
@@ -96,11 +108,13 @@ function singleValued(holder: Json, t: Target, op: PatchOperation): void {
     return
   }
   if (op.op === 'remove') {
-    if (current !== undefined && t.def.mutability === 'immutable') throw new Mutability(`${t.name} is immutable and cannot be removed`)
+    if (current !== undefined && t.def.mutability === 'immutable')
+      throw new Mutability(`${t.name} is immutable and cannot be removed`)
     delete holder[key]
     return
   }
-  const next = t.def.type === 'complex' ? mergeComplex(t.def, current, op.value, t.name) : normalizeOne(t.def, op.value, t.name)
+  const next =
+    t.def.type === 'complex' ? mergeComplex(t.def, current, op.value, t.name) : normalizeOne(t.def, op.value, t.name)
   if (t.def.mutability === 'immutable' && current !== undefined && !jsonEqual(current, next)) {
     throw new Mutability(`${t.name} is immutable and already has a value`)
   }
@@ -120,7 +134,11 @@ function wholeList(holder: Json, t: Target, op: PatchOperation): void {
     // Remove only the listed values; a listed value matches the elements that agree on every
     // sub-attribute it gives (dialects.ts maps a client's remove-by-value shape onto this).
     const listed = normalizeList(t.def, op.value, t.name)
-    setList(holder, key, current.filter((e) => !listed.some((v) => sameValue(t.def, v, e, true))))
+    setList(
+      holder,
+      key,
+      current.filter((e) => !listed.some((v) => sameValue(t.def, v, e, true))),
+    )
     return
   }
   const values = normalizeList(t.def, op.value, t.name)
@@ -145,7 +163,9 @@ function elements(holder: Json, t: Target, op: PatchOperation): void {
   const current = Array.isArray(holder[key]) ? (holder[key] as unknown[]) : []
   const selected = current.map((e) => (filter ? matchesElement(t.def, e, filter) : true))
   if (op.op === 'remove') {
-    const next = t.sub ? current.map((e, i) => (selected[i] ? withoutSub(t, e) : e)) : current.filter((_, i) => !selected[i])
+    const next = t.sub
+      ? current.map((e, i) => (selected[i] ? withoutSub(t, e) : e))
+      : current.filter((_, i) => !selected[i])
     setList(holder, key, next)
     return
   }
@@ -153,7 +173,14 @@ function elements(holder: Json, t: Target, op: PatchOperation): void {
     if (!op.createIfNoMatch) throw new NoTarget(`${t.name}${filter ? ' filter' : ''} matched no value`)
     const value = t.sub ? normalizeOne(t.sub, op.value, t.name) : op.value
     if (value === undefined) return
-    const created = mergeComplex(t.def, undefined, t.sub ? { ...op.createIfNoMatch, [t.sub.name]: value } : { ...(isObject(value) ? value : { value }), ...op.createIfNoMatch }, t.name)
+    const created = mergeComplex(
+      t.def,
+      undefined,
+      t.sub
+        ? { ...op.createIfNoMatch, [t.sub.name]: value }
+        : { ...(isObject(value) ? value : { value }), ...op.createIfNoMatch },
+      t.name,
+    )
     if (created) setList(holder, key, onePrimary([...current, created], [created]))
     return
   }
@@ -177,7 +204,8 @@ function elements(holder: Json, t: Target, op: PatchOperation): void {
 
 function withoutSub(t: Target, element: unknown): unknown {
   if (!isObject(element) || !t.sub) return element
-  if (t.sub.mutability === 'immutable' && element[t.sub.name] !== undefined) throw new Mutability(`${t.name} is immutable and cannot be removed`)
+  if (t.sub.mutability === 'immutable' && element[t.sub.name] !== undefined)
+    throw new Mutability(`${t.name} is immutable and cannot be removed`)
   const { [t.sub.name]: _gone, ...rest } = element
   return rest
 }

@@ -8,7 +8,13 @@ import type { AttrPath, Filter, PatchPath } from '../filter/ast.ts'
 import { parsePatchPath } from '../filter/parser.ts'
 import { splitAttributePath } from '../resource/projection.ts'
 import { describe, isObject } from '../resource/values.ts'
-import { findAttribute, findSchema, resolveAttribute, type ResolvedAttribute, type ResourceTypeDef } from '../schemas/index.ts'
+import {
+  findAttribute,
+  findSchema,
+  resolveAttribute,
+  type ResolvedAttribute,
+  type ResourceTypeDef,
+} from '../schemas/index.ts'
 import { inOperation, type PatchOperation, type PatchVerb } from './operation.ts'
 
 /** One element of `Operations` as the client sent it, keys already found case-insensitively. */
@@ -45,7 +51,11 @@ export function canonicalOperations(type: ResourceTypeDef, raw: RawOperation, in
       if (op === 'remove') {
         return schema.schema.attributes
           .filter((a) => a.mutability !== 'readOnly' && a.mutability !== 'writeOnly')
-          .map((a) => ({ index, op, path: { path: schema.extension ? { urn: schema.schema.id, attr: a.name } : { attr: a.name } } }))
+          .map((a) => ({
+            index,
+            op,
+            path: { path: schema.extension ? { urn: schema.schema.id, attr: a.name } : { attr: a.name } },
+          }))
       }
       return pathless(type, op, { ...raw, value: { [schema.schema.id]: raw.value } }, index)
     }
@@ -66,7 +76,10 @@ export function canonicalOperations(type: ResourceTypeDef, raw: RawOperation, in
  */
 function pathless(type: ResourceTypeDef, op: PatchVerb, raw: RawOperation, index: number): PatchOperation[] {
   if (op === 'remove') return [{ index, op }] // applyPatch answers noTarget (RFC 7644 §3.5.2.2).
-  if (!isObject(raw.value)) throw new InvalidValue(`${op} without a "path" needs an object of attributes as "value", got ${describe(raw.value)}`)
+  if (!isObject(raw.value))
+    throw new InvalidValue(
+      `${op} without a "path" needs an object of attributes as "value", got ${describe(raw.value)}`,
+    )
   const out: PatchOperation[] = []
   for (const [key, value] of Object.entries(raw.value)) {
     if (ECHOED_KEYS.has(key.toLowerCase())) continue
@@ -97,13 +110,22 @@ function isForeign(type: ResourceTypeDef, path: AttrPath): boolean {
   return path.urn !== undefined && !findSchema(type, path.urn)
 }
 
-function pathed(op: PatchVerb, path: PatchPath, resolved: ResolvedAttribute, raw: RawOperation, index: number): PatchOperation[] {
+function pathed(
+  op: PatchVerb,
+  path: PatchPath,
+  resolved: ResolvedAttribute,
+  raw: RawOperation,
+  index: number,
+): PatchOperation[] {
   const def = resolved.attribute
   // Write-only attributes are accepted and never stored: Okta's password sync sends `password`
   // path-less or as a path, body unpublished (okta/password-sync.json).
   if (def.mutability === 'writeOnly') return []
-  const sub = resolved.subAttribute ?? (path.subAfterFilter !== undefined ? findAttribute(def.subAttributes, path.subAfterFilter) : undefined)
-  if (path.subAfterFilter !== undefined && !sub) throw new InvalidPath(`"${path.subAfterFilter}" is not a sub-attribute of ${def.name}`)
+  const sub =
+    resolved.subAttribute ??
+    (path.subAfterFilter !== undefined ? findAttribute(def.subAttributes, path.subAfterFilter) : undefined)
+  if (path.subAfterFilter !== undefined && !sub)
+    throw new InvalidPath(`"${path.subAfterFilter}" is not a sub-attribute of ${def.name}`)
   const target = sub ?? def
   const singleValued = sub !== undefined || !def.multiValued || path.filter !== undefined
   const out: PatchOperation = { index, op, path }
@@ -112,7 +134,8 @@ function pathed(op: PatchVerb, path: PatchPath, resolved: ResolvedAttribute, raw
     // Entra adds a manager as `[{"$ref":…,"value":"<id>"}]` (entra/manager.json): a one-element array
     // for a single value means that element; an empty one clears.
     if (singleValued && Array.isArray(value)) {
-      if (value.length > 1) throw new InvalidValue(`${target.name} takes a single value, got an array of ${value.length}`)
+      if (value.length > 1)
+        throw new InvalidValue(`${target.name} takes a single value, got an array of ${value.length}`)
       value = value.length ? value[0] : null
     }
     // Entra's default dialect sends "True"/"False" for booleans (entra/user-default-dialect.json);
@@ -120,7 +143,8 @@ function pathed(op: PatchVerb, path: PatchPath, resolved: ResolvedAttribute, raw
     if (target.type === 'boolean' && typeof value === 'string') value = stringBoolean(value, target.name)
     // Entra removes members by listing them: {"op":"Remove","path":"members","value":[{"value":"u1"}]}
     // (entra/groups-default-dialect.json). Canonical form: remove with a value array, which removes only those.
-    if (op === 'remove' && def.multiValued && !path.filter && !sub && value !== null && !Array.isArray(value)) value = [value]
+    if (op === 'remove' && def.multiValued && !path.filter && !sub && value !== null && !Array.isArray(value))
+      value = [value]
     out.value = value
   }
   // Entra's `emails[type eq "work"].value` add/replace creates the work email when none exists

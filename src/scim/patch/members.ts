@@ -49,10 +49,15 @@ export function splitMemberOperations(ops: PatchOperation[]): { other: PatchOper
     inOperation(op.index, () => {
       const path = op.path!
       if (path.path.sub !== undefined || path.subAfterFilter !== undefined) {
-        throw new InvalidPath('members can only be added, replaced or removed whole; a member\'s sub-attributes cannot be changed')
+        throw new InvalidPath(
+          "members can only be added, replaced or removed whole; a member's sub-attributes cannot be changed",
+        )
       }
       if (path.filter) {
-        if (op.op !== 'remove') throw new InvalidPath(`${op.op} takes "members" without a filter; to drop a member use remove members[value eq "id"]`)
+        if (op.op !== 'remove')
+          throw new InvalidPath(
+            `${op.op} takes "members" without a filter; to drop a member use remove members[value eq "id"]`,
+          )
         removing(filterIds(path.filter))
       } else if (op.op === 'add') adding(memberIds(op.value))
       else if (op.op === 'replace') {
@@ -67,7 +72,9 @@ export function splitMemberOperations(ops: PatchOperation[]): { other: PatchOper
       } else removing(memberIds(op.value))
     })
   }
-  const members: MemberChange = replace ? { mode: 'replace', ids: [...replace] } : { mode: 'delta', add: [...add], remove: [...remove] }
+  const members: MemberChange = replace
+    ? { mode: 'replace', ids: [...replace] }
+    : { mode: 'delta', add: [...add], remove: [...remove] }
   return { other, members }
 }
 
@@ -83,7 +90,8 @@ function memberIds(value: unknown): string[] {
   const list = Array.isArray(value) ? value : [value]
   return list.map((raw, i) => {
     const [member] = normalizeList(membersDef, [raw], `members[${i}]`)
-    if (!isObject(member) || typeof member.value !== 'string') throw new InvalidValue(`members[${i}] needs a "value" holding the member's id`)
+    if (!isObject(member) || typeof member.value !== 'string')
+      throw new InvalidValue(`members[${i}] needs a "value" holding the member's id`)
     return member.value
   })
 }
@@ -91,7 +99,13 @@ function memberIds(value: unknown): string[] {
 /** The ids of `value eq "x"` filters joined with `or`; any other member filter is refused. */
 function filterIds(filter: Filter): string[] {
   if (filter.op === 'or') return [...filterIds(filter.left), ...filterIds(filter.right)]
-  if (filter.op === 'eq' && filter.path.urn === undefined && filter.path.sub === undefined && filter.path.attr.toLowerCase() === 'value' && typeof filter.value === 'string') {
+  if (
+    filter.op === 'eq' &&
+    filter.path.urn === undefined &&
+    filter.path.sub === undefined &&
+    filter.path.attr.toLowerCase() === 'value' &&
+    typeof filter.value === 'string'
+  ) {
     return [filter.value]
   }
   throw new InvalidFilter('a members filter may only be value eq "id", optionally joined with or')

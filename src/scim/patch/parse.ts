@@ -18,27 +18,39 @@ export type { PatchOperation } from './operation.ts'
 
 /** Validates a PatchOp message and returns its operations in canonical form, RFC 7644 §3.5.2. */
 export function parsePatchRequest(type: ResourceTypeDef, body: unknown): PatchOperation[] {
-  if (!isObject(body)) throw new InvalidSyntax('The PATCH body must be a JSON object with "schemas" and "Operations" (RFC 7644 §3.5.2).')
+  if (!isObject(body))
+    throw new InvalidSyntax('The PATCH body must be a JSON object with "schemas" and "Operations" (RFC 7644 §3.5.2).')
   const schemas = member(body, 'schemas')
   if (schemas.found) {
-    const ok = Array.isArray(schemas.value) && schemas.value.some((s) => typeof s === 'string' && s.toLowerCase() === URN.patchOp.toLowerCase())
+    const ok =
+      Array.isArray(schemas.value) &&
+      schemas.value.some((s) => typeof s === 'string' && s.toLowerCase() === URN.patchOp.toLowerCase())
     if (!ok) throw new InvalidSyntax(`"schemas" must be ["${URN.patchOp}"]`)
   }
   const operations = member(body, 'Operations').value
   if (!Array.isArray(operations) || operations.length === 0) {
-    throw new InvalidSyntax(`"Operations" must be a non-empty array of {"op", "path", "value"}, got ${describe(operations ?? null)}`)
+    throw new InvalidSyntax(
+      `"Operations" must be a non-empty array of {"op", "path", "value"}, got ${describe(operations ?? null)}`,
+    )
   }
   if (operations.length > MAX_PATCH_OPERATIONS) {
-    throw new TooMany(`The PATCH has ${operations.length} operations; at most ${MAX_PATCH_OPERATIONS} are accepted in one request`)
+    throw new TooMany(
+      `The PATCH has ${operations.length} operations; at most ${MAX_PATCH_OPERATIONS} are accepted in one request`,
+    )
   }
   return operations.flatMap((raw, i) => {
     const index = i + 1
     const fields = inOperation(index, () => {
-      if (!isObject(raw)) throw new InvalidSyntax(`must be an object with "op", "path" and "value", got ${describe(raw)}`)
+      if (!isObject(raw))
+        throw new InvalidSyntax(`must be an object with "op", "path" and "value", got ${describe(raw)}`)
       return raw
     })
     const value = member(fields, 'value')
-    return canonicalOperations(type, { op: member(fields, 'op').value, path: member(fields, 'path').value, value: value.value, hasValue: value.found }, index)
+    return canonicalOperations(
+      type,
+      { op: member(fields, 'op').value, path: member(fields, 'path').value, value: value.value, hasValue: value.found },
+      index,
+    )
   })
 }
 

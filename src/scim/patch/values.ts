@@ -41,7 +41,8 @@ export function stillImmutable(def: AttributeDef, before: unknown, after: unknow
   for (const sub of def.subAttributes ?? []) {
     if (sub.mutability !== 'immutable' || before[sub.name] === undefined) continue
     const now = isObject(after) ? after[sub.name] : undefined
-    if (!jsonEqual(before[sub.name], now)) throw new Mutability(`${where}.${sub.name} is immutable and already has a value`)
+    if (!jsonEqual(before[sub.name], now))
+      throw new Mutability(`${where}.${sub.name} is immutable and already has a value`)
   }
 }
 

@@ -59,6 +59,8 @@ export function schemaUrns(type: ResourceTypeDef, resource: Json): string[] {
 /** PUT: an `id` in the body must be the URL's, or absent (RFC 7644 §3.5.1: id cannot change). */
 export function checkBodyId(body: unknown, id: string): void {
   if (isObject(body) && body.id !== undefined && body.id !== id) {
-    throw new InvalidValue(`The body's id "${String(body.id).slice(0, 100)}" differs from the URL's id "${id.slice(0, 100)}"; id cannot change`)
+    throw new InvalidValue(
+      `The body's id "${String(body.id).slice(0, 100)}" differs from the URL's id "${id.slice(0, 100)}"; id cannot change`,
+    )
   }
 }

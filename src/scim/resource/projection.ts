@@ -22,7 +22,11 @@ export function splitAttributePath(text: string): { urn?: string; attr: string; 
 }
 
 /** Parses a comma-separated attribute list against a resource type; unknown names are a 400. */
-export function parseAttributeList(type: ResourceTypeDef, text: string | undefined, param: string): ResolvedAttribute[] | undefined {
+export function parseAttributeList(
+  type: ResourceTypeDef,
+  text: string | undefined,
+  param: string,
+): ResolvedAttribute[] | undefined {
   if (text === undefined || text.trim() === '') return undefined
   return text.split(',').map((raw) => {
     const name = raw.trim()
@@ -109,6 +113,7 @@ function pick(out: Json, key: string, value: unknown, resolved: ResolvedAttribut
 }
 
 function filterSubAttributes(value: unknown, keep: (name: string) => boolean): unknown {
-  const one = (v: unknown): unknown => (isObject(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => keep(k))) : v)
+  const one = (v: unknown): unknown =>
+    isObject(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => keep(k))) : v
   return Array.isArray(value) ? value.map(one) : one(value)
 }

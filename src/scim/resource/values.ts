@@ -28,8 +28,11 @@ export function normalizeValue(def: AttributeDef, value: unknown, where: string,
   if (def.multiValued) {
     const list = Array.isArray(value) ? value : [value]
     const max = def.name === 'members' ? MAX_MEMBERS_PER_REQUEST : MAX_MULTI_VALUES
-    if (list.length > max) throw new InvalidValue(`${where} has ${list.length} values; at most ${max} are accepted in one request`)
-    const out = list.map((v, i) => normalizeSingle(def, v, `${where}[${i}]`, keepReadOnly)).filter((v) => v !== undefined)
+    if (list.length > max)
+      throw new InvalidValue(`${where} has ${list.length} values; at most ${max} are accepted in one request`)
+    const out = list
+      .map((v, i) => normalizeSingle(def, v, `${where}[${i}]`, keepReadOnly))
+      .filter((v) => v !== undefined)
     if (def.type === 'complex') checkOnePrimary(out as Json[], where)
     return out.length ? out : undefined
   }
@@ -46,20 +49,26 @@ export function normalizeSingle(def: AttributeDef, value: unknown, where: string
     case 'binary':
       if (typeof value !== 'string') throw new InvalidValue(`${where} must be a string, got ${describe(value)}`)
       if (value.length > (def.type === 'binary' ? MAX_BINARY_LENGTH : MAX_STRING_LENGTH)) {
-        throw new InvalidValue(`${where} is ${value.length} characters long; the limit is ${def.type === 'binary' ? MAX_BINARY_LENGTH : MAX_STRING_LENGTH}`)
+        throw new InvalidValue(
+          `${where} is ${value.length} characters long; the limit is ${def.type === 'binary' ? MAX_BINARY_LENGTH : MAX_STRING_LENGTH}`,
+        )
       }
       return value
     case 'boolean':
       return toBoolean(value, where)
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw new InvalidValue(`${where} must be an integer, got ${describe(value)}`)
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        throw new InvalidValue(`${where} must be an integer, got ${describe(value)}`)
       return value
     case 'decimal':
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidValue(`${where} must be a number, got ${describe(value)}`)
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        throw new InvalidValue(`${where} must be a number, got ${describe(value)}`)
       return value
     case 'dateTime':
       if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
-        throw new InvalidValue(`${where} must be an xsd:dateTime such as "2026-01-01T00:00:00Z", got ${describe(value)}`)
+        throw new InvalidValue(
+          `${where} must be an xsd:dateTime such as "2026-01-01T00:00:00Z", got ${describe(value)}`,
+        )
       }
       return value
     case 'complex':

@@ -16,8 +16,15 @@ export const commonAttributes: AttributeDef[] = [
       attr('resourceType', 'string', 'The name of the resource type.', { caseExact: true, mutability: 'readOnly' }),
       attr('created', 'dateTime', 'When the resource was added.', { mutability: 'readOnly' }),
       attr('lastModified', 'dateTime', 'When the resource was last changed.', { mutability: 'readOnly' }),
-      attr('location', 'reference', 'The URI of the resource.', { caseExact: true, mutability: 'readOnly', referenceTypes: ['uri'] }),
-      attr('version', 'string', 'The version (weak ETag) of the resource.', { caseExact: true, mutability: 'readOnly' }),
+      attr('location', 'reference', 'The URI of the resource.', {
+        caseExact: true,
+        mutability: 'readOnly',
+        referenceTypes: ['uri'],
+      }),
+      attr('version', 'string', 'The version (weak ETag) of the resource.', {
+        caseExact: true,
+        mutability: 'readOnly',
+      }),
     ],
     { mutability: 'readOnly' },
   ),

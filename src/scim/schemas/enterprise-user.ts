@@ -12,7 +12,7 @@ export const enterpriseUserSchema: SchemaDef = {
     attr('organization', 'string', 'Identifies the name of an organization.'),
     attr('division', 'string', 'Identifies the name of a division.'),
     attr('department', 'string', 'Identifies the name of a department.'),
-    complex("manager", "The user's manager.", [
+    complex('manager', "The user's manager.", [
       attr('value', 'string', 'The id of the SCIM resource representing the manager.', { caseExact: true }),
       attr('$ref', 'reference', 'The URI of the SCIM resource representing the manager.', { referenceTypes: ['User'] }),
       attr('displayName', 'string', 'The displayName of the manager.', { mutability: 'readOnly' }),

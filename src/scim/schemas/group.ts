@@ -14,10 +14,19 @@ export const groupSchema: SchemaDef = {
     attr('members', 'complex', 'A list of members of the Group.', {
       multiValued: true,
       subAttributes: [
-        attr('value', 'string', 'Identifier of the member of this Group.', { caseExact: true, mutability: 'immutable' }),
-        attr('$ref', 'reference', 'The URI of the member resource.', { mutability: 'immutable', referenceTypes: ['User', 'Group'] }),
+        attr('value', 'string', 'Identifier of the member of this Group.', {
+          caseExact: true,
+          mutability: 'immutable',
+        }),
+        attr('$ref', 'reference', 'The URI of the member resource.', {
+          mutability: 'immutable',
+          referenceTypes: ['User', 'Group'],
+        }),
         attr('display', 'string', 'A human-readable name of the member.', { mutability: 'readOnly' }),
-        attr('type', 'string', 'The type of the member.', { mutability: 'immutable', canonicalValues: ['User', 'Group'] }),
+        attr('type', 'string', 'The type of the member.', {
+          mutability: 'immutable',
+          canonicalValues: ['User', 'Group'],
+        }),
       ],
     }),
   ],

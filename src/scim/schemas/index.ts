@@ -59,7 +59,12 @@ export function findSchema(type: ResourceTypeDef, urn: string): { schema: Schema
  * Resolves `attr`, `attr.sub`, or `urn:...:attr[.sub]` against a resource type (RFC 7644 §3.10).
  * Returns undefined when nothing matches.
  */
-export function resolveAttribute(type: ResourceTypeDef, urn: string | undefined, name: string, sub?: string): ResolvedAttribute | undefined {
+export function resolveAttribute(
+  type: ResourceTypeDef,
+  urn: string | undefined,
+  name: string,
+  sub?: string,
+): ResolvedAttribute | undefined {
   let found: { schema: SchemaDef; extension: boolean } | undefined
   let attribute: AttributeDef | undefined
   if (urn) {

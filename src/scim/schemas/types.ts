@@ -1,6 +1,14 @@
 /** Attribute and schema definitions as data, RFC 7643 §7. */
 
-export type AttributeType = 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'complex' | 'binary'
+export type AttributeType =
+  | 'string'
+  | 'boolean'
+  | 'decimal'
+  | 'integer'
+  | 'dateTime'
+  | 'reference'
+  | 'complex'
+  | 'binary'
 export type Mutability = 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly'
 export type Returned = 'always' | 'never' | 'default' | 'request'
 export type Uniqueness = 'none' | 'server' | 'global'
@@ -58,12 +66,21 @@ export function attr(name: string, type: AttributeType, description: string, opt
 }
 
 /** A complex attribute with sub-attributes, RFC 7643 §2.3.8. */
-export function complex(name: string, description: string, subAttributes: AttributeDef[], options: AttrOptions = {}): AttributeDef {
+export function complex(
+  name: string,
+  description: string,
+  subAttributes: AttributeDef[],
+  options: AttrOptions = {},
+): AttributeDef {
   return attr(name, 'complex', description, { ...options, subAttributes })
 }
 
 /** The usual sub-attributes of a multi-valued attribute, RFC 7643 §2.4. */
-export function multiValuedParts(valueType: AttributeType, types: string[], valueOptions: AttrOptions = {}): AttributeDef[] {
+export function multiValuedParts(
+  valueType: AttributeType,
+  types: string[],
+  valueOptions: AttrOptions = {},
+): AttributeDef[] {
   return [
     attr('value', valueType, 'The value of the attribute.', valueOptions),
     attr('display', 'string', 'A human-readable name, primarily used for display purposes.'),
