@@ -13,7 +13,7 @@ import { normalizeResource } from '../src/scim/resource/normalize.ts'
 import { groupResourceType, userResourceType } from '../src/scim/schemas/index.ts'
 import { URN } from '../src/scim/urns.ts'
 import { newTenantDocument } from '../src/tenants/mint.ts'
-import { tenantKey } from '../src/tenants/document.ts'
+import { tenantDocumentKey, tenantKey } from '../src/tenants/document.ts'
 
 const ROWS_PER_STATEMENT = 1000
 const STATEMENTS_PER_BATCH = 5
@@ -105,7 +105,8 @@ export async function seedTenant(
   now: Date,
 ): Promise<SeededTenant> {
   const { doc, secrets } = await newTenantDocument({ id, name: `bench ${id}` }, now)
-  await kv.put(tenantKey(id), JSON.stringify(doc))
+  await kv.put(tenantDocumentKey(id), JSON.stringify(doc))
+  const key = tenantKey(doc)
   const at = now.toISOString()
 
   // Rows are built a batch at a time while D1 inserts the batch before (building takes about a third
@@ -146,7 +147,7 @@ export async function seedTenant(
       for (const e of userEmails(resource)) emailRows.push([userId, e.value, e.type, e.primary ? 1 : 0])
     }
     await pending
-    pending = runChunks(exec, USERS_SQL, id, userRows).then(() => runChunks(exec, EMAILS_SQL, id, emailRows))
+    pending = runChunks(exec, USERS_SQL, key, userRows).then(() => runChunks(exec, EMAILS_SQL, key, emailRows))
   }
   await pending
 
@@ -176,7 +177,7 @@ export async function seedTenant(
       JSON.stringify(resource),
     ])
   }
-  await runChunks(exec, GROUPS_SQL, id, groupRows)
+  await runChunks(exec, GROUPS_SQL, key, groupRows)
   const memberRows: unknown[][] = []
   for (let g = 0; g < shape.groups; g++) {
     const n = memberCounts[g]!
@@ -184,11 +185,11 @@ export async function seedTenant(
     const start = g === 0 ? 0 : (g * 37) % Math.max(1, shape.users - n)
     for (const userId of userIds.slice(start, start + n)) memberRows.push([groupIds[g], userId])
   }
-  await runChunks(exec, MEMBERS_SQL, id, memberRows)
+  await runChunks(exec, MEMBERS_SQL, key, memberRows)
   await exec([
     {
       sql: 'INSERT INTO tenant_counts (tenant_id, users, groups) VALUES (?1, ?2, ?3) ON CONFLICT (tenant_id) DO UPDATE SET users = ?2, groups = ?3',
-      params: [id, shape.users, shape.groups],
+      params: [key, shape.users, shape.groups],
     },
   ])
 

@@ -5,13 +5,13 @@ import type { Scope } from '../scope/scope.ts'
 
 /** Moves a tenant's kept count of `what` by `delta`, when `guard` holds. */
 export function countStatement(
-  scope: Pick<Scope, 'tenant'>,
+  scope: Pick<Scope, 'tenantKey'>,
   what: 'users' | 'groups',
   delta: 1 | -1,
   guard: SQL = sql`1`,
 ): Statement {
   const column = sql.raw(what)
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   return statement(
     sql`INSERT INTO tenant_counts (tenant_id, users, groups) SELECT ${tenantId}, ${what === 'users' ? delta : 0}, ${what === 'groups' ? delta : 0} WHERE ${guard}
         ON CONFLICT (tenant_id) DO UPDATE SET ${column} = ${column} + ${delta}`,

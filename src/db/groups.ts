@@ -16,7 +16,7 @@ import type { PageSource } from './pages.ts'
 import { groups } from './schema.ts'
 import { unknownUserIds } from './users.ts'
 
-type Tenant = Pick<Scope, 'db' | 'tenant'>
+type Tenant = Pick<Scope, 'db' | 'tenantKey'>
 
 /** A group as stored, without its members. */
 export interface GroupRecord {
@@ -62,7 +62,7 @@ function readRecord(tenantId: string, id: string): Statement {
 
 /** The group with this id, without members, or undefined. */
 export async function getGroup(scope: Tenant, id: string): Promise<GroupRecord | undefined> {
-  const [row] = await readRows<Record<string, unknown>>(scope.db, readRecord(scope.tenant.id, id))
+  const [row] = await readRows<Record<string, unknown>>(scope.db, readRecord(scope.tenantKey, id))
   return row ? toGroupRecord(row) : undefined
 }
 
@@ -86,7 +86,7 @@ export async function readGroupForChange(
 ): Promise<GroupChangeRead> {
   const b = batch(scope.db)
   const value = (row: Record<string, unknown>) => row.value as string
-  const group = read.id === undefined ? undefined : b.first(readRecord(scope.tenant.id, read.id), toGroupRecord)
+  const group = read.id === undefined ? undefined : b.first(readRecord(scope.tenantKey, read.id), toGroupRecord)
   const unknown = read.newMemberIds.length ? b.rows(unknownUserIds(scope, read.newMemberIds), value) : undefined
   const probe = read.probeMemberIds ?? []
   const present =
@@ -102,7 +102,7 @@ export async function readGroupForChange(
 
 /** The membership change's statements, each followed by the move of the kept count by changes(). */
 function membershipStatements(
-  scope: Pick<Scope, 'tenant'>,
+  scope: Pick<Scope, 'tenantKey'>,
   groupId: string,
   change: MemberChange,
   guard?: SQL,
@@ -110,7 +110,7 @@ function membershipStatements(
   return memberSteps(scope, groupId, change, guard).flatMap((step) => [
     step.statement,
     statement(
-      sql`UPDATE groups SET member_count = member_count ${sql.raw(step.sign)} changes() WHERE tenant_id = ${scope.tenant.id} AND id = ${groupId}`,
+      sql`UPDATE groups SET member_count = member_count ${sql.raw(step.sign)} changes() WHERE tenant_id = ${scope.tenantKey} AND id = ${groupId}`,
     ),
   ])
 }
@@ -143,7 +143,7 @@ export async function createGroup(
   input: { id: string; resource: Json; memberIds: string[]; source: 'scim' | 'app'; joined?: Statement[] },
 ): Promise<GroupRecord> {
   const at = scope.now().toISOString()
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const b = batch(scope.db)
   b.add(
     scope.db.insert(groups).values({
@@ -182,7 +182,7 @@ export async function updateGroup(
     joined?: (guard: SQL) => Statement[]
   },
 ): Promise<GroupRecord | undefined> {
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const version = write.expectedVersion === undefined ? undefined : eq(groups.version, write.expectedVersion)
   const guard = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${write.id} ${version ? sql`AND ${version}` : sql``})`
   const b = batch(scope.db)
@@ -211,7 +211,7 @@ export async function deleteGroup(
   scope: Tenant,
   change: { id: string; expectedVersion?: number; joined?: (guard: SQL) => Statement[] },
 ): Promise<boolean> {
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const version = change.expectedVersion === undefined ? sql`` : sql` AND version = ${change.expectedVersion}`
   const exists = sql`EXISTS (SELECT 1 FROM groups WHERE tenant_id = ${tenantId} AND id = ${change.id}${version})`
   const b = batch(scope.db)
@@ -228,17 +228,17 @@ export async function deleteGroup(
  * The groups of a user who is being deleted lose a member: their count, version (ETag) and
  * lastModified move. Runs before the memberships go, when `guard` holds.
  */
-export function memberLeavesGroups(scope: Pick<Scope, 'tenant' | 'now'>, userId: string, guard: SQL): Statement {
+export function memberLeavesGroups(scope: Pick<Scope, 'tenantKey' | 'now'>, userId: string, guard: SQL): Statement {
   const at = scope.now().toISOString()
   return statement(
     sql`UPDATE groups SET member_count = member_count - 1, version = version + 1, updated_at = ${at}
-        WHERE tenant_id = ${scope.tenant.id} AND id IN ${groupsOfMember(scope, userId)} AND ${guard}`,
+        WHERE tenant_id = ${scope.tenantKey} AND id IN ${groupsOfMember(scope, userId)} AND ${guard}`,
   )
 }
 
 /** Pages of groups in `seq` order (or `orderBy`, then `seq`), as SQL for src/db/pages.ts (see userPages). */
-export function groupPages(scope: Pick<Scope, 'tenant'>, where?: SQL, orderBy: SQL[] = []): PageSource<GroupRecord> {
-  const tenantId = scope.tenant.id
+export function groupPages(scope: Pick<Scope, 'tenantKey'>, where?: SQL, orderBy: SQL[] = []): PageSource<GroupRecord> {
+  const tenantId = scope.tenantKey
   const rowsIn = sql`tenant_id = ${tenantId} ${where ? sql`AND (${where})` : sql``}`
   return {
     count: where ? sql`(SELECT count(*) FROM groups WHERE ${rowsIn})` : keptCount(tenantId, 'groups'),

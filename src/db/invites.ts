@@ -11,7 +11,7 @@ import { userIsLive, userStateStatement } from './users.ts'
 
 export type { InviteState }
 
-type Tenant = Pick<Scope, 'db' | 'tenant'>
+type Tenant = Pick<Scope, 'db' | 'tenantKey'>
 
 export type InviteRecord = typeof invites.$inferSelect & { state: InviteState }
 
@@ -27,7 +27,7 @@ export async function getInvite(scope: Tenant, id: string): Promise<InviteRecord
     scope.db
       .select()
       .from(invites)
-      .where(and(eq(invites.tenantId, scope.tenant.id), eq(invites.id, id)))
+      .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.id, id)))
       .get(),
   )) as InviteRecord | undefined
 }
@@ -45,7 +45,7 @@ export async function invitesOfUser(scope: Tenant, userId: string): Promise<Invi
     scope.db
       .select()
       .from(invites)
-      .where(and(eq(invites.tenantId, scope.tenant.id), eq(invites.userId, userId)))
+      .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.userId, userId)))
       .orderBy(sql`${invites.createdAt} DESC`)
       .all(),
   )) as InviteRecord[]
@@ -56,12 +56,12 @@ export async function invitesOfUser(scope: Tenant, userId: string): Promise<Invi
  * never queues two mails for one person). `guard` makes it conditional on the user write it joins.
  */
 export function insertInvite(
-  scope: Pick<Scope, 'tenant' | 'now'>,
+  scope: Pick<Scope, 'tenantKey' | 'now'>,
   invite: { id: string; userId: string },
   guard: SQL = sql`1`,
 ): Statement {
   const at = scope.now().toISOString()
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   return statement(
     sql`INSERT INTO invites (tenant_id, id, user_id, state, attempts, created_at)
         SELECT ${tenantId}, ${invite.id}, ${invite.userId}, 'pending', 0, ${at}
@@ -71,7 +71,7 @@ export function insertInvite(
 
 /** Voids the user's pending and sent invites: their links stop working and no mail goes out. */
 export function voidInvites(
-  scope: Pick<Scope, 'db' | 'tenant'>,
+  scope: Pick<Scope, 'db' | 'tenantKey'>,
   change: { userId: string; reason: string; guard?: SQL },
 ): Statement {
   return scope.db
@@ -79,7 +79,7 @@ export function voidInvites(
     .set({ state: 'void', lastError: change.reason, leaseUntil: null })
     .where(
       and(
-        eq(invites.tenantId, scope.tenant.id),
+        eq(invites.tenantId, scope.tenantKey),
         eq(invites.userId, change.userId),
         inArray(invites.state, ['pending', 'sent']),
         change.guard,
@@ -107,7 +107,7 @@ export async function claimInvite(
       })
       .where(
         and(
-          eq(invites.tenantId, scope.tenant.id),
+          eq(invites.tenantId, scope.tenantKey),
           eq(invites.id, claim.id),
           eq(invites.state, 'pending'),
           or(isNull(invites.leaseUntil), lte(invites.leaseUntil, at)),
@@ -120,8 +120,8 @@ export async function claimInvite(
 }
 
 /** A condition that holds while the invite is in `state`. */
-function inviteIs(scope: Pick<Scope, 'tenant'>, id: string, state: InviteState): SQL {
-  return sql`EXISTS (SELECT 1 FROM invites WHERE tenant_id = ${scope.tenant.id} AND id = ${id} AND state = ${state})`
+function inviteIs(scope: Pick<Scope, 'tenantKey'>, id: string, state: InviteState): SQL {
+  return sql`EXISTS (SELECT 1 FROM invites WHERE tenant_id = ${scope.tenantKey} AND id = ${id} AND state = ${state})`
 }
 
 /**
@@ -139,7 +139,7 @@ export async function markSent(
     scope.db
       .update(invites)
       .set({ state: 'sent', sentAt: now.toISOString(), expiresAt, leaseUntil: null, lastError: null })
-      .where(and(eq(invites.tenantId, scope.tenant.id), eq(invites.id, sent.invite.id), eq(invites.state, 'pending'))),
+      .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.id, sent.invite.id), eq(invites.state, 'pending'))),
   )
   b.add(
     userStateStatement(scope, {
@@ -160,7 +160,7 @@ export async function finishInvite(
     scope.db
       .update(invites)
       .set({ state: end.state, lastError: end.reason.slice(0, 500), leaseUntil: null })
-      .where(and(eq(invites.tenantId, scope.tenant.id), eq(invites.id, end.id), eq(invites.state, 'pending')))
+      .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.id, end.id), eq(invites.state, 'pending')))
       .run(),
   )
 }
@@ -171,7 +171,7 @@ export async function releaseInvite(scope: Tenant, id: string, reason: string): 
     scope.db
       .update(invites)
       .set({ lastError: reason.slice(0, 500), leaseUntil: null })
-      .where(and(eq(invites.tenantId, scope.tenant.id), eq(invites.id, id), eq(invites.state, 'pending')))
+      .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.id, id), eq(invites.state, 'pending')))
       .run(),
   )
 }
@@ -194,7 +194,7 @@ export async function markAccepted(
       .set({ state: 'accepted', acceptedAt: at })
       .where(
         and(
-          eq(invites.tenantId, scope.tenant.id),
+          eq(invites.tenantId, scope.tenantKey),
           eq(invites.id, invite.id),
           eq(invites.state, 'sent'),
           sql`${invites.expiresAt} > ${at}`,
@@ -214,10 +214,10 @@ export async function strandedInvites(
   scope: SystemScope,
   olderThan: Date,
   limit: number,
-): Promise<{ tenantId: string; id: string }[]> {
+): Promise<{ tenantKey: string; id: string }[]> {
   return d1Call(() =>
     scope.db
-      .select({ tenantId: invites.tenantId, id: invites.id })
+      .select({ tenantKey: invites.tenantId, id: invites.id })
       .from(invites)
       .where(
         and(eq(invites.state, 'pending'), eq(invites.attempts, 0), lte(invites.createdAt, olderThan.toISOString())),

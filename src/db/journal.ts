@@ -25,7 +25,7 @@ export interface JournalEntry {
 
 /** What the journal knows of the unit of work before any change: who asks, and how. */
 export interface JournalOrigin {
-  tenantId: string
+  tenantKey: string
   requestId: string
   credentialId: string | null
   /** The HTTP method, or `RPC` for a Directory call. */
@@ -36,9 +36,9 @@ export interface JournalOrigin {
   okStatus?: number
 }
 
-function insertEntry(tenantId: string, e: JournalEntry, guard = sql`1`): Statement {
+function insertEntry(tenantKey: string, e: JournalEntry, guard = sql`1`): Statement {
   return statement(sql`INSERT INTO audit_events (tenant_id, id, at, credential_id, request_id, method, path, resource_type, resource_id, action, outcome, summary)
-    SELECT ${tenantId}, ${newId()}, ${e.at}, ${e.credentialId}, ${e.requestId}, ${e.method}, ${e.path}, ${e.resourceType}, ${e.resourceId}, ${e.action}, ${e.outcome}, ${e.summary}
+    SELECT ${tenantKey}, ${newId()}, ${e.at}, ${e.credentialId}, ${e.requestId}, ${e.method}, ${e.path}, ${e.resourceType}, ${e.resourceId}, ${e.action}, ${e.outcome}, ${e.summary}
     WHERE ${guard}`)
 }
 
@@ -58,7 +58,7 @@ class ChangeJournal implements Journal {
   entry(change: JournalChange): Statement {
     const o = this.origin
     const insert = insertEntry(
-      o.tenantId,
+      o.tenantKey,
       {
         at: new Date().toISOString(),
         credentialId: o.credentialId,
@@ -88,8 +88,8 @@ export function createJournal(origin: JournalOrigin): Journal {
 }
 
 /** Appends an entry on its own (a request that failed or changed nothing). */
-export async function recordJournal(scope: Pick<Scope, 'db' | 'tenant'>, entry: JournalEntry): Promise<void> {
-  await runWrite(scope.db, insertEntry(scope.tenant.id, entry))
+export async function recordJournal(scope: Pick<Scope, 'db' | 'tenantKey'>, entry: JournalEntry): Promise<void> {
+  await runWrite(scope.db, insertEntry(scope.tenantKey, entry))
 }
 
 /** Deletes entries older than `before` across tenants, in chunks so one run stays small. */
@@ -104,10 +104,10 @@ export async function pruneJournal(scope: SystemScope, before: Date, limit = 500
 
 /** A tenant's journal, newest first: all of it, or the entries about the users who had `userName`. */
 export async function readJournal(
-  scope: Pick<Scope, 'db' | 'tenant'>,
+  scope: Pick<Scope, 'db' | 'tenantKey'>,
   query: { userName?: string; since?: Date; limit: number },
 ): Promise<(JournalEntry & { id: string })[]> {
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const conditions = [sql`e.tenant_id = ${tenantId}`]
   if (query.since) conditions.push(sql`e.at >= ${query.since.toISOString()}`)
   if (query.userName !== undefined) {

@@ -10,7 +10,7 @@ import type { Scope } from '../scope/scope.ts'
 
 export type { MemberChange }
 
-type Tenant = Pick<Scope, 'db' | 'tenant'>
+type Tenant = Pick<Scope, 'db' | 'tenantKey'>
 
 /** A member as SCIM shows it: id and a display name. */
 export interface MemberRef {
@@ -35,12 +35,12 @@ export interface MemberStep {
 
 /** The member rows a change writes, each step to be followed by the count update of its sign. */
 export function memberSteps(
-  scope: Pick<Scope, 'tenant'>,
+  scope: Pick<Scope, 'tenantKey'>,
   groupId: string,
   change: MemberChange,
   guard: SQL = sql`1`,
 ): MemberStep[] {
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const out: MemberStep[] = []
   const add = change.mode === 'replace' ? change.ids : change.add
   if (change.mode === 'replace') {
@@ -76,29 +76,29 @@ export function memberSteps(
 }
 
 /** Removes a user from all their groups (when `guard` holds). */
-export function dropUserMemberships(scope: Pick<Scope, 'tenant'>, userId: string, guard: SQL): Statement {
+export function dropUserMemberships(scope: Pick<Scope, 'tenantKey'>, userId: string, guard: SQL): Statement {
   return statement(
-    sql`DELETE FROM group_members WHERE tenant_id = ${scope.tenant.id} AND member_id = ${userId} AND ${guard}`,
+    sql`DELETE FROM group_members WHERE tenant_id = ${scope.tenantKey} AND member_id = ${userId} AND ${guard}`,
   )
 }
 
 /** Removes every member of a group (when `guard` holds). */
-export function dropGroupMembers(scope: Pick<Scope, 'tenant'>, groupId: string, guard: SQL): Statement {
+export function dropGroupMembers(scope: Pick<Scope, 'tenantKey'>, groupId: string, guard: SQL): Statement {
   return statement(
-    sql`DELETE FROM group_members WHERE tenant_id = ${scope.tenant.id} AND group_id = ${groupId} AND ${guard}`,
+    sql`DELETE FROM group_members WHERE tenant_id = ${scope.tenantKey} AND group_id = ${groupId} AND ${guard}`,
   )
 }
 
 /** The ids of the groups a user is a member of, as a subquery. */
-export function groupsOfMember(scope: Pick<Scope, 'tenant'>, userId: string): SQL {
-  return sql`(SELECT group_id FROM group_members WHERE tenant_id = ${scope.tenant.id} AND member_id = ${userId})`
+export function groupsOfMember(scope: Pick<Scope, 'tenantKey'>, userId: string): SQL {
+  return sql`(SELECT group_id FROM group_members WHERE tenant_id = ${scope.tenantKey} AND member_id = ${userId})`
 }
 
 /** The ids among `ids` that are members of the group (one statement, primary-key probes). */
-export function presentMembers(scope: Pick<Scope, 'tenant'>, groupId: string, ids: string[]): Statement {
+export function presentMembers(scope: Pick<Scope, 'tenantKey'>, groupId: string, ids: string[]): Statement {
   return statement(
     sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
-      WHERE EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = ${scope.tenant.id} AND m.group_id = ${groupId} AND m.member_id = j.value)`,
+      WHERE EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = ${scope.tenantKey} AND m.group_id = ${groupId} AND m.member_id = j.value)`,
   )
 }
 
@@ -112,7 +112,7 @@ export async function listMembers(
     scope.db,
     statement(sql`SELECT m.member_id AS id, coalesce(json_extract(u.resource, '$.displayName'), json_extract(u.resource, '$.userName')) AS display
         FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id
-        WHERE m.tenant_id = ${scope.tenant.id} AND m.group_id = ${groupId} AND m.member_id > ${page.afterId}
+        WHERE m.tenant_id = ${scope.tenantKey} AND m.group_id = ${groupId} AND m.member_id > ${page.afterId}
         ORDER BY m.member_id LIMIT ${page.limit}`),
   )
 }
@@ -125,7 +125,7 @@ export async function groupsOfUsers(scope: Tenant, userIds: string[]): Promise<M
     scope.db,
     statement(sql`SELECT m.member_id AS userId, g.id AS id, json_extract(g.resource, '$.displayName') AS displayName
         FROM json_each(${JSON.stringify(userIds)}) j
-        CROSS JOIN group_members m INDEXED BY group_members_tenant_member ON m.tenant_id = ${scope.tenant.id} AND m.member_id = j.value
+        CROSS JOIN group_members m INDEXED BY group_members_tenant_member ON m.tenant_id = ${scope.tenantKey} AND m.member_id = j.value
         CROSS JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
         ORDER BY g.seq`),
   )

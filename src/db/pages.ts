@@ -10,7 +10,7 @@ import { batch, runWrite, statement } from '../d1/batch.ts'
 import type { Scope, SystemScope } from '../scope/scope.ts'
 import { pageMarks } from './schema.ts'
 
-type Tenant = Pick<Scope, 'db' | 'tenant'>
+type Tenant = Pick<Scope, 'db' | 'tenantKey'>
 
 /** How long a page mark (and a filtered total cached with it) stays usable. */
 const MARK_TTL_MS = 3600_000
@@ -56,7 +56,7 @@ export async function readPage<R extends { seq: number }>(
   source: PageSource<R>,
 ): Promise<Page<R>> {
   const now = scope.now()
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const totalOf = (row: unknown) =>
     Number(((row as { n?: number | null } | undefined)?.n as number | null | undefined) ?? 0)
   const countStatement = statement(sql`SELECT ${source.count} AS n`)
@@ -175,7 +175,7 @@ async function saveMark(
   request: PageRequest,
   mark: { position: number; seq: number; total: number },
 ): Promise<void> {
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const { position, seq, total } = mark
   const expiresAt = new Date(scope.now().getTime() + MARK_TTL_MS).toISOString()
   const b = batch(scope.db)

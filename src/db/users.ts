@@ -19,7 +19,7 @@ import { userColumns, userEmails as emailRows } from './user-columns.ts'
 export type { UserState }
 
 /** The part of a scope the users module reads: the tenant's database and id. */
-type Tenant = Pick<Scope, 'db' | 'tenant'>
+type Tenant = Pick<Scope, 'db' | 'tenantKey'>
 
 /** A live user as stored. */
 export interface UserRecord {
@@ -111,7 +111,7 @@ export async function getUser(scope: Tenant, id: string): Promise<UserRecord | u
     query = buildGetUser(scope.db)
     getUserQueries.set(scope.db, query)
   }
-  const row = await d1Call(() => query.get({ tenantId: scope.tenant.id, id }))
+  const row = await d1Call(() => query.get({ tenantId: scope.tenantKey, id }))
   return row ? toUserRecord(row) : undefined
 }
 
@@ -125,7 +125,7 @@ export async function findLiveUsers(scope: Tenant, who: Who): Promise<UserRecord
   const rows = await readRows<Record<string, unknown>>(
     scope.db,
     statement(
-      sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${scope.tenant.id} AND ${whoCondition(who)} AND deleted_at IS NULL LIMIT 2`,
+      sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${scope.tenantKey} AND ${whoCondition(who)} AND deleted_at IS NULL LIMIT 2`,
     ),
   )
   return rows.map(toUserRecord)
@@ -136,28 +136,28 @@ export async function latestTombstone(scope: Tenant, who: Who): Promise<string |
   const [row] = await readRows<{ id: string }>(
     scope.db,
     statement(
-      sql`SELECT id FROM users WHERE tenant_id = ${scope.tenant.id} AND ${whoCondition(who)} AND deleted_at IS NOT NULL ORDER BY deleted_at DESC LIMIT 1`,
+      sql`SELECT id FROM users WHERE tenant_id = ${scope.tenantKey} AND ${whoCondition(who)} AND deleted_at IS NOT NULL ORDER BY deleted_at DESC LIMIT 1`,
     ),
   )
   return row?.id
 }
 
 /** A condition that holds while the user is live (and, when given, in one of `states`). */
-export function userIsLive(scope: Pick<Scope, 'tenant'>, id: string, states?: readonly UserState[]): SQL {
+export function userIsLive(scope: Pick<Scope, 'tenantKey'>, id: string, states?: readonly UserState[]): SQL {
   const inStates = states
     ? sql` AND state IN (${sql.join(
         states.map((s) => sql`${s}`),
         sql`, `,
       )})`
     : sql``
-  return sql`EXISTS (SELECT 1 FROM users WHERE tenant_id = ${scope.tenant.id} AND id = ${id} AND deleted_at IS NULL${inStates})`
+  return sql`EXISTS (SELECT 1 FROM users WHERE tenant_id = ${scope.tenantKey} AND id = ${id} AND deleted_at IS NULL${inStates})`
 }
 
 /** The ids among `ids` that are not live users of the tenant (one statement, one JSON parameter). */
-export function unknownUserIds(scope: Pick<Scope, 'tenant'>, ids: string[]): Statement {
+export function unknownUserIds(scope: Pick<Scope, 'tenantKey'>, ids: string[]): Statement {
   return statement(
     sql`SELECT j.value AS value FROM json_each(${JSON.stringify(ids)}) j
-      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${scope.tenant.id} AND u.id = j.value AND u.deleted_at IS NULL)`,
+      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${scope.tenantKey} AND u.id = j.value AND u.deleted_at IS NULL)`,
   )
 }
 
@@ -191,7 +191,7 @@ function emailInserts(scope: Tenant, userId: string, resource: Json, guard: SQL)
     const values = sql.join(
       rows
         .slice(i, i + 10)
-        .map((e) => sql`(${scope.tenant.id}, ${userId}, ${e.value}, ${e.type}, ${e.primary ? 1 : 0})`),
+        .map((e) => sql`(${scope.tenantKey}, ${userId}, ${e.value}, ${e.type}, ${e.primary ? 1 : 0})`),
       sql`, `,
     )
     out.push(
@@ -209,7 +209,7 @@ export async function createUser(
   input: UserWrite & { id: string; source: 'scim' | 'app'; joined?: Statement[] },
 ): Promise<UserRecord> {
   const at = scope.now().toISOString()
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const b = batch(scope.db)
   b.add(
     scope.db.insert(users).values({
@@ -243,7 +243,7 @@ export async function updateUser(
   change: { current: UserRecord; next: UserWrite; joined?: Joined },
 ): Promise<UserRecord | undefined> {
   const { current, next } = change
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const guard = sql`EXISTS (SELECT 1 FROM users WHERE tenant_id = ${tenantId} AND id = ${current.id} AND version = ${current.version} AND deleted_at IS NULL)`
   const b = batch(scope.db)
   b.addAll(change.joined?.(guard) ?? [])
@@ -286,7 +286,7 @@ export async function deleteUser(
   change: { id: string; expectedVersion?: number; joined?: Joined },
 ): Promise<boolean> {
   const at = scope.now().toISOString()
-  const tenantId = scope.tenant.id
+  const tenantId = scope.tenantKey
   const live = and(
     eq(users.tenantId, tenantId),
     eq(users.id, change.id),
@@ -314,13 +314,13 @@ export async function deleteUser(
  * statement for the caller's batch. The version moves, so the ETag does.
  */
 export function userStateStatement(
-  scope: Pick<Scope, 'tenant' | 'now'>,
+  scope: Pick<Scope, 'tenantKey' | 'now'>,
   change: { userId: string; from: readonly UserState[]; to: UserState; when: SQL },
 ): Statement {
   const at = scope.now().toISOString()
   return statement(
     sql`UPDATE users SET state = ${change.to}, version = version + 1, updated_at = ${at}
-        WHERE tenant_id = ${scope.tenant.id} AND id = ${change.userId} AND deleted_at IS NULL
+        WHERE tenant_id = ${scope.tenantKey} AND id = ${change.userId} AND deleted_at IS NULL
           AND state IN (${sql.join(
             change.from.map((s) => sql`${s}`),
             sql`, `,
@@ -329,8 +329,8 @@ export function userStateStatement(
 }
 
 /** Pages of live users in `seq` order (or `orderBy`, then `seq`), as SQL for src/db/pages.ts. */
-export function userPages(scope: Pick<Scope, 'tenant'>, where?: SQL, orderBy: SQL[] = []): PageSource<UserRecord> {
-  const tenantId = scope.tenant.id
+export function userPages(scope: Pick<Scope, 'tenantKey'>, where?: SQL, orderBy: SQL[] = []): PageSource<UserRecord> {
+  const tenantId = scope.tenantKey
   // SQL text around the filter: it runs for every list and lookup, and drizzle's query builder costs
   // more CPU than the query (the filter and sort keep their own SQL).
   const rowsIn = sql`tenant_id = ${tenantId} AND deleted_at IS NULL ${where ? sql`AND (${where})` : sql``}`

@@ -19,8 +19,8 @@ export type InviteStatus =
 /** Where a token is looked up: across tenants first (the hash is unique), then in its tenant's scope. */
 export interface InviteLookup {
   system: SystemScope
-  /** The scope of a tenant, whatever its status; undefined when there is no such tenant. */
-  scope(tenantId: string): Promise<Scope | undefined>
+  /** The scope of the tenant whose rows carry this key, whatever its status; undefined when it is gone. */
+  scope(tenantKey: string): Promise<Scope | undefined>
 }
 
 /** Looks a token up and says whether it can be accepted. */

@@ -13,7 +13,7 @@ import type { Scope } from '../scope/scope.ts'
 import type { TenantDocument } from '../tenants/document.ts'
 import { renderInviteEmail } from './email.ts'
 import type { MailClient } from './mail.ts'
-import { isInviteMessage } from './message.ts'
+import { readInviteMessage } from './message.ts'
 import { inviteToken, tokenHash } from './token.ts'
 
 /** Days an invite link stays valid when the tenant does not say (TenantSettings.inviteTtlDays). */
@@ -25,7 +25,7 @@ const LEASE_SECONDS = 60
 /** What the consumer needs; built from env by src/runtime/scopes.ts, with fakes in tests. */
 export interface ConsumerDeps {
   /** The scope of a message's tenant, whatever its status; undefined when there is no such tenant. */
-  scope(tenantId: string): Promise<Scope | undefined>
+  scope(tenantKey: string): Promise<Scope | undefined>
   mail: MailClient
   tokenKey: string
   /** The product name the mail shows for this tenant. */
@@ -65,7 +65,7 @@ export async function handleInviteBatch(batch: MessageBatch<unknown>, deps: Cons
     const fields = {
       messageId: message.id,
       attempts: message.attempts,
-      ...(isInviteMessage(message.body) ? { tenantId: message.body.tenantId, inviteId: message.body.inviteId } : {}),
+      ...readInviteMessage(message.body),
     }
     if (outcome.action === 'retry') {
       log('warn', 'invite_retry', { ...fields, reason: outcome.reason, delaySeconds: outcome.delaySeconds })
@@ -113,12 +113,13 @@ function userGone(user: UserRecord | undefined): string | undefined {
 
 /** Handles one message body; `attempts` is the queue's delivery count (1 on the first). */
 export async function handleInviteMessage(body: unknown, attempts: number, deps: ConsumerDeps): Promise<Outcome> {
-  if (!isInviteMessage(body)) return { action: 'skipped', reason: 'not a v1 invite message' }
-  const { tenantId, inviteId } = body
-  const scope = await deps.scope(tenantId)
+  const message = readInviteMessage(body)
+  if (!message) return { action: 'skipped', reason: 'not an invite message' }
+  const { tenantKey, inviteId } = message
+  const scope = await deps.scope(tenantKey)
   if (!scope) return { action: 'skipped', reason: 'tenant not found' }
   const now = scope.now()
-  const token = await inviteToken(deps.tokenKey, tenantId, inviteId)
+  const token = await inviteToken(deps.tokenKey, tenantKey, inviteId)
   const invite = await claimInvite(scope, {
     id: inviteId,
     tokenHash: await tokenHash(token),

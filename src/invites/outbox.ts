@@ -8,22 +8,22 @@ import { log } from '../observability/log.ts'
 import type { InviteOutbox, SystemScope } from '../scope/scope.ts'
 import type { InviteMessage } from './message.ts'
 
-function messages(tenantId: string, inviteIds: string[]) {
+function messages(tenantKey: string, inviteIds: string[]) {
   return inviteIds.map((inviteId) => ({
-    body: { v: 1, tenantId, inviteId } satisfies InviteMessage,
+    body: { v: 2, tenantKey, inviteId } satisfies InviteMessage,
     contentType: 'json' as const,
   }))
 }
 
 /** The outbox of one tenant, backed by the INVITES queue. */
-export function queueOutbox(queue: Queue<InviteMessage>, tenantId: string): InviteOutbox {
+export function queueOutbox(queue: Queue<InviteMessage>, tenantKey: string): InviteOutbox {
   return {
     async announce(inviteIds) {
       if (!inviteIds.length) return
       try {
-        await queue.sendBatch(messages(tenantId, inviteIds))
+        await queue.sendBatch(messages(tenantKey, inviteIds))
       } catch (error) {
-        log('error', 'invite_enqueue_failed', { tenantId, inviteIds, message: (error as Error).message })
+        log('error', 'invite_enqueue_failed', { tenantKey, inviteIds, message: (error as Error).message })
       }
     },
   }
@@ -41,7 +41,7 @@ export async function sweepStrandedInvites(
   const stranded = await strandedInvites(scope, new Date(scope.now().getTime() - STRANDED_AFTER_MS), limit)
   if (!stranded.length) return 0
   // sendBatch takes at most 100 messages; the limit keeps one run within that.
-  await queue.sendBatch(stranded.flatMap((s) => messages(s.tenantId, [s.id])))
+  await queue.sendBatch(stranded.flatMap((s) => messages(s.tenantKey, [s.id])))
   log('info', 'invite_sweep', { requeued: stranded.length })
   return stranded.length
 }

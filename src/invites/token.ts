@@ -15,7 +15,7 @@ export function inviteTokenKey(env: { INVITE_TOKEN_KEY?: string; APP_API_KEY?: s
 }
 
 /** The link token of one invite: 43 URL-safe characters (256 bits). */
-export async function inviteToken(key: string, tenantId: string, inviteId: string): Promise<string> {
+export async function inviteToken(key: string, tenantKey: string, inviteId: string): Promise<string> {
   const hmacKey = await crypto.subtle.importKey(
     'raw',
     new TextEncoder().encode(key),
@@ -26,7 +26,7 @@ export async function inviteToken(key: string, tenantId: string, inviteId: strin
   const mac = await crypto.subtle.sign(
     'HMAC',
     hmacKey,
-    new TextEncoder().encode(`scim-edge/invite-token/v1\u0000${tenantId}\u0000${inviteId}`),
+    new TextEncoder().encode(`scim-edge/invite-token/v1\u0000${tenantKey}\u0000${inviteId}`),
   )
   return base64urlEncode(new Uint8Array(mac))
 }

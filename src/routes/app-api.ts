@@ -91,7 +91,7 @@ appApi.post('/invites/accept', async (c) => {
   // Only this tenant's invites: another tenant's token is unknown here and is not touched.
   const lookup = {
     system: systemScope(c.env, { requestId: scope.requestId }),
-    scope: async (id: string) => (id === scope.tenant.id ? scope : undefined),
+    scope: async (key: string) => (key === scope.tenantKey ? scope : undefined),
   }
   const result = await acceptInvite(lookup, token)
   if (!result.ok || result.tenant.id !== scope.tenant.id) {

@@ -11,7 +11,7 @@ import { queueOutbox } from '../invites/outbox.ts'
 import { inviteTokenKey } from '../invites/token.ts'
 import { NotFound, ScimError } from '../scim/errors.ts'
 import type { Actor, Scope, SystemScope } from '../scope/scope.ts'
-import { tenantBaseUrl, type TenantDocument } from '../tenants/document.ts'
+import { tenantBaseUrl, tenantIdOfKey, tenantKey, type TenantDocument } from '../tenants/document.ts'
 import { loadTenant, tenantCacheSeconds } from '../tenants/load.ts'
 import type { Env } from './env.ts'
 import { appName, publicUrl } from './settings.ts'
@@ -29,8 +29,9 @@ export interface ScopeRequest {
 /** The scope of one tenant's work. */
 export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequest): Scope {
   const origin = publicUrl(env)
+  const key = tenantKey(tenant)
   const journal: JournalOrigin = {
-    tenantId: tenant.id,
+    tenantKey: key,
     requestId: request.requestId,
     credentialId: request.actor.kind === 'idp' ? request.actor.credentialId : null,
     ...request.origin,
@@ -38,11 +39,12 @@ export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequ
   return {
     db: createDb(env.DB),
     tenant,
+    tenantKey: key,
     baseUrl: tenantBaseUrl(origin, tenant.id),
     publicUrl: origin,
     actor: request.actor,
     requestId: request.requestId,
-    outbox: { invites: queueOutbox(env.INVITES, tenant.id) },
+    outbox: { invites: queueOutbox(env.INVITES, key) },
     journal: createJournal(journal),
     now: request.now ?? (() => new Date()),
   }
@@ -71,22 +73,23 @@ export async function activeTenantScope(env: Env, tenantId: string, request: Sco
   return tenantScope(env, tenant, request)
 }
 
-/** A tenant's scope by id for system work (queue messages, invite links), whatever its status. */
+/**
+ * A tenant's scope by the key its rows carry, for system work (queue messages, invite links), whatever
+ * its status. Undefined when the tenant is gone, also when its id now belongs to a tenant made later.
+ */
 export function systemTenantScopes(
   env: Env,
   request: { task: 'queue' | 'invite-page'; requestId: string; now?: () => Date },
 ) {
-  return async (tenantId: string): Promise<Scope | undefined> => {
-    const tenant = await findTenant(env, tenantId)
-    return (
-      tenant &&
-      tenantScope(env, tenant, {
-        actor: { kind: 'system', task: request.task },
-        requestId: request.requestId,
-        origin: { method: request.task, path: tenantId },
-        now: request.now,
-      })
-    )
+  return async (key: string): Promise<Scope | undefined> => {
+    const tenant = await findTenant(env, tenantIdOfKey(key))
+    if (!tenant || tenantKey(tenant) !== key) return undefined
+    return tenantScope(env, tenant, {
+      actor: { kind: 'system', task: request.task },
+      requestId: request.requestId,
+      origin: { method: request.task, path: tenant.id },
+      now: request.now,
+    })
   }
 }
 

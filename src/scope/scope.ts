@@ -50,6 +50,11 @@ export interface Scope {
   /** The tenant's database. */
   readonly db: Db
   readonly tenant: TenantDocument
+  /**
+   * What the tenant's rows are stored under (their `tenant_id`): a key minted with the tenant, so a
+   * tenant made later under a freed id never sees an old tenant's rows (src/tenants/document.ts).
+   */
+  readonly tenantKey: string
   /** The tenant's SCIM Base URL, `{publicUrl}/scim/v2/{tenantId}`, no trailing slash. */
   readonly baseUrl: string
   /** The Worker's public origin, no trailing slash. */

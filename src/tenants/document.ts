@@ -31,6 +31,11 @@ export interface TenantSettings {
 export interface TenantDocument {
   v: 1
   id: string
+  /**
+   * What the tenant's D1 rows are stored under: `{id}.{random}`, minted by `create`. Absent in documents
+   * made before keys existed; their rows are stored under the id (see tenantKey).
+   */
+  key?: string
   name: string
   status: 'active' | 'disabled'
   appUrl: string
@@ -45,8 +50,26 @@ export function tenantBaseUrl(publicUrl: string, tenantId: string): string {
 }
 
 /** The KV key of a tenant's document. */
-export function tenantKey(id: string): string {
+export function tenantDocumentKey(id: string): string {
   return `${TENANT_KEY_PREFIX}${id}`
+}
+
+/** What a tenant's rows are stored under (their `tenant_id` column). */
+export function tenantKey(doc: Pick<TenantDocument, 'id' | 'key'>): string {
+  return doc.key ?? doc.id
+}
+
+/** A fresh tenant key: the id, a dot (never part of an id), 16 random base32 characters. */
+export function mintTenantKey(id: string): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  return `${id}.${Array.from(bytes, (b) => alphabet[b & 31]).join('')}`
+}
+
+/** The tenant id a tenant key belongs to (the key itself for keys made before keys had a suffix). */
+export function tenantIdOfKey(key: string): string {
+  const dot = key.indexOf('.')
+  return dot < 0 ? key : key.slice(0, dot)
 }
 
 /** True for a valid tenant slug: `[a-z0-9-]{2,63}`, not starting or ending with `-`. */

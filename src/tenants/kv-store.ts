@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { TENANT_KEY_PREFIX, parseTenantDocument, tenantKey, type TenantDocument } from './document.ts'
+import { TENANT_KEY_PREFIX, parseTenantDocument, tenantDocumentKey, type TenantDocument } from './document.ts'
 
 /** The repository root: wrangler runs there, so it finds wrangler.toml and the default `.wrangler/state`. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -76,21 +76,30 @@ export function createWranglerTenantStore(target: KvTarget, binding = 'TENANTS')
     where: target.remote ? 'remote' : target.persistTo ? `local ${target.persistTo}` : 'local',
 
     async get(id) {
-      const out = (await wrangler(['kv', 'key', 'get', tenantKey(id), '--text', ...common])).replace(/\n$/, '')
+      const out = (await wrangler(['kv', 'key', 'get', tenantDocumentKey(id), '--text', ...common])).replace(/\n$/, '')
       if (out === NOT_FOUND) return undefined
       const doc = parseTenantDocument(out)
       // Refuse to treat a malformed value as absent: `create` would overwrite it.
-      if (!doc) throw new WranglerError(`the value under ${tenantKey(id)} is not a tenant document`)
+      if (!doc) throw new WranglerError(`the value under ${tenantDocumentKey(id)} is not a tenant document`)
       return doc
     },
 
     async put(doc) {
       const metadata = JSON.stringify(summarize(doc))
-      await wrangler(['kv', 'key', 'put', tenantKey(doc.id), JSON.stringify(doc), '--metadata', metadata, ...common])
+      await wrangler([
+        'kv',
+        'key',
+        'put',
+        tenantDocumentKey(doc.id),
+        JSON.stringify(doc),
+        '--metadata',
+        metadata,
+        ...common,
+      ])
     },
 
     async delete(id) {
-      await wrangler(['kv', 'key', 'delete', tenantKey(id), ...common])
+      await wrangler(['kv', 'key', 'delete', tenantDocumentKey(id), ...common])
     },
 
     async list() {

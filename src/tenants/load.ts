@@ -4,7 +4,7 @@
  * never cached (a tenant created a moment ago works at once), and a change (revoke, disable) reaches
  * the Worker within the TTL, as KV's own edge cache already delays it by up to a minute.
  */
-import { isTenantId, parseTenantDocument, tenantKey, type TenantDocument } from './document.ts'
+import { isTenantId, parseTenantDocument, tenantDocumentKey, type TenantDocument } from './document.ts'
 
 const cache = new Map<string, { doc: TenantDocument; until: number }>()
 const MAX_ENTRIES = 1000
@@ -25,7 +25,7 @@ export async function loadTenant(kv: KVNamespace, id: string, ttlSeconds: number
   const now = Date.now()
   const hit = cache.get(id)
   if (hit && hit.until > now) return hit.doc
-  const doc = parseTenantDocument(await kv.get(tenantKey(id), { cacheTtl: 60 }))
+  const doc = parseTenantDocument(await kv.get(tenantDocumentKey(id), { cacheTtl: 60 }))
   if (doc && ttlSeconds > 0) {
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!)
     cache.set(id, { doc, until: now + ttlSeconds * 1000 })

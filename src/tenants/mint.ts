@@ -1,4 +1,4 @@
-import type { Credential, TenantDocument, TenantSettings } from './document.ts'
+import { mintTenantKey, type Credential, type TenantDocument, type TenantSettings } from './document.ts'
 import { formatBearerToken, randomId, randomSecret, sha256Hex } from './secrets.ts'
 
 /** What support hands an IdP admin, shown once. */
@@ -33,6 +33,7 @@ export async function newTenantDocument(
   const doc: TenantDocument = {
     v: 1,
     id: input.id,
+    key: mintTenantKey(input.id),
     name: input.name ?? input.id,
     status: 'active',
     appUrl: input.appUrl ?? 'http://127.0.0.1:3000',

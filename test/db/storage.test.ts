@@ -51,7 +51,7 @@ describe('storage errors are typed where D1 is called', () => {
     const error = await b.run().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StorageUnavailable)
     expect((error as Error).message).toMatch(/no such table/)
-    const rows = await env.DB.prepare('SELECT * FROM tenant_counts WHERE tenant_id = ?').bind(tenant.id).all()
+    const rows = await env.DB.prepare('SELECT * FROM tenant_counts WHERE tenant_id = ?').bind(tenant.key).all()
     expect(rows.results).toEqual([])
   })
 

@@ -21,7 +21,7 @@ describe('edge cases', () => {
     const sink = await newSink()
     const { user, invite, message } = await userWithInvite(a, 'cross@example.com')
     await consume(consumerDeps(sink.url), [message])
-    const token = await inviteToken('test-app-key', a.id, invite.id)
+    const token = await inviteToken('test-app-key', a.key, invite.id)
     const wrong = await app(b.id, '/invites/accept', { method: 'POST', body: JSON.stringify({ token }) })
     expect(wrong.status).toBe(404)
     expect((await invitesOfUser(scopeOf(a), user.id))[0]!.state).toBe('sent')

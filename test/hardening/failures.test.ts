@@ -66,12 +66,12 @@ describe('a D1 failure is a 503 with Retry-After and nothing half-written', () =
         json: { userName: 'half@example.com', emails: [{ value: 'half@example.com', type: 'work' }] },
       }),
     )
-    expect(await rows('SELECT id FROM users WHERE tenant_id = ?', tenant.id)).toEqual([])
-    expect(await rows('SELECT id FROM invites WHERE tenant_id = ?', tenant.id)).toEqual([])
-    expect(await rows('SELECT users FROM tenant_counts WHERE tenant_id = ? AND users <> 0', tenant.id)).toEqual([])
+    expect(await rows('SELECT id FROM users WHERE tenant_id = ?', tenant.key)).toEqual([])
+    expect(await rows('SELECT id FROM invites WHERE tenant_id = ?', tenant.key)).toEqual([])
+    expect(await rows('SELECT users FROM tenant_counts WHERE tenant_id = ? AND users <> 0', tenant.key)).toEqual([])
     // The failure was journaled as such (the journal itself did not fail).
     expect(
-      (await rows('SELECT outcome FROM audit_events WHERE tenant_id = ?', tenant.id)).map((r) => r.outcome),
+      (await rows('SELECT outcome FROM audit_events WHERE tenant_id = ?', tenant.key)).map((r) => r.outcome),
     ).toEqual(['error 503'])
     // The logs say what failed, without SQL parameters such as the userName.
     const logged = spies.error.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('storage_error'))
@@ -87,7 +87,7 @@ describe('a D1 failure is a 503 with Retry-After and nothing half-written', () =
     const user = await createUser(tenant, 'keep@example.com', { active: false })
     const before = await rows(
       'SELECT version, resource, active, state FROM users WHERE tenant_id = ? AND id = ?',
-      tenant.id,
+      tenant.key,
       user.id,
     )
     spies = muteLogs()
@@ -114,15 +114,15 @@ describe('a D1 failure is a 503 with Retry-After and nothing half-written', () =
     expect(
       await rows(
         'SELECT version, resource, active, state FROM users WHERE tenant_id = ? AND id = ?',
-        tenant.id,
+        tenant.key,
         user.id,
       ),
     ).toEqual(before)
-    expect(await rows('SELECT id FROM invites WHERE tenant_id = ?', tenant.id)).toEqual([])
+    expect(await rows('SELECT id FROM invites WHERE tenant_id = ?', tenant.key)).toEqual([])
     for (const table of renamed.splice(0)) await env.DB.exec(`ALTER TABLE ${table}_broken RENAME TO ${table}`)
-    expect(await rows('SELECT value FROM user_emails WHERE tenant_id = ? AND user_id = ?', tenant.id, user.id)).toEqual(
-      [{ value: 'keep@example.com' }],
-    )
+    expect(
+      await rows('SELECT value FROM user_emails WHERE tenant_id = ? AND user_id = ?', tenant.key, user.id),
+    ).toEqual([{ value: 'keep@example.com' }])
   })
 
   it('POST /Groups and PATCH members: no group row and no membership when the member insert fails', async () => {
@@ -151,10 +151,10 @@ describe('a D1 failure is a 503 with Retry-After and nothing half-written', () =
     expect(
       await rows(
         'SELECT id, version, member_count, display_name FROM groups WHERE tenant_id = ? ORDER BY seq',
-        tenant.id,
+        tenant.key,
       ),
     ).toEqual([{ id: group.id, version: 1, member_count: 0, display_name: 'existing' }])
-    expect(await rows('SELECT groups FROM tenant_counts WHERE tenant_id = ?', tenant.id)).toEqual([{ groups: 1 }])
+    expect(await rows('SELECT groups FROM tenant_counts WHERE tenant_id = ?', tenant.key)).toEqual([{ groups: 1 }])
   })
 
   it('DELETE /Users: the user stays live and in its groups when the delete batch fails', async () => {
@@ -167,15 +167,15 @@ describe('a D1 failure is a 503 with Retry-After and nothing half-written', () =
     await breakTable('group_members')
     await expect503(await tenant.fetch(`/Users/${user.id}`, { method: 'DELETE' }))
     expect(
-      await rows('SELECT deleted_at, state FROM users WHERE tenant_id = ? AND id = ?', tenant.id, user.id),
+      await rows('SELECT deleted_at, state FROM users WHERE tenant_id = ? AND id = ?', tenant.key, user.id),
     ).toEqual([{ deleted_at: null, state: 'deactivated' }])
-    expect(await rows('SELECT email FROM users WHERE tenant_id = ? AND id = ?', tenant.id, user.id)).toEqual([
+    expect(await rows('SELECT email FROM users WHERE tenant_id = ? AND id = ?', tenant.key, user.id)).toEqual([
       { email: 'stay@example.com' },
     ])
-    expect(await rows('SELECT value FROM user_emails WHERE tenant_id = ? AND user_id = ?', tenant.id, user.id)).toEqual(
-      [{ value: 'stay@example.com' }],
-    )
-    expect(await rows('SELECT member_count FROM groups WHERE tenant_id = ? AND id = ?', tenant.id, group.id)).toEqual([
+    expect(
+      await rows('SELECT value FROM user_emails WHERE tenant_id = ? AND user_id = ?', tenant.key, user.id),
+    ).toEqual([{ value: 'stay@example.com' }])
+    expect(await rows('SELECT member_count FROM groups WHERE tenant_id = ? AND id = ?', tenant.key, group.id)).toEqual([
       { member_count: 1 },
     ])
   })
@@ -202,10 +202,10 @@ describe('a D1 failure is a 503 with Retry-After and nothing half-written', () =
         json: { schemas: [PATCH_URN], Operations: [{ op: 'replace', path: 'displayName', value: 'Changed' }] },
       }),
     )
-    expect(await rows('SELECT user_name FROM users WHERE tenant_id = ? ORDER BY seq', tenant.id)).toEqual([
+    expect(await rows('SELECT user_name FROM users WHERE tenant_id = ? ORDER BY seq', tenant.key)).toEqual([
       { user_name: 'journal@example.com' },
     ])
-    expect(await rows('SELECT display_name FROM users WHERE tenant_id = ? AND id = ?', tenant.id, user.id)).toEqual([
+    expect(await rows('SELECT display_name FROM users WHERE tenant_id = ? AND id = ?', tenant.key, user.id)).toEqual([
       { display_name: null },
     ])
     // A request that changes nothing is recorded after it was answered; a broken journal never changes that answer.
@@ -230,11 +230,11 @@ describe('a D1 failure is a 503 with Retry-After and nothing half-written', () =
     expect(((await res.json()) as { detail: string }).detail).toMatch(
       /after the change was saved; read the resource again/,
     )
-    expect(await rows('SELECT user_name FROM users WHERE tenant_id = ?', tenant.id)).toEqual([
+    expect(await rows('SELECT user_name FROM users WHERE tenant_id = ?', tenant.key)).toEqual([
       { user_name: 'saved@example.com' },
     ])
     expect(
-      (await rows('SELECT outcome FROM audit_events WHERE tenant_id = ?', tenant.id)).map((r) => r.outcome),
+      (await rows('SELECT outcome FROM audit_events WHERE tenant_id = ?', tenant.key)).map((r) => r.outcome),
     ).toEqual(['ok 201'])
   })
 })

@@ -22,7 +22,7 @@ describe('provisioning journal', () => {
     await tenant.fetch(`/Users?filter=${encodeURIComponent('userName eq "journal@example.com"')}`)
     await tenant.fetch('/Users/.search', { method: 'POST', json: { filter: 'userName eq "x"' } })
     const { results } = await env.DB.prepare('SELECT * FROM audit_events WHERE tenant_id = ? ORDER BY at')
-      .bind(tenant.id)
+      .bind(tenant.key)
       .all<Record<string, string>>()
     expect(results.map((r) => [r.method, r.action, r.outcome, r.resource_type])).toEqual([
       ['POST', 'create', 'ok 201', 'User'],
@@ -47,7 +47,7 @@ describe('provisioning journal', () => {
         await env.DB.prepare(
           'SELECT method, resource_type, resource_id, outcome FROM audit_events WHERE tenant_id = ? ORDER BY at, rowid',
         )
-          .bind(tenant.id)
+          .bind(tenant.key)
           .all<Record<string, string>>()
       ).results
     const user = (await (

@@ -268,9 +268,9 @@ describe('input limits', () => {
               json_object('schemas', json_array('${USER_URN}'), 'userName', 'user' || i || '@example.com', 'active', json('false'))
        FROM n`,
     )
-      .bind(tenant.id)
+      .bind(tenant.key)
       .run()
-    await env.DB.prepare('INSERT INTO tenant_counts (tenant_id, users) VALUES (?, 1005)').bind(tenant.id).run()
+    await env.DB.prepare('INSERT INTO tenant_counts (tenant_id, users) VALUES (?, 1005)').bind(tenant.key).run()
     for (const res of [
       await tenant.fetch('/Users?count=100000'),
       await tenant.fetch('/Users/.search', { method: 'POST', json: { count: 100000, filter: 'userName sw "user"' } }),

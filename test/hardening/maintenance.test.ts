@@ -13,11 +13,11 @@ describe('maintenance', () => {
     await env.DB.prepare(
       "UPDATE audit_events SET at = '2020-01-01T00:00:00.000Z' WHERE tenant_id = ? AND rowid = (SELECT min(rowid) FROM audit_events WHERE tenant_id = ?)",
     )
-      .bind(tenant.id, tenant.id)
+      .bind(tenant.key, tenant.key)
       .run()
     const count = async (table: string) =>
       (
-        (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenant.id).first()) as {
+        (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenant.key).first()) as {
           n: number
         }
       ).n

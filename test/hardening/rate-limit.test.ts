@@ -1,13 +1,13 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { tenantKey } from '../../src/tenants/document.ts'
+import { tenantDocumentKey } from '../../src/tenants/document.ts'
 import { newTenant } from '../helpers/tenant.ts'
 
 describe('per-tenant rate limiting', () => {
   it('answers 429 with an integer Retry-After once a tenant exceeds its tier, and only that tenant', async () => {
     const limited = await newTenant()
     await env.TENANTS.put(
-      tenantKey(limited.id),
+      tenantDocumentKey(limited.id),
       JSON.stringify({ ...limited.doc, settings: { rateLimitTier: 'test' } }),
     )
     const other = await newTenant()

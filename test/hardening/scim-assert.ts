@@ -1,7 +1,7 @@
 /** Shared helpers of the hardening suites: tenants for heavy traffic and SCIM response checks. */
 import { env } from 'cloudflare:test'
 import { expect, vi } from 'vitest'
-import { tenantKey } from '../../src/tenants/document.ts'
+import { tenantDocumentKey } from '../../src/tenants/document.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 
 export const ERROR_URN = 'urn:ietf:params:scim:api:messages:2.0:Error'
@@ -15,7 +15,7 @@ export const ENTERPRISE_URN = 'urn:ietf:params:scim:schemas:extension:enterprise
 export async function unlimitedTenant(): Promise<TestTenant> {
   const tenant = await newTenant()
   tenant.doc = { ...tenant.doc, settings: { ...tenant.doc.settings, rateLimitTier: 'off' } }
-  await env.TENANTS.put(tenantKey(tenant.id), JSON.stringify(tenant.doc))
+  await env.TENANTS.put(tenantDocumentKey(tenant.id), JSON.stringify(tenant.doc))
   return tenant
 }
 

@@ -7,7 +7,7 @@
  */
 import { env, SELF } from 'cloudflare:test'
 import { afterEach, describe, expect, it } from 'vitest'
-import { tenantKey } from '../../src/tenants/document.ts'
+import { tenantDocumentKey } from '../../src/tenants/document.ts'
 import { parseBearerToken, sha256Hex } from '../../src/tenants/secrets.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 import { answer, ENTERPRISE_URN, expectScimError, leaks, muteLogs, PATCH_URN, type Answer } from './scim-assert.ts'
@@ -333,7 +333,7 @@ describe('tenant isolation', () => {
 describe('secrets', () => {
   it('KV holds only the SHA-256 hex of each secret, never the secret', async () => {
     const tenant = await newTenant()
-    const raw = (await env.TENANTS.get(tenantKey(tenant.id)))!
+    const raw = (await env.TENANTS.get(tenantDocumentKey(tenant.id)))!
     // The secret is base64url, so it may itself contain "_".
     const bearerSecret = parseBearerToken(tenant.bearerToken)!.secret
     expect(raw).not.toContain(tenant.password)
@@ -354,7 +354,7 @@ describe('secrets', () => {
 
   it('no response and no log line carries a secret, a hash, a password, SQL or a stack trace', async () => {
     const tenant = await newTenant()
-    const raw = JSON.parse((await env.TENANTS.get(tenantKey(tenant.id)))!) as {
+    const raw = JSON.parse((await env.TENANTS.get(tenantDocumentKey(tenant.id)))!) as {
       credentials: { secretSha256: string }[]
     }
     // The secret is base64url, so it may itself contain "_".

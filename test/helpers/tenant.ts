@@ -1,12 +1,14 @@
 import { env, SELF } from 'cloudflare:test'
 import { newTenantDocument } from '../../src/tenants/mint.ts'
-import { tenantKey, type TenantDocument } from '../../src/tenants/document.ts'
+import { tenantDocumentKey, tenantKey, type TenantDocument } from '../../src/tenants/document.ts'
 
 let counter = 0
 
 /** A tenant made for one test: its Base URL, credentials and a fetch that authenticates. */
 export interface TestTenant {
   id: string
+  /** What the tenant's rows are stored under (their tenant_id), for tests that read D1 directly. */
+  key: string
   doc: TenantDocument
   baseUrl: string
   username: string
@@ -28,12 +30,13 @@ export async function newTenant(
     new Date(),
   )
   if (options.status) doc.status = options.status
-  await env.TENANTS.put(tenantKey(id), JSON.stringify(doc))
+  await env.TENANTS.put(tenantDocumentKey(id), JSON.stringify(doc))
   const baseUrl = `${env.PUBLIC_URL}/scim/v2/${id}`
   const basic = `Basic ${btoa(`${secrets.username}:${secrets.password}`)}`
   const bearer = `Bearer ${secrets.bearerToken}`
   return {
     id,
+    key: tenantKey(doc),
     doc,
     baseUrl,
     ...secrets,

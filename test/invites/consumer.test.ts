@@ -183,9 +183,9 @@ describe('consumer', () => {
     const tenant = await newTenant()
     const sink = await newSink()
     const result = await consume(consumerDeps(sink.url), [
-      { v: 2, tenantId: tenant.id, inviteId: 'x' },
+      { v: 2, tenantKey: tenant.key, inviteId: 'x' },
       'nonsense',
-      { v: 1, tenantId: tenant.id, inviteId: crypto.randomUUID() },
+      { v: 2, tenantKey: tenant.key, inviteId: crypto.randomUUID() },
     ])
     expect(result.explicitAcks).toHaveLength(3)
     expect(await sink.messages()).toHaveLength(0)
@@ -206,8 +206,11 @@ describe('consumer', () => {
   it('uses the tenant inviteTtlDays setting for the expiry', async () => {
     const tenant = await newTenant()
     const { env } = await import('cloudflare:test')
-    const { tenantKey } = await import('../../src/tenants/document.ts')
-    await env.TENANTS.put(tenantKey(tenant.id), JSON.stringify({ ...tenant.doc, settings: { inviteTtlDays: 2 } }))
+    const { tenantDocumentKey } = await import('../../src/tenants/document.ts')
+    await env.TENANTS.put(
+      tenantDocumentKey(tenant.id),
+      JSON.stringify({ ...tenant.doc, settings: { inviteTtlDays: 2 } }),
+    )
     const sink = await newSink()
     const { invite, message } = await userWithInvite(tenant, 'ttl@example.com')
     await consume(consumerDeps(sink.url), [message])

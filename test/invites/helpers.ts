@@ -139,5 +139,5 @@ export async function userWithInvite(
   })
   const invites = await invitesOfUser(scopeOf(tenant), user.id)
   expect(invites).toHaveLength(1)
-  return { user, invite: invites[0]!, message: { v: 1, tenantId: tenant.id, inviteId: invites[0]!.id } }
+  return { user, invite: invites[0]!, message: { v: 2, tenantKey: tenant.key, inviteId: invites[0]!.id } }
 }

@@ -49,7 +49,7 @@ describe('invites follow the lifecycle', () => {
     const sink = await newSink()
     const user = await createScimUser(scopeOf(tenant), { schemas: [USER], userName: 'ann@example.com' })
     const [first] = await invitesOfUser(scopeOf(tenant), user.id)
-    await consume(consumerDeps(sink.url), [{ v: 1, tenantId: tenant.id, inviteId: first!.id }])
+    await consume(consumerDeps(sink.url), [{ v: 2, tenantKey: tenant.key, inviteId: first!.id }])
     expect((await getUser(scopeOf(tenant), user.id))!.state).toBe('invited')
 
     const off = await patchScimUser(scopeOf(tenant), user.id, setActive(false))
@@ -72,7 +72,7 @@ describe('invites follow the lifecycle', () => {
     const sink = await newSink()
     const user = await createScimUser(scopeOf(tenant), { schemas: [USER], userName: 'joe@example.com' })
     const [invite] = await invitesOfUser(scopeOf(tenant), user.id)
-    await consume(consumerDeps(sink.url), [{ v: 1, tenantId: tenant.id, inviteId: invite!.id }])
+    await consume(consumerDeps(sink.url), [{ v: 2, tenantKey: tenant.key, inviteId: invite!.id }])
     expect(await markAccepted(scopeOf(tenant), { invite: invite!, user: INVITE_ACCEPTED })).toBe(true)
     expect((await getUser(scopeOf(tenant), user.id))!.state).toBe('joined')
 
@@ -156,10 +156,10 @@ describe('sweep', () => {
       sendBatch: async (msgs: { body: InviteMessage }[]) => void sent.push(...msgs.map((m) => m.body)),
     } as unknown as Queue<InviteMessage>
     await sweepStrandedInvites(systemScopeAt(new Date()), queue, 100)
-    expect(sent).toContainEqual({ v: 1, tenantId: tenant.id, inviteId: invite!.id })
+    expect(sent).toContainEqual({ v: 2, tenantKey: tenant.key, inviteId: invite!.id })
 
     // Once a consumer took it (attempts > 0), the sweep leaves it to the queue's retries.
-    await consume(consumerDeps((await newSink()).url), [{ v: 1, tenantId: tenant.id, inviteId: invite!.id }])
+    await consume(consumerDeps((await newSink()).url), [{ v: 2, tenantKey: tenant.key, inviteId: invite!.id }])
     sent.length = 0
     await sweepStrandedInvites(systemScopeAt(new Date()), queue, 100)
     expect(sent.filter((m) => m.inviteId === invite!.id)).toEqual([])

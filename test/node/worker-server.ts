@@ -9,7 +9,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startMailSink, type MailSink } from '../../src/dev/mail-sink.ts'
-import { tenantKey, type TenantSettings } from '../../src/tenants/document.ts'
+import { tenantDocumentKey, type TenantSettings } from '../../src/tenants/document.ts'
 import { NODE_BIN, REPO_ROOT, WRANGLER_BIN } from '../../src/tenants/kv-store.ts'
 import { newTenantDocument } from '../../src/tenants/mint.ts'
 
@@ -79,7 +79,7 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
       { id, name: spec.name ?? `Tenant ${id}`, appUrl: spec.appUrl, settings: spec.settings },
       new Date(),
     )
-    entries.push({ key: tenantKey(id), value: JSON.stringify(doc) })
+    entries.push({ key: tenantDocumentKey(id), value: JSON.stringify(doc) })
     tenants.push({ id, basic: `Basic ${Buffer.from(`${secrets.username}:${secrets.password}`).toString('base64')}` })
   }
   if (entries.length) {

@@ -63,7 +63,7 @@ describe('GET /access', () => {
       userId: user.id,
     })
     const [invite] = await invitesOfUser(scopeOf(tenant), user.id)
-    await consume(consumerDeps((await newSink()).url), [{ v: 1, tenantId: tenant.id, inviteId: invite!.id }])
+    await consume(consumerDeps((await newSink()).url), [{ v: 2, tenantKey: tenant.key, inviteId: invite!.id }])
     expect(await access(tenant.id, 'email=PAT.WORK%40example.com')).toEqual({
       allowed: false,
       state: 'invited',

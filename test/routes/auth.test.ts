@@ -1,6 +1,6 @@
 import { env, SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { tenantKey } from '../../src/tenants/document.ts'
+import { tenantDocumentKey } from '../../src/tenants/document.ts'
 import { newTenant } from '../helpers/tenant.ts'
 
 async function expectUnauthorized(res: Response) {
@@ -51,7 +51,7 @@ describe('authentication', () => {
     const disabled = await newTenant({ status: 'disabled' })
     await expectUnauthorized(await disabled.fetch('/Users'))
     const deleted = await newTenant()
-    await env.TENANTS.delete(tenantKey(deleted.id))
+    await env.TENANTS.delete(tenantDocumentKey(deleted.id))
     await expectUnauthorized(await deleted.fetch('/Users'))
     const tenant = await newTenant()
     await expectUnauthorized(
@@ -67,10 +67,10 @@ describe('authentication', () => {
     const second = await newTenant()
     // Rotation adds credentials beside the old ones: graft the second tenant's credentials onto the first.
     const doc = { ...tenant.doc, credentials: [...tenant.doc.credentials, ...second.doc.credentials] }
-    await env.TENANTS.put(tenantKey(tenant.id), JSON.stringify(doc))
+    await env.TENANTS.put(tenantDocumentKey(tenant.id), JSON.stringify(doc))
     expect((await tenant.fetch('/Users')).status).toBe(200)
     expect((await tenant.fetch('/Users', { headers: { authorization: second.basic } })).status).toBe(200)
-    await env.TENANTS.put(tenantKey(tenant.id), JSON.stringify({ ...doc, credentials: second.doc.credentials }))
+    await env.TENANTS.put(tenantDocumentKey(tenant.id), JSON.stringify({ ...doc, credentials: second.doc.credentials }))
     await expectUnauthorized(await tenant.fetch('/Users'))
   })
 

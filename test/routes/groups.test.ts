@@ -100,7 +100,7 @@ describe('/Groups', () => {
     }
     expect(await memberIds(tenant, g.id)).toEqual([a, b].sort())
     const count = await env.DB.prepare('SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?')
-      .bind(tenant.id, g.id)
+      .bind(tenant.key, g.id)
       .first()
     expect(count).toEqual({ n: 2 })
   })
@@ -140,7 +140,7 @@ describe('/Groups', () => {
       (await env.DB.prepare(
         'SELECT rowid AS r FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?',
       )
-        .bind(tenant.id, g.id, b)
+        .bind(tenant.key, g.id, b)
         .first()) as { r: number }
     const before = await rowid()
     const again = await tenant.fetch(`/Groups/${g.id}`, {
@@ -151,7 +151,7 @@ describe('/Groups', () => {
     expect(await memberIds(tenant, g.id)).toEqual([a, b].sort())
     expect(await rowid()).toEqual(before)
     const count = await env.DB.prepare('SELECT member_count AS n FROM groups WHERE tenant_id = ? AND id = ?')
-      .bind(tenant.id, g.id)
+      .bind(tenant.key, g.id)
       .first()
     expect(count).toEqual({ n: 2 })
     expect((await tenant.fetch(`/Groups/${g.id}`, { method: 'DELETE' })).status).toBe(204)
@@ -184,7 +184,7 @@ describe('/Groups', () => {
               json_object('userName', json_extract(j.value, '$.userName'), 'active', json('true'))
        FROM json_each(?2) j`,
     )
-      .bind(tenant.id, JSON.stringify(rows))
+      .bind(tenant.key, JSON.stringify(rows))
       .run()
     const g = await group(tenant, 'Everyone', ids.slice(0, 1000))
     const res = await patch(tenant, g.id, {
@@ -280,7 +280,7 @@ describe('/Groups', () => {
     expect(await deleteGroup(scopeOf(tenant), { id: g.id, expectedVersion: 2 })).toBe(true)
     expect((await tenant.fetch(`/Groups/${g.id}`)).status).toBe(404)
     const rows = await env.DB.prepare('SELECT count(*) AS n FROM group_members WHERE tenant_id = ?')
-      .bind(tenant.id)
+      .bind(tenant.key)
       .first<{ n: number }>()
     expect(rows!.n).toBe(0)
     expect((await tenant.fetch(`/Users/${a}`)).status).toBe(200)

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { getUser } from '../../src/db/users.ts'
 import { reinvite } from '../../src/invites/reinvite.ts'
 import { deleteScimUser, patchScimUser } from '../../src/provisioning/users.ts'
-import { tenantKey } from '../../src/tenants/document.ts'
+import { tenantDocumentKey } from '../../src/tenants/document.ts'
 import { PATCH, consume, consumerDeps, newSink, userWithInvite } from '../invites/helpers.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 import { scopeOf } from '../helpers/scope.ts'
@@ -13,7 +13,7 @@ import { scopeOf } from '../helpers/scope.ts'
 async function invited(tenant: TestTenant, userName: string, sentAt = new Date()) {
   const sink = await newSink()
   const { user, invite } = await userWithInvite(tenant, userName)
-  await consume(consumerDeps(sink.url, { now: () => sentAt }), [{ v: 1, tenantId: tenant.id, inviteId: invite.id }])
+  await consume(consumerDeps(sink.url, { now: () => sentAt }), [{ v: 2, tenantKey: tenant.key, inviteId: invite.id }])
   const [mail] = await sink.messages()
   return { user, invite, link: mail!.link! }
 }
@@ -88,7 +88,7 @@ describe('GET /invite/{token}', () => {
   it('answers 403 while the tenant is disabled', async () => {
     const tenant = await newTenant()
     const { link } = await invited(tenant, 'paused@example.com')
-    await env.TENANTS.put(tenantKey(tenant.id), JSON.stringify({ ...tenant.doc, status: 'disabled' }))
+    await env.TENANTS.put(tenantDocumentKey(tenant.id), JSON.stringify({ ...tenant.doc, status: 'disabled' }))
     await expectPage(await SELF.fetch(link), 403, 'This organisation is not available')
   })
 })

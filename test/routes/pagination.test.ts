@@ -35,7 +35,7 @@ describe('index pagination', () => {
     }
     expect(seen).toEqual(ids)
     // The mark of the last full page is kept (earlier ones are dropped), so the next page seeks.
-    const marks = await env.DB.prepare('SELECT position FROM page_marks WHERE tenant_id = ?').bind(tenant.id).all()
+    const marks = await env.DB.prepare('SELECT position FROM page_marks WHERE tenant_id = ?').bind(tenant.key).all()
     expect(marks.results).toEqual([{ position: 20 }])
     // A jump without a mark still answers correctly (OFFSET).
     const jump = await page(tenant, 'startIndex=17&count=3')
@@ -87,7 +87,7 @@ describe('index pagination', () => {
         await env.DB.prepare(
           'SELECT position, seq, total, expires_at FROM page_marks WHERE tenant_id = ? ORDER BY position',
         )
-          .bind(tenant.id)
+          .bind(tenant.key)
           .all()
       ).results
     const first = await page(tenant, 'startIndex=1&count=5')

@@ -354,7 +354,7 @@ describe('concurrent writers', () => {
     const post = () => tenant.fetch('/Users', { method: 'POST', json: { userName: 'twice@example.com' } })
     const results = await Promise.all([post(), post()])
     expect(results.map((r) => r.status).sort()).toEqual([201, 409])
-    const rows = await env.DB.prepare('SELECT count(*) AS n FROM users WHERE tenant_id = ?').bind(tenant.id).first()
+    const rows = await env.DB.prepare('SELECT count(*) AS n FROM users WHERE tenant_id = ?').bind(tenant.key).first()
     expect(rows).toEqual({ n: 1 })
   })
 })
