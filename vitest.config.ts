@@ -11,7 +11,9 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
-            APP_API_KEY: 'test-app-key',
+            // An app key allowed on every tenant; test/setup.ts stores its document (src/tenants/app-keys.ts).
+            TEST_APP_KEY: 'sea_atestappkey23456_test-app-key-secret-0123456789',
+            INVITE_TOKEN_KEY: 'test-invite-token-key',
             // Tests change tenant documents and expect the next request to see it.
             TENANT_CACHE_SECONDS: '0',
             MAIL_API_KEY: 'test-mail-key',
@@ -19,7 +21,13 @@ export default defineConfig(async () => {
             MAIL_HUB_URL: inject('mailHubUrl'),
           },
           // A tiny tier that test/hardening/rate-limit.test.ts tenants opt into (settings.rateLimitTier "test").
-          ratelimits: { RATE_LIMITER_TEST: { namespace_id: '9001', simple: { limit: 3, period: 10 } } },
+          // Failed authentication is limited higher than in wrangler.toml, so tests of 401s share the budget.
+          ratelimits: {
+            RATE_LIMITER_TEST: { namespace_id: '9001', simple: { limit: 3, period: 10 } },
+            AUTH_FAILURES_BY_ADDRESS: { namespace_id: '9002', simple: { limit: 200, period: 60 } },
+            AUTH_FAILURES_BY_TENANT: { namespace_id: '9003', simple: { limit: 40, period: 60 } },
+            APP_RATE_LIMITER: { namespace_id: '9004', simple: { limit: 50, period: 10 } },
+          },
         },
       })),
     ],

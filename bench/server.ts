@@ -48,7 +48,7 @@ export async function serve(
     kvNamespaces: { TENANTS: 'bench-tenants' },
     queueProducers: { INVITES: { queueName: 'invites' } },
     // No RATE_LIMITER binding: the bench measures the service, not the per-tenant limiter.
-    bindings: { ...vars, MAIL_API_KEY: 'bench-mail-key', APP_API_KEY: 'bench-app-key' },
+    bindings: { ...vars, MAIL_API_KEY: 'bench-mail-key', INVITE_TOKEN_KEY: 'bench-invite-token-key' },
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
   })
   const mf = new Miniflare(

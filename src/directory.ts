@@ -20,7 +20,7 @@ export class Directory extends WorkerEntrypoint<Env> {
   private async scope(tenantId: string, method: string): Promise<Scope> {
     try {
       return await activeTenantScope(this.env, tenantId, {
-        actor: { kind: 'app' },
+        actor: { kind: 'app', keyId: 'directory' },
         requestId: `rpc-${crypto.randomUUID()}`,
         origin: { method: 'RPC', path: `Directory.${method}` },
       })

@@ -1,5 +1,7 @@
 import { createApp } from './app.ts'
 import { handleInviteBatch } from './invites/consumer.ts'
+import { InviteTokenKeyMissing } from './invites/token.ts'
+import { log } from './observability/log.ts'
 import { runMaintenance } from './maintenance.ts'
 import type { Env } from './runtime/env.ts'
 import { consumerDeps, systemScope } from './runtime/scopes.ts'
@@ -13,7 +15,17 @@ export default {
   fetch: app.fetch,
   /** The INVITES consumer; the dead letter queue has no consumer here. */
   async queue(batch, env) {
-    await handleInviteBatch(batch, consumerDeps(env, `queue-${crypto.randomUUID()}`))
+    let deps: ReturnType<typeof consumerDeps>
+    try {
+      deps = consumerDeps(env, `queue-${crypto.randomUUID()}`)
+    } catch (error) {
+      if (!(error instanceof InviteTokenKeyMissing)) throw error
+      // Nothing is sent or changed: the messages come back once the secret is set.
+      log('error', 'invite_token_key_missing', { messages: batch.messages.length, message: error.message })
+      batch.retryAll({ delaySeconds: 300 })
+      return
+    }
+    await handleInviteBatch(batch, deps)
   },
   /** The cron sweep: re-enqueues invites whose queue send failed, prunes the journal and page marks. */
   async scheduled(controller, env) {

@@ -3,7 +3,7 @@
  * Applies local D1 migrations, makes sure the demo tenant exists with credentials it can print,
  * starts the mail sink, then runs `wrangler dev` in its own process group; SIGINT/SIGTERM stop it all.
  *
- * Environment: PORT (8787), MAIL_SINK_PORT (8025), APP_API_KEY / MAIL_API_KEY (else generated once
+ * Environment: PORT (8787), MAIL_SINK_PORT (8025), APP_API_KEY (an app key) / MAIL_API_KEY / INVITE_TOKEN_KEY (else generated once
  * and kept in .wrangler/dev-secrets.json). Flag: --persist-to <dir> (default .wrangler/state).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -14,7 +14,15 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { baseUrl, createTenant, rotateTenant, type CommandContext } from '../tenants/commands.ts'
 import type { TenantDocument } from '../tenants/document.ts'
-import { NODE_BIN, REPO_ROOT, WRANGLER_BIN, createWranglerTenantStore, wranglerEnv } from '../tenants/kv-store.ts'
+import { APP_KEY_PREFIX, mintAppKey, parseAppKey, parseAppKeyDocument } from '../tenants/app-keys.ts'
+import {
+  NODE_BIN,
+  REPO_ROOT,
+  WRANGLER_BIN,
+  createWranglerTenantStore,
+  wranglerEnv,
+  type TenantStore,
+} from '../tenants/kv-store.ts'
 import type { MintedSecrets } from '../tenants/mint.ts'
 import { parseBearerToken, randomSecret, sha256Hex } from '../tenants/secrets.ts'
 import { startMailSink, type MailSink } from './mail-sink.ts'
@@ -80,17 +88,41 @@ function writeJson(file: string, value: unknown) {
   writeFileSync(file, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 })
 }
 
-/** Local secrets: the environment wins, else the values generated on the first run. */
-function localSecrets(file: string): { APP_API_KEY: string; MAIL_API_KEY: string } {
-  const saved = readJson<{ APP_API_KEY?: string; MAIL_API_KEY?: string }>(file) ?? {}
-  const stored = {
-    APP_API_KEY: saved.APP_API_KEY ?? `app_${randomSecret()}`,
-    MAIL_API_KEY: saved.MAIL_API_KEY ?? `mail_${randomSecret()}`,
+/** What `.wrangler/dev-secrets.json` keeps for the local Worker. */
+interface LocalSecrets {
+  /** An app key allowed on every tenant, stored in local KV like any app key (`app-key create`). */
+  APP_API_KEY: string
+  MAIL_API_KEY: string
+  INVITE_TOKEN_KEY: string
+}
+
+/** True when `key` is an app key whose document in the store has its hash. */
+async function appKeyStored(store: TenantStore, key: string | undefined): Promise<boolean> {
+  const parsed = key ? parseAppKey(key) : undefined
+  if (!parsed) return false
+  const doc = parseAppKeyDocument((await store.records(APP_KEY_PREFIX).get(parsed.id)) ?? null)
+  return doc?.secretSha256 === (await sha256Hex(parsed.secret))
+}
+
+/** Local secrets: the environment wins, else the values generated on the first run; the app key is minted into KV. */
+async function localSecrets(store: TenantStore, file: string): Promise<LocalSecrets> {
+  const saved = readJson<Partial<LocalSecrets>>(file) ?? {}
+  let appKey = process.env.APP_API_KEY || saved.APP_API_KEY
+  if (!(await appKeyStored(store, appKey))) {
+    const minted = await mintAppKey(undefined, new Date())
+    await store.records(APP_KEY_PREFIX).put(minted.doc.id, JSON.stringify(minted.doc))
+    appKey = minted.key
   }
-  if (saved.APP_API_KEY !== stored.APP_API_KEY || saved.MAIL_API_KEY !== stored.MAIL_API_KEY) writeJson(file, stored)
+  const stored: LocalSecrets = {
+    APP_API_KEY: appKey!,
+    MAIL_API_KEY: saved.MAIL_API_KEY ?? `mail_${randomSecret()}`,
+    INVITE_TOKEN_KEY: saved.INVITE_TOKEN_KEY ?? randomSecret(),
+  }
+  if (JSON.stringify(saved) !== JSON.stringify(stored)) writeJson(file, stored)
   return {
-    APP_API_KEY: process.env.APP_API_KEY || stored.APP_API_KEY,
+    ...stored,
     MAIL_API_KEY: process.env.MAIL_API_KEY || stored.MAIL_API_KEY,
+    INVITE_TOKEN_KEY: process.env.INVITE_TOKEN_KEY || stored.INVITE_TOKEN_KEY,
   }
 }
 
@@ -158,7 +190,7 @@ async function main() {
   const store = createWranglerTenantStore({ remote: false, persistTo })
   const demoFile = join(localDir, 'demo-tenant.json')
   const { creds, action, doc } = await ensureDemoTenant({ store, publicUrl, now: () => new Date() }, demoFile)
-  const secrets = localSecrets(join(localDir, 'dev-secrets.json'))
+  const secrets = await localSecrets(store, join(localDir, 'dev-secrets.json'))
 
   const sink: MailSink = await startMailSink({ port: sinkPort })
 
@@ -175,7 +207,7 @@ async function main() {
     '--var',
     `MAIL_API_URL:${sink.url}/emails`,
     '--var',
-    `APP_API_KEY:${secrets.APP_API_KEY}`,
+    `INVITE_TOKEN_KEY:${secrets.INVITE_TOKEN_KEY}`,
     '--var',
     `MAIL_API_KEY:${secrets.MAIL_API_KEY}`,
   ]
@@ -235,7 +267,7 @@ async function main() {
       `  Username:      ${creds.username}`,
       `  Password:      ${creds.password}`,
       `  Bearer token:  ${creds.bearerToken}`,
-      `  APP_API_KEY:   ${secrets.APP_API_KEY}`,
+      `  App key:       ${secrets.APP_API_KEY}  (APP_API_KEY for the app API and the CLI)`,
       `  Mail sink:     ${sink.url}/messages  (MAIL_API_URL=${sink.url}/emails)`,
       `  Kept in ${rel(demoFile)} and ${rel(join(localDir, 'dev-secrets.json'))} (git-ignored).`,
       '',

@@ -7,11 +7,19 @@
 import { base64urlEncode } from '../scim/base64url.ts'
 import { sha256Hex } from '../tenants/secrets.ts'
 
-/** The secret that tokens are derived from: INVITE_TOKEN_KEY, else APP_API_KEY (domain-separated below). */
-export function inviteTokenKey(env: { INVITE_TOKEN_KEY?: string; APP_API_KEY?: string }): string {
-  const key = env.INVITE_TOKEN_KEY || env.APP_API_KEY
-  if (!key) throw new Error('neither INVITE_TOKEN_KEY nor APP_API_KEY is set: invite links cannot be made')
-  return key
+/** INVITE_TOKEN_KEY is missing: no invite link can be made or checked until it is set. */
+export class InviteTokenKeyMissing extends Error {
+  constructor() {
+    super(
+      'INVITE_TOKEN_KEY is not set: invite links cannot be made. Set it with `wrangler secret put INVITE_TOKEN_KEY` (npm start generates a local one)',
+    )
+  }
+}
+
+/** The secret that tokens are derived from: INVITE_TOKEN_KEY, its own secret, never derived from another. */
+export function inviteTokenKey(env: { INVITE_TOKEN_KEY?: string }): string {
+  if (!env.INVITE_TOKEN_KEY) throw new InviteTokenKeyMissing()
+  return env.INVITE_TOKEN_KEY
 }
 
 /** The link token of one invite: 43 URL-safe characters (256 bits). */

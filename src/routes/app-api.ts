@@ -1,8 +1,9 @@
 /**
  * The app-facing API, `/app/v1/{tenant}/...`: the questions the Directory RPC answers, over HTTP for
- * apps that are not Workers. `Authorization: Bearer <APP_API_KEY>`.
+ * apps that are not Workers. `Authorization: Bearer <app key>` (src/tenants/app-keys.ts).
  */
 import { Hono } from 'hono'
+import { authenticateApp } from '../auth/app-key.ts'
 import { createMiddleware } from 'hono/factory'
 import { readTenantJournal } from '../provisioning/journal.ts'
 import { acceptInvite } from '../invites/accept.ts'
@@ -14,32 +15,31 @@ import { createScimUser, requireUser } from '../provisioning/users.ts'
 import { activeTenantScope, systemScope } from '../runtime/scopes.ts'
 import { InvalidValue, Unauthorized } from '../scim/errors.ts'
 import { isObject } from '../scim/resource/values.ts'
-import { constantTimeEqual, sha256Hex } from '../tenants/secrets.ts'
 import type { ScopedContext, ScopedEnv } from './context.ts'
 import { readScimJson } from './http.ts'
+import { tooManyRequests, withinLimit } from './rate-limit.ts'
 
-/** True when `header` is `Bearer <key>`; both sides are hashed first so the compare takes the same time whatever the input. */
-export async function appKeyMatches(header: string | undefined, key: string | undefined): Promise<boolean> {
-  if (!key || !header?.toLowerCase().startsWith('bearer ')) return false
-  return constantTimeEqual(await sha256Hex(header.slice(7).trim()), await sha256Hex(key))
-}
+/** Requests an app key may make per 10 s on one tenant (the APP_RATE_LIMITER binding in wrangler.toml). */
+const APP_LIMITER = 'APP_RATE_LIMITER'
 
 const requireApp = createMiddleware<ScopedEnv>(async (c, next) => {
-  if (!(await appKeyMatches(c.req.header('authorization'), c.env.APP_API_KEY))) {
-    log('warn', 'app_auth_failed', {
-      requestId: c.get('requestId'),
-      reason: c.env.APP_API_KEY ? 'wrong key' : 'APP_API_KEY is not set',
-    })
-    throw new Unauthorized()
+  const tenantId = c.req.param('tenant') ?? ''
+  const result = await authenticateApp(c.env.TENANTS, tenantId, c.req.header('authorization'))
+  if (!result.ok) {
+    log('warn', 'app_auth_failed', { requestId: c.get('requestId'), keyId: result.keyId, reason: result.reason })
+    throw new Unauthorized(
+      'Send an app key: Authorization: Bearer sea_{id}_{secret} (npm run tenant -- app-key create)',
+    )
+  }
+  const keyId = result.key.id
+  if (!(await withinLimit(c.env, APP_LIMITER, `${keyId}:${tenantId}`))) {
+    log('warn', 'rate_limited', { requestId: c.get('requestId'), keyId, tenantId })
+    throw tooManyRequests('for this app key')
   }
   const origin = { method: c.req.method, path: new URL(c.req.url).pathname.slice(0, 300) }
   c.set(
     'scope',
-    await activeTenantScope(c.env, c.req.param('tenant') ?? '', {
-      actor: { kind: 'app' },
-      requestId: c.get('requestId'),
-      origin,
-    }),
+    await activeTenantScope(c.env, tenantId, { actor: { kind: 'app', keyId }, requestId: c.get('requestId'), origin }),
   )
   await next()
 })

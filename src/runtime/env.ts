@@ -8,18 +8,26 @@ export interface Env {
   TENANTS: KVNamespace
   INVITES: Queue<InviteMessage>
   RATE_LIMITER?: RateLimit
+  /** Requests per app key and tenant (the app API). */
+  APP_RATE_LIMITER?: RateLimit
+  /** Failed authentications per client address, and per tenant, before a lockout (src/auth/lockout.ts). */
+  AUTH_FAILURES_BY_ADDRESS?: RateLimit
+  AUTH_FAILURES_BY_TENANT?: RateLimit
+  /** Requests per client address on the invite page. */
+  INVITE_RATE_LIMITER?: RateLimit
+  /** Days a deleted tenant's rows are kept before the cron erases them (default 30, src/tenants/erasures.ts). */
+  TENANT_ERASURE_DAYS?: string
   PUBLIC_URL: string
   MAIL_API_URL: string
   MAIL_PROVIDER: string
   MAIL_FROM: string
   MAIL_API_KEY?: string
-  APP_API_KEY?: string
   /** Seconds a tenant document stays cached in the isolate (default 30, at most 60; 0 in tests, src/tenants/load.ts). */
   TENANT_CACHE_SECONDS?: string
   /** Days the provisioning journal keeps entries (default 90, src/maintenance.ts). */
   JOURNAL_RETENTION_DAYS?: string
   /** What the invite email and page call the product (default: the host of the tenant's appUrl). */
   APP_NAME?: string
-  /** Secret that invite link tokens are derived from; APP_API_KEY when unset (src/invites/token.ts). */
+  /** Secret that invite link tokens are derived from (src/invites/token.ts); required: without it no invite is sent. */
   INVITE_TOKEN_KEY?: string
 }

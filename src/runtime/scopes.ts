@@ -26,6 +26,13 @@ export interface ScopeRequest {
   now?: () => Date
 }
 
+/** What the journal records as the credential of an actor: the IdP credential or the app key id. */
+function actorCredential(actor: Actor): string | null {
+  if (actor.kind === 'idp') return actor.credentialId
+  if (actor.kind === 'app') return actor.keyId
+  return null
+}
+
 /** The scope of one tenant's work. */
 export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequest): Scope {
   const origin = publicUrl(env)
@@ -33,7 +40,7 @@ export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequ
   const journal: JournalOrigin = {
     tenantKey: key,
     requestId: request.requestId,
-    credentialId: request.actor.kind === 'idp' ? request.actor.credentialId : null,
+    credentialId: actorCredential(request.actor),
     ...request.origin,
   }
   return {

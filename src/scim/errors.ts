@@ -95,8 +95,8 @@ export class CursorError extends ScimError {
 
 /** 401: the same answer for every authentication failure (RFC 7644 §3.12). */
 export class Unauthorized extends ScimError {
-  constructor() {
-    super(401, 'Authentication failed: send the Basic or Bearer credentials issued for this Base URL.', undefined, {
+  constructor(detail = 'Authentication failed: send the Basic or Bearer credentials issued for this Base URL.') {
+    super(401, detail, undefined, {
       'WWW-Authenticate': 'Basic realm="scim-edge", Bearer realm="scim-edge"',
     })
   }

@@ -8,10 +8,13 @@ import type { Db } from '../d1/client.ts'
 import type { Statement } from '../d1/batch.ts'
 import type { TenantDocument } from '../tenants/document.ts'
 
-/** Who acts: an IdP credential, the app (API key or RPC), support (CLI through the app API), or the Worker itself. */
+/**
+ * Who acts: an IdP credential, the app (an app key's id, or `directory` for the RPC entrypoint, which a
+ * service binding reaches without a key), support (CLI through the app API), or the Worker itself.
+ */
 export type Actor =
   | { kind: 'idp'; credentialId: string }
-  | { kind: 'app' }
+  | { kind: 'app'; keyId: string }
   | { kind: 'support' }
   | { kind: 'system'; task: 'queue' | 'cron' | 'invite-page' }
 

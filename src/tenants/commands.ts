@@ -7,6 +7,7 @@ import { tenantBaseUrl, type TenantDocument } from './document.ts'
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
 export { checkId, CliError, type Command, type CommandContext, type CommandResult }
 import { mintCredentials, newTenantDocument, type MintedSecrets } from './mint.ts'
+import { appKeyCommands } from './app-key-commands.ts'
 import { workerCommands } from './worker-commands.ts'
 
 /** The Base URL an IdP admin configures. */
@@ -216,6 +217,8 @@ export const commands: Record<string, Command> = {
   },
 
   ...workerCommands,
+
+  ...appKeyCommands,
 
   delete: {
     args: ['id'],

@@ -50,8 +50,18 @@ export interface TenantStore {
   put(doc: TenantDocument): Promise<void>
   delete(id: string): Promise<void>
   list(): Promise<TenantListing[]>
+  /** Other documents of the namespace under one prefix (`app-key:`, `erasure:`), as text. */
+  records(prefix: string): RecordStore
   /** Where the store writes, for messages ("local" or "remote"). */
   readonly where: string
+}
+
+/** The documents under one KV prefix; names are without the prefix. */
+export interface RecordStore {
+  get(name: string): Promise<string | undefined>
+  put(name: string, text: string): Promise<void>
+  delete(name: string): Promise<void>
+  list(): Promise<string[]>
 }
 
 /** An error from wrangler itself (not logged in, bad config, ...), with its last meaningful line. */
@@ -100,6 +110,27 @@ export function createWranglerTenantStore(target: KvTarget, binding = 'TENANTS')
 
     async delete(id) {
       await wrangler(['kv', 'key', 'delete', tenantDocumentKey(id), ...common])
+    },
+
+    records(prefix) {
+      return {
+        async get(name) {
+          const out = (await wrangler(['kv', 'key', 'get', `${prefix}${name}`, '--text', ...common])).replace(/\n$/, '')
+          return out === NOT_FOUND ? undefined : out
+        },
+        async put(name, text) {
+          await wrangler(['kv', 'key', 'put', `${prefix}${name}`, text, ...common])
+        },
+        async delete(name) {
+          await wrangler(['kv', 'key', 'delete', `${prefix}${name}`, ...common])
+        },
+        async list() {
+          const keys = JSON.parse(await wrangler(['kv', 'key', 'list', '--prefix', prefix, ...common])) as {
+            name: string
+          }[]
+          return keys.map((k) => k.name.slice(prefix.length))
+        },
+      }
     },
 
     async list() {

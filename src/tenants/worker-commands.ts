@@ -1,6 +1,6 @@
 /**
- * Support commands that go through the running Worker's app API (`/app/v1/{tenant}/...`, with
- * APP_API_KEY): only the Worker writes D1 and the queue in one step, and reads D1 through the same
+ * Support commands that go through the running Worker's app API (`/app/v1/{tenant}/...`, with an
+ * app key in APP_API_KEY): only the Worker writes D1 and the queue in one step, and reads D1 through the same
  * queries the service uses. Locally that Worker is `npm start`; remotely, `--public-url`.
  */
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
@@ -16,7 +16,7 @@ async function callWorker(
   const key = ctx.appApiKey?.()
   if (!key)
     throw new CliError(
-      "this command needs the Worker's APP_API_KEY: set APP_API_KEY (npm start prints it and keeps it in .wrangler/dev-secrets.json)",
+      'this command needs an app key in APP_API_KEY (npm run tenant -- app-key create; npm start prints a local one and keeps it in .wrangler/dev-secrets.json)',
     )
   const url = `${ctx.publicUrl}/app/v1/${tenantId}${path}`
   let res: Response
@@ -32,7 +32,8 @@ async function callWorker(
     )
   }
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>
-  if (res.status === 401) throw new CliError(`the Worker at ${ctx.publicUrl} rejected APP_API_KEY`)
+  if (res.status === 401)
+    throw new CliError(`the Worker at ${ctx.publicUrl} rejected APP_API_KEY (revoked, or not allowed on this tenant?)`)
   if (res.status === 404 && typeof json.detail === 'string' && /tenant/i.test(json.detail))
     throw new CliError(`unknown tenant "${tenantId}"`)
   return { status: res.status, json }

@@ -11,7 +11,7 @@ import { scopeOf } from '../helpers/scope.ts'
 const app = (tenantId: string, path: string, init: RequestInit = {}) =>
   SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}${path}`, {
     ...init,
-    headers: { authorization: 'Bearer test-app-key', 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${env.TEST_APP_KEY}`, 'content-type': 'application/json' },
   })
 
 describe('edge cases', () => {
@@ -21,7 +21,7 @@ describe('edge cases', () => {
     const sink = await newSink()
     const { user, invite, message } = await userWithInvite(a, 'cross@example.com')
     await consume(consumerDeps(sink.url), [message])
-    const token = await inviteToken('test-app-key', a.key, invite.id)
+    const token = await inviteToken(env.INVITE_TOKEN_KEY!, a.key, invite.id)
     const wrong = await app(b.id, '/invites/accept', { method: 'POST', body: JSON.stringify({ token }) })
     expect(wrong.status).toBe(404)
     expect((await invitesOfUser(scopeOf(a), user.id))[0]!.state).toBe('sent')

@@ -110,10 +110,15 @@ describe('authentication failures (RFC 7644 §3.12)', () => {
     expect((await tenant.fetch('/Users', { headers: { authorization: tenant.bearer } })).status).toBe(200)
   })
 
-  it("apply to the app API too: a tenant's SCIM credentials are not the app key", async () => {
+  it("apply to the app API too: a tenant's SCIM credentials are not the app key, and every failure looks the same", async () => {
     const tenant = await newTenant()
-    const scim401 = shape(await answer(await SELF.fetch(`${env.PUBLIC_URL}/scim/v2/${tenant.id}/Users`)))
-    for (const authorization of [tenant.basic, tenant.bearer, 'Bearer wrong-key', '']) {
+    const first = shape(
+      await answer(await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenant.id}/users/x`, { headers: {} })),
+    )
+    // The app API names what it wants (an app key), not the IdP's credentials.
+    expect(JSON.stringify(first)).toMatch(/app key/)
+    const scim401 = first
+    for (const authorization of [tenant.basic, tenant.bearer, 'Bearer wrong-key', `Bearer ${env.TEST_APP_KEY}x`, '']) {
       const a = await answer(
         await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenant.id}/users/x`, {
           headers: authorization ? { authorization } : {},
@@ -320,7 +325,7 @@ describe('tenant isolation', () => {
 
   it('the app API is scoped by the tenant in its URL', async () => {
     const { a, userB } = await twoTenants()
-    const headers = { authorization: 'Bearer test-app-key' }
+    const headers = { authorization: `Bearer ${env.TEST_APP_KEY}` }
     const res = await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${a.id}/users/${userB.id}`, { headers })
     expect(res.status).toBe(404)
     const access = (await (

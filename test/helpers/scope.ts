@@ -20,7 +20,9 @@ export function scopeOf(
   tenant: { doc: TenantDocument },
   options: { app?: boolean; outbox?: InviteOutbox; now?: Date } = {},
 ): Scope {
-  const actor: Actor = options.app ? { kind: 'app' } : { kind: 'idp', credentialId: tenant.doc.credentials[0]!.id }
+  const actor: Actor = options.app
+    ? { kind: 'app', keyId: 'test-app' }
+    : { kind: 'idp', credentialId: tenant.doc.credentials[0]!.id }
   const now = options.now
   const scope = tenantScope(env, tenant.doc, {
     actor,

@@ -10,7 +10,7 @@ import { newTenant } from '../helpers/tenant.ts'
 import { PATCH, USER, eventually, sharedSinkMessages } from './helpers.ts'
 import { scopeOf } from '../helpers/scope.ts'
 
-const APP = { authorization: 'Bearer test-app-key' }
+const APP = { authorization: `Bearer ${env.TEST_APP_KEY}` }
 
 async function access(tenantId: string, email: string) {
   const res = await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenantId}/access?email=${encodeURIComponent(email)}`, {

@@ -83,7 +83,7 @@ export function consumerDeps(
       provider,
       timeoutMs,
     }),
-    tokenKey: 'test-app-key',
+    tokenKey: env.INVITE_TOKEN_KEY!,
     appName: () => 'Demo App',
     ...rest,
   }

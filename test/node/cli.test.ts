@@ -109,7 +109,16 @@ describe('rare branches (in-process, in-memory store)', () => {
       get: async (id) => (docs.has(id) ? JSON.parse(docs.get(id)!) : undefined),
       put: async (doc) => void docs.set(doc.id, JSON.stringify(doc)),
       delete: async (id) => void docs.delete(id),
-      list: async () => [...docs.keys()].map((id) => ({ id })),
+      list: async () => [...docs.keys()].filter((id) => !id.includes(':')).map((id) => ({ id })),
+      records(prefix) {
+        const key = (name: string) => `${prefix}${name}`
+        return {
+          get: async (name) => docs.get(key(name)),
+          put: async (name, text) => void docs.set(key(name), text),
+          delete: async (name) => void docs.delete(key(name)),
+          list: async () => [...docs.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+        }
+      },
     }
   }
   async function run(store: TenantStore, ...argv: string[]) {
