@@ -23,7 +23,8 @@ const LAYERS = [
 ]
 
 // The support CLI (a Node program) inside src/tenants/; the rest of src/tenants/ is the tenant document the Worker reads.
-const TENANT_CLI = '^src/tenants/(cli|commands|kv-store|worker-commands|command)\\.tsx?$'
+const TENANT_CLI =
+  '^src/tenants/(cli|commands|kv-store|worker-commands|command|app-key-commands|erasure-commands)\\.tsx?$'
 
 const layerRules = LAYERS.slice(1).map((layer, i) => ({
   name: `layer-${layer.name}`,

@@ -3,6 +3,8 @@ import { handleInviteBatch } from './invites/consumer.ts'
 import { InviteTokenKeyMissing } from './invites/token.ts'
 import { log } from './observability/log.ts'
 import { runMaintenance } from './maintenance.ts'
+import { eraseDueTenants } from './runtime/erasures.ts'
+import { erasureDays } from './tenants/erasures.ts'
 import type { Env } from './runtime/env.ts'
 import { consumerDeps, systemScope } from './runtime/scopes.ts'
 import { journalRetentionDays } from './runtime/settings.ts'
@@ -27,12 +29,13 @@ export default {
     }
     await handleInviteBatch(batch, deps)
   },
-  /** The cron sweep: re-enqueues invites whose queue send failed, prunes the journal and page marks. */
+  /** The cron sweep: re-enqueues invites whose queue send failed, prunes the journal and page marks, erases deleted tenants. */
   async scheduled(controller, env) {
     const scope = systemScope(env, {
       requestId: `cron-${controller.scheduledTime}`,
       now: () => new Date(controller.scheduledTime),
     })
     await runMaintenance(scope, { invites: env.INVITES, retentionDays: journalRetentionDays(env) })
+    await eraseDueTenants(scope, env.TENANTS, erasureDays(env.TENANT_ERASURE_DAYS))
   },
 } satisfies ExportedHandler<Env, unknown>

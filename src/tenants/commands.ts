@@ -8,6 +8,7 @@ import { checkId, CliError, type Command, type CommandContext, type CommandResul
 export { checkId, CliError, type Command, type CommandContext, type CommandResult }
 import { mintCredentials, newTenantDocument, type MintedSecrets } from './mint.ts'
 import { appKeyCommands } from './app-key-commands.ts'
+import { erasureCommands } from './erasure-commands.ts'
 import { workerCommands } from './worker-commands.ts'
 
 /** The Base URL an IdP admin configures. */
@@ -220,27 +221,5 @@ export const commands: Record<string, Command> = {
 
   ...appKeyCommands,
 
-  delete: {
-    args: ['id'],
-    flags: {
-      confirm: {
-        description: 'the tenant id again: delete asks for it, so a typo or a pasted command deletes nothing',
-      },
-    },
-    summary: 'delete the tenant document (its credentials stop working; D1 rows are kept)',
-    async run(ctx, args, flags) {
-      const doc = await load(ctx, args.id!)
-      if (flags.confirm !== doc.id) {
-        throw new CliError(
-          `delete stops every IdP of tenant "${doc.id}" at once; repeat the id to confirm: delete ${doc.id} --confirm ${doc.id}`,
-          2,
-        )
-      }
-      await ctx.store.delete(doc.id)
-      return {
-        json: { tenantId: doc.id, deleted: true },
-        lines: [`Deleted tenant ${doc.id} (${ctx.store.where}). Its users and groups stay in D1.`, ...remoteNote(ctx)],
-      }
-    },
-  },
+  ...erasureCommands,
 }

@@ -52,6 +52,8 @@ export interface TenantStore {
   list(): Promise<TenantListing[]>
   /** Other documents of the namespace under one prefix (`app-key:`, `erasure:`), as text. */
   records(prefix: string): RecordStore
+  /** Runs SQL statements on the D1 database (`wrangler d1 execute`); the rows each one changed. */
+  d1?(statements: string[]): Promise<number[]>
   /** Where the store writes, for messages ("local" or "remote"). */
   readonly where: string
 }
@@ -110,6 +112,13 @@ export function createWranglerTenantStore(target: KvTarget, binding = 'TENANTS')
 
     async delete(id) {
       await wrangler(['kv', 'key', 'delete', tenantDocumentKey(id), ...common])
+    },
+
+    async d1(statements) {
+      const d1Args = ['d1', 'execute', 'DB', where, '--json', '--command', statements.join('; ')]
+      if (!target.remote && target.persistTo) d1Args.push('--persist-to', target.persistTo)
+      const out = JSON.parse(await wrangler(d1Args)) as { meta?: { changes?: number } }[]
+      return out.map((r) => r.meta?.changes ?? 0)
     },
 
     records(prefix) {

@@ -80,7 +80,8 @@ describe('INVITE_TOKEN_KEY', () => {
       { id: 'm1', timestamp: new Date(), attempts: 1, body: { v: 2, tenantKey: 'nobody', inviteId: 'x' } },
     ])
     const ctx = createExecutionContext()
-    await worker.queue(batch, { ...env, INVITE_TOKEN_KEY: undefined }, ctx)
+    const queue = worker.queue as (b: unknown, e: unknown, c: unknown) => Promise<void>
+    await queue(batch, { ...env, INVITE_TOKEN_KEY: undefined }, ctx)
     const result = await getQueueResult(batch, ctx)
     expect(result.retryBatch.retry).toBe(true)
     expect(result.explicitAcks).toEqual([])

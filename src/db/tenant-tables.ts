@@ -1,0 +1,24 @@
+/**
+ * The registry of tenant-owned tables: every table whose rows belong to one tenant (a `tenant_id`
+ * column holding the tenant key). Erasing a tenant walks it; a test fails when a table with a tenant
+ * column is missing here.
+ */
+import { getTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core'
+import { auditEvents, groupMembers, groups, invites, pageMarks, tenantCounts, userEmails, users } from './schema.ts'
+
+/** Children before parents, so an erasure cut short never leaves a row whose parent is gone first. */
+export const TENANT_TABLES: readonly SQLiteTable[] = [
+  groupMembers,
+  userEmails,
+  invites,
+  pageMarks,
+  auditEvents,
+  groups,
+  users,
+  tenantCounts,
+]
+
+/** The SQL names of the tenant-owned tables, in erasure order. */
+export function tenantTableNames(): string[] {
+  return TENANT_TABLES.map((t) => getTableConfig(t).name)
+}
