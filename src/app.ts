@@ -16,16 +16,19 @@ import { NotImplemented } from './scim/errors.ts'
 export function createApp() {
   const app = new Hono<RootEnv>()
   app.use(async (c, next) => {
-    const requestId = c.req.header('cf-ray') ?? crypto.randomUUID()
+    // The request id is always ours: a client-sent cf-ray is logged beside it, never trusted as the id.
+    const requestId = crypto.randomUUID()
+    const cfRay = c.req.header('cf-ray')?.slice(0, 64)
     const started = Date.now()
     c.set('requestId', requestId)
     await next()
     c.header('X-Request-Id', requestId)
-    // The path only: query strings carry filters with userNames and emails.
+    // The path only (query strings carry filters with userNames and emails), invite tokens cut off.
     log('info', 'request', {
       requestId,
+      ...(cfRay === undefined ? {} : { cfRay }),
       method: c.req.method,
-      path: new URL(c.req.url).pathname,
+      path: loggedPath(new URL(c.req.url).pathname),
       status: c.res.status,
       ms: Date.now() - started,
       tenantId: c.get('scope')?.tenant.id,
@@ -51,4 +54,9 @@ export function createApp() {
   app.onError(onError)
   app.notFound(onNotFound)
   return app
+}
+
+/** A request path as logged: anything below /invite/ is an invite token and becomes `…`. */
+export function loggedPath(pathname: string): string {
+  return /^\/+invite\//i.test(pathname) ? '/invite/…' : pathname.slice(0, 300)
 }

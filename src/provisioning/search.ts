@@ -13,6 +13,7 @@ import type { Json } from '../scim/resource/values.ts'
 import type { ResourceTypeDef } from '../scim/schemas/index.ts'
 import type { Scope } from '../scope/scope.ts'
 import type { StreamedJson } from './group-representation.ts'
+import { checkFilterBudget } from './search-budget.ts'
 
 /** What differs between Users and Groups when listing them. */
 export interface SearchSpec<R extends { seq: number }> {
@@ -51,6 +52,7 @@ export async function search<R extends { seq: number }>(
   const now = scope.now()
   const projection = projectionOf(spec.type, params)
   const where = params.filter === undefined ? undefined : spec.filterSql(parseFilter(params.filter))
+  if (where) checkFilterBudget(where)
   const orderBy: SQL[] = []
   if (params.sortBy) {
     if (params.cursor !== undefined)

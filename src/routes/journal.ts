@@ -7,6 +7,7 @@ import { createMiddleware } from 'hono/factory'
 import { summarizeChange } from '../observability/summary.ts'
 import { recordOutcome } from '../provisioning/journal.ts'
 import type { ScopedContext, ScopedEnv } from './context.ts'
+import { bodyForJournal } from './http.ts'
 
 const ACTIONS: Record<string, string> = { POST: 'create', PUT: 'replace', PATCH: 'update', DELETE: 'delete' }
 
@@ -36,14 +37,15 @@ export function journalOrigin(c: { req: { method: string; url: string } }): {
   return { method, path: path.slice(0, 300), okStatus }
 }
 
+/**
+ * The summary of the request's body: the JSON the handler read, or the body read under the same
+ * limits (MAX_BODY_BYTES while streaming, MAX_JSON_DEPTH) when no handler read it. A body refused as
+ * too large (413) is never read again, not even for the summary.
+ */
 async function bodySummary(c: ScopedContext): Promise<string | null> {
-  // A body refused as too large (413) is never read, not even for the summary.
   if (c.res.status === 413) return null
-  try {
-    return summarizeChange(c.req.method, JSON.parse(new TextDecoder().decode(await c.req.arrayBuffer())))
-  } catch {
-    return null // An unreadable body was already answered with 400; the outcome says so.
-  }
+  const body = await bodyForJournal(c.req.raw)
+  return body === undefined ? null : summarizeChange(c.req.method, body)
 }
 
 /** Records SCIM changes that did not commit an entry with their batch: errors and no-ops. */

@@ -191,6 +191,9 @@ function bodies(keys: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Body>
           `{"userName":"deep","displayName":"d","name":${nested(10_000, '{"givenName":', '}', '"x"')}}`,
           `{"displayName":"deep","members":${nested(10_000, '[', ']', `{"value":"x"}`)}}`,
           `{"userName":"deep-emails","emails":[${nested(5_000, '{"value":', '}', '"x"')}]}`,
+          // Just past MAX_JSON_DEPTH (32): refused before parsing, like the deeper ones.
+          nested(33, '{"a":', '}'),
+          `{"userName":"deep-33","schemas":${nested(32, '[', ']', '"x"')}}`,
         )
         .map((body) => ({ body })),
     },

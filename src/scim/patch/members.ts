@@ -6,6 +6,7 @@
  */
 import { InvalidFilter, InvalidPath, InvalidValue } from '../errors.ts'
 import type { Filter } from '../filter/ast.ts'
+import { MAX_MEMBERS_PER_REQUEST } from '../limits.ts'
 import { isObject } from '../resource/values.ts'
 import { findAttribute, groupSchema } from '../schemas/index.ts'
 import { URN } from '../urns.ts'
@@ -41,6 +42,7 @@ export function splitMemberOperations(ops: PatchOperation[]): { other: PatchOper
       }
     }
   }
+  checkMemberCount(ops)
   for (const op of ops) {
     if (!isMembers(op)) {
       other.push(op)
@@ -76,6 +78,35 @@ export function splitMemberOperations(ops: PatchOperation[]): { other: PatchOper
     ? { mode: 'replace', ids: [...replace] }
     : { mode: 'delta', add: [...add], remove: [...remove] }
   return { other, members }
+}
+
+/** Refuses a PATCH whose member operations name more than MAX_MEMBERS_PER_REQUEST ids in all, before any is normalised or looked up. */
+function checkMemberCount(ops: PatchOperation[]): void {
+  let named = 0
+  for (const op of ops) {
+    if (!isMembers(op)) continue
+    const filter = op.path?.filter
+    if (filter) named += filterSize(filter)
+    else if (Array.isArray(op.value)) named += op.value.length
+    else if (op.value !== undefined && op.value !== null) named += 1
+  }
+  if (named > MAX_MEMBERS_PER_REQUEST) {
+    throw new InvalidValue(
+      `The PATCH names ${named} member ids in its operations; at most ${MAX_MEMBERS_PER_REQUEST} are accepted in one request`,
+    )
+  }
+}
+
+/** How many comparisons a filter holds (its leaves), counted without recursion. */
+function filterSize(filter: Filter): number {
+  let leaves = 0
+  const stack: Filter[] = [filter]
+  while (stack.length) {
+    const f = stack.pop()!
+    if (f.op === 'and' || f.op === 'or') stack.push(f.left, f.right)
+    else leaves++
+  }
+  return leaves
 }
 
 function isMembers(op: PatchOperation): boolean {
