@@ -13,8 +13,8 @@ import {
 /** Rows per table and statement when `purge` erases. */
 const PURGE_CHUNK = 5000
 
-function confirmOrStop(id: string, confirm: string | undefined, what: string): void {
-  if (confirm !== id) throw new CliError(`${what}; repeat the id to confirm: --confirm ${id}`, 2)
+function confirmOrStop(command: string, id: string, confirm: string | undefined, what: string): void {
+  if (confirm !== id) throw new CliError(`${what}; repeat the id to confirm: ${command} ${id} --confirm ${id}`, 2)
 }
 
 async function pendingErasures(ctx: CommandContext, id: string): Promise<ErasureRecord[]> {
@@ -50,7 +50,7 @@ export const erasureCommands: Record<string, Command> = {
     async run(ctx, args, flags) {
       const doc: TenantDocument | undefined = await ctx.store.get(checkId(args.id!))
       if (!doc) throw new CliError(`unknown tenant "${args.id}" (${ctx.store.where})`)
-      confirmOrStop(doc.id, flags.confirm, `delete stops every IdP of tenant "${doc.id}" at once`)
+      confirmOrStop('delete', doc.id, flags.confirm, `delete stops every IdP of tenant "${doc.id}" at once`)
       const record: ErasureRecord = {
         v: 1,
         tenantId: doc.id,
@@ -77,7 +77,7 @@ export const erasureCommands: Record<string, Command> = {
     summary: "erase a deleted tenant's D1 rows now (in chunks; run it again if it was interrupted)",
     async run(ctx, args, flags) {
       const id = checkId(args.id!)
-      confirmOrStop(id, flags.confirm, `purge erases every row of the deleted tenant "${id}" for good`)
+      confirmOrStop('purge', id, flags.confirm, `purge erases every row of the deleted tenant "${id}" for good`)
       const pending = await pendingErasures(ctx, id)
       if (!pending.length) {
         const live = await ctx.store.get(id)

@@ -92,9 +92,10 @@ describe('create, show, delete (real wrangler kv, local)', () => {
     expect(unconfirmed.json.error).toMatch(/repeat the id to confirm: delete acme --confirm acme/)
     expect((await cli('delete', 'acme', '--confirm', 'acme-typo', '--json')).code).toBe(2)
     expect((await cli('show', 'acme', '--json')).json).toMatchObject({ tenantId: 'acme' })
-    expect((await cli('delete', 'acme', '--confirm', 'acme', '--json')).json).toEqual({
+    expect((await cli('delete', 'acme', '--confirm', 'acme', '--json')).json).toMatchObject({
       tenantId: 'acme',
       deleted: true,
+      tenantKey: expect.stringMatching(/^acme\.[a-z2-7]{16}$/),
     })
     expectOneLineError(await cli('show', 'acme'), /unknown tenant "acme"/)
   })
