@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { log } from './observability/log.ts'
+import { readinessWarnings } from './runtime/readiness.ts'
 import { appApi } from './routes/app-api.ts'
 import type { RootEnv, ScopedEnv } from './routes/context.ts'
 import { discovery } from './routes/discovery.ts'
@@ -34,7 +35,8 @@ export function createApp() {
       tenantId: c.get('scope')?.tenant.id,
     })
   })
-  app.get('/health', (c) => c.json({ ok: true }))
+  // `warnings` names missing secrets and bindings (npm start prints them); it never holds a value.
+  app.get('/health', (c) => c.json({ ok: true, warnings: readinessWarnings(c.env) }))
 
   const scim = new Hono<ScopedEnv>()
   scim.use(requireTenant, rateLimit, journal)

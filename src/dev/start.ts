@@ -152,17 +152,18 @@ function assertPortFree(port: number, what: string, variable: string): Promise<v
   })
 }
 
-async function waitForWorker(url: string, child: ChildProcess, timeoutMs = 90_000): Promise<boolean> {
+async function waitForWorker(url: string, child: ChildProcess, timeoutMs = 90_000): Promise<string[] | undefined> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
     try {
-      await fetch(url, { signal: AbortSignal.timeout(2000) })
-      return true
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
+      const body = (await res.json().catch(() => ({}))) as { warnings?: unknown }
+      return Array.isArray(body.warnings) ? body.warnings.map(String) : []
     } catch {
       await new Promise((r) => setTimeout(r, 300))
     }
   }
-  return false
+  return undefined
 }
 
 async function main() {
@@ -270,6 +271,7 @@ async function main() {
       `  App key:       ${secrets.APP_API_KEY}  (APP_API_KEY for the app API and the CLI)`,
       `  Mail sink:     ${sink.url}/messages  (MAIL_API_URL=${sink.url}/emails)`,
       `  Kept in ${rel(demoFile)} and ${rel(join(localDir, 'dev-secrets.json'))} (git-ignored).`,
+      ...(ready ?? []).map((w) => `  warning: ${w}`),
       '',
     ].join('\n'),
   )

@@ -78,7 +78,7 @@ function lookup() {
 
 describe('the registry of tenant-owned tables', () => {
   it('names every table of the schema that has a tenant column, and the CLI names the same ones', () => {
-    const withTenant = Object.values(schema)
+    const withTenant = (Object.values(schema) as unknown[])
       .filter((t): t is SQLiteTable => t instanceof SQLiteTable)
       .map((t) => getTableConfig(t))
       .filter((c) => c.columns.some((col) => col.name === 'tenant_id'))
