@@ -77,6 +77,6 @@ describe('authentication', () => {
   it('serves /health without credentials and without secrets', async () => {
     const res = await SELF.fetch(`${env.PUBLIC_URL}/health`)
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ ok: true })
+    expect(await res.json()).toEqual({ ok: true, warnings: [] })
   })
 })
