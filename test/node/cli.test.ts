@@ -101,6 +101,31 @@ describe('create, show, delete (real wrangler kv, local)', () => {
   })
 })
 
+describe('app-key create, list, revoke (real wrangler kv, local)', () => {
+  test('create prints the key once, list shows ids and tenants only, revoke removes it', async () => {
+    const made = await cli('app-key', 'create', '--tenants', 'acme,globex', '--json')
+    expect(made.code, made.stderr).toBe(0)
+    expect(Object.keys(made.json).sort()).toEqual(['id', 'key', 'tenants'])
+    expect(made.json.key).toMatch(/^sea_a[a-z2-7]{15}_[A-Za-z0-9_-]{43}$/)
+    expect(made.json.tenants).toEqual(['acme', 'globex'])
+
+    const listed = await cli('app-key', 'list', '--json')
+    expect(listed.json.appKeys).toContainEqual({
+      id: made.json.id,
+      tenants: ['acme', 'globex'],
+      createdAt: expect.any(String),
+    })
+    expect(listed.stdout).not.toContain(made.json.key.split('_')[2])
+
+    expectOneLineError(await cli('app-key', 'create', '--tenants', 'Bad_Id'), /invalid tenant id/)
+    expect((await cli('app-key', 'revoke', made.json.id, '--json')).json).toEqual({ revoked: made.json.id })
+    expectOneLineError(await cli('app-key', 'revoke', made.json.id), /no app key/)
+    expect((await cli('app-key', 'list', '--json')).json.appKeys).not.toContainEqual(
+      expect.objectContaining({ id: made.json.id }),
+    )
+  })
+})
+
 describe('rare branches (in-process, in-memory store)', () => {
   function memory(): TenantStore & { docs: Map<string, string> } {
     const docs = new Map<string, string>()
