@@ -1,7 +1,11 @@
 /**
- * The invite page, `/invite/{token}`: shows the app, the tenant
- * and the person with one button; accepting marks the person joined and sends them on to the
- * tenant's app (303). Every dead link gets its own page and status, never a stack trace.
+ * The invite page. Links look like `{PUBLIC_URL}/invite#{token}`: the token is in the fragment, which
+ * browsers never send, so no request line or log holds it. `GET /invite` serves a shell whose inline
+ * script takes the token out of the address bar and posts it in a form body to `POST /invite/status`,
+ * which shows the app, the tenant and the person with one button; that button posts the token to
+ * `POST /invite/accept`, which marks the person joined and sends them on to the tenant's app (303).
+ * Every dead link gets its own page and status, never a stack trace. Old links (`/invite/{token}`)
+ * are moved into the fragment with a 303. Every route is rate limited per client address.
  */
 import { Hono } from 'hono'
 import type { Child, FC, PropsWithChildren } from 'hono/jsx'
@@ -12,7 +16,7 @@ import { log } from '../observability/log.ts'
 import { systemScope, systemTenantScopes } from '../runtime/scopes.ts'
 import { appName } from '../runtime/settings.ts'
 import type { PageContext, PageEnv } from './context.ts'
-
+import { RETRY_AFTER_SECONDS } from './rate-limit.ts'
 const STYLE = `
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#f4f4f5}
@@ -27,7 +31,11 @@ a{color:#1d4ed8}
 .note{color:#3f3f46;font-size:.95rem}
 `
 
-const Layout: FC<PropsWithChildren<{ title: string }>> = ({ title, children }) => (
+const Layout: FC<PropsWithChildren<{ title: string; script?: { nonce: string; source: string } }>> = ({
+  title,
+  script,
+  children,
+}) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -38,12 +46,16 @@ const Layout: FC<PropsWithChildren<{ title: string }>> = ({ title, children }) =
     </head>
     <body>
       <main>{children}</main>
+      {script ? <script nonce={script.nonce} dangerouslySetInnerHTML={{ __html: script.source }} /> : null}
     </body>
   </html>
 )
 
 /** Each dead link: its status, heading and what the person can do. */
-const DEAD: Record<DeadReason | 'error', { status: 403 | 404 | 410 | 503; title: string; body: string }> = {
+const DEAD: Record<
+  DeadReason | 'error' | 'busy',
+  { status: 403 | 404 | 410 | 429 | 503; title: string; body: string }
+> = {
   unknown: {
     status: 404,
     title: 'This invite link is not valid',
@@ -79,6 +91,11 @@ const DEAD: Record<DeadReason | 'error', { status: 403 | 404 | 410 | 503; title:
     title: 'This organisation is not available',
     body: "Your organisation's access is suspended at the moment. Please contact your administrator.",
   },
+  busy: {
+    status: 429,
+    title: 'Too many attempts',
+    body: 'This page was opened too often from your network just now. Wait a few seconds, then open the link from the invitation email again.',
+  },
   error: {
     status: 503,
     title: 'Something went wrong',
@@ -87,27 +104,31 @@ const DEAD: Record<DeadReason | 'error', { status: 403 | 404 | 410 | 503; title:
 }
 
 /** An HTML response in standards mode (JSX renders no doctype). */
-function html(c: PageContext, node: Child, status: 200 | 403 | 404 | 410 | 503 = 200) {
+function html(c: PageContext, node: Child, status: 200 | 403 | 404 | 410 | 429 | 503 = 200) {
   return c.html(`<!doctype html>${String(node)}`, status)
 }
 
-function securityHeaders(c: PageContext, appUrl?: string) {
+/**
+ * Headers of every invite page: never cached, no Referer, never framed, and a policy that runs no
+ * script but the one carrying `nonce` (when given) and submits forms only here and to the app.
+ */
+function securityHeaders(c: PageContext, options: { appUrl?: string; nonce?: string } = {}) {
   let formAction = "'self'"
   try {
     // A form's redirect target must be allowed too: the accept button ends at the app.
-    if (appUrl) formAction += ` ${new URL(appUrl).origin}`
+    if (options.appUrl) formAction += ` ${new URL(options.appUrl).origin}`
   } catch {}
-  // The token is in the URL: never cache it, never leak it in a Referer, never frame it.
+  const script = options.nonce ? `'nonce-${options.nonce}'` : "'none'"
   c.header('Cache-Control', 'no-store')
   c.header('Referrer-Policy', 'no-referrer')
   c.header('X-Content-Type-Options', 'nosniff')
   c.header(
     'Content-Security-Policy',
-    `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    `default-src 'none'; script-src ${script}; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
   )
 }
 
-function deadPage(c: PageContext, reason: DeadReason | 'error', appUrl?: string) {
+function deadPage(c: PageContext, reason: DeadReason | 'error' | 'busy', appUrl?: string) {
   const page = DEAD[reason]
   securityHeaders(c)
   return html(
@@ -139,16 +160,94 @@ function lookup(c: PageContext): InviteLookup {
   }
 }
 
+/** Bodies longer than this carry no token (a token is 43 characters). */
+const MAX_BODY = 2048
+
+/** The token from a form (`token=...`) or JSON (`{"token":"..."}`) body; empty when there is none. */
+async function bodyToken(c: PageContext): Promise<string> {
+  try {
+    if (Number(c.req.header('content-length') ?? 0) > MAX_BODY) return ''
+    // Bytes, not text(): workerd warns when a form body is read as text.
+    const bytes = await c.req.arrayBuffer()
+    if (bytes.byteLength > MAX_BODY) return ''
+    const text = new TextDecoder().decode(bytes)
+    if ((c.req.header('content-type') ?? '').includes('json')) {
+      const body = JSON.parse(text) as { token?: unknown } | null
+      return typeof body?.token === 'string' ? body.token : ''
+    }
+    return new URLSearchParams(text).get('token') ?? ''
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * Runs on `GET /invite`: takes the token from the fragment, removes it from the address bar and the
+ * history entry, and posts it in the body of the hidden form.
+ */
+const OPEN_SCRIPT = `(function () {
+  var token = ''
+  try { token = decodeURIComponent(location.hash.slice(1)) } catch (e) {}
+  history.replaceState(null, '', location.pathname + location.search)
+  var form = document.getElementById('invite-open')
+  form.elements.namedItem('token').value = token
+  form.submit()
+})()`
+
+/** A fresh nonce for the one inline script of a response. */
+function newNonce(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18))
+  return btoa(String.fromCharCode(...bytes))
+}
+
 export const invitePage = new Hono<PageEnv>()
 
-invitePage.get('/:token', async (c) => {
+// Per client address, with the INVITE_RATE_LIMITER binding when the Worker has one; unlimited without.
+invitePage.use(async (c, next) => {
+  const limiter = (c.env as unknown as Record<string, RateLimit | undefined>).INVITE_RATE_LIMITER
+  if (limiter && typeof limiter.limit === 'function') {
+    const key = (c.req.header('cf-connecting-ip') ?? 'local').slice(0, 64)
+    const { success } = await limiter.limit({ key })
+    if (!success) {
+      log('warn', 'invite_rate_limited', { requestId: c.get('requestId') })
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS))
+      return deadPage(c, 'busy')
+    }
+  }
+  await next()
+})
+
+/** The shell: the script moves the token from the fragment into a POST to /invite/status. */
+invitePage.get('/', (c) => {
+  const nonce = newNonce()
+  securityHeaders(c, { nonce })
+  return html(
+    c,
+    <Layout title="Your invitation" script={{ nonce, source: OPEN_SCRIPT }}>
+      <h1>Opening your invitation…</h1>
+      <noscript>
+        <p>
+          This page needs JavaScript to open your invitation. Turn JavaScript on for this site, then open the link from
+          the invitation email again.
+        </p>
+      </noscript>
+      <form id="invite-open" method="post" action="/invite/status">
+        <input type="hidden" name="token" value="" />
+      </form>
+    </Layout>,
+  )
+})
+
+/** Who is invited and whether the link still works; an open invite gets the accept button. */
+invitePage.post('/status', async (c) => {
   try {
-    const status = await inviteStatus(lookup(c), c.req.param('token'))
+    const token = await bodyToken(c)
+    const status = await inviteStatus(lookup(c), token)
     if (status.kind === 'dead') return deadPage(c, status.reason, status.tenant?.appUrl)
     const person = appUser(status.user)
     const app = appName(c.env, status.tenant)
     const title = `Join ${app} at ${status.tenant.name}`
-    securityHeaders(c, status.tenant.appUrl)
+    securityHeaders(c, { appUrl: status.tenant.appUrl })
     return html(
       c,
       <Layout title={title}>
@@ -170,7 +269,8 @@ invitePage.get('/:token', async (c) => {
           <dt>Organisation</dt>
           <dd>{status.tenant.name}</dd>
         </dl>
-        <form method="post" action={`/invite/${c.req.param('token')}`}>
+        <form method="post" action="/invite/accept">
+          <input type="hidden" name="token" value={token} />
           <button type="submit">Accept invitation</button>
         </form>
         <p class="note">Not you? Close this page; nothing happens until you accept.</p>
@@ -181,9 +281,10 @@ invitePage.get('/:token', async (c) => {
   }
 })
 
-invitePage.post('/:token', async (c) => {
+/** Accepts the invite whose token is in the body and redirects to the tenant's app. */
+invitePage.post('/accept', async (c) => {
   try {
-    const result = await acceptInvite(lookup(c), c.req.param('token'))
+    const result = await acceptInvite(lookup(c), await bodyToken(c))
     if (!result.ok) return deadPage(c, result.status.reason, result.status.tenant?.appUrl)
     log('info', 'invite_accepted', {
       requestId: c.get('requestId'),
@@ -197,4 +298,21 @@ invitePage.post('/:token', async (c) => {
   } catch (error) {
     return failure(c, error)
   }
+})
+
+/** Reloading a status page by its address (a GET) starts over at the shell, which asks for the link again. */
+invitePage.on('GET', ['/status', '/accept'], (c) => {
+  c.header('Cache-Control', 'no-store')
+  return c.redirect('/invite', 303)
+})
+
+/**
+ * Links sent before the token moved into the fragment, and accept buttons of pages opened before then:
+ * both go to the shell with the token in the fragment, where the person sees the page and accepts there.
+ * Nothing is looked up or accepted through a path.
+ */
+invitePage.on(['GET', 'POST'], '/:token', (c) => {
+  c.header('Cache-Control', 'no-store')
+  c.header('Referrer-Policy', 'no-referrer')
+  return c.redirect(`/invite#${encodeURIComponent(c.req.param('token'))}`, 303)
 })

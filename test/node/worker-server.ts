@@ -25,8 +25,13 @@ export interface TenantSpec {
 export interface TestWorker {
   url: string
   sink: MailSink
-  /** The tenants asked for, in order: id and a Basic Authorization header. */
-  tenants: { id: string; basic: string }[]
+  /**
+   * The tenants asked for, in order: id and a Basic Authorization header; also the Basic password and
+   * the bearer token (`Authorization: Bearer {bearerToken}`) for tests that use or look for them.
+   */
+  tenants: { id: string; basic: string; password?: string; bearerToken?: string }[]
+  /** Everything the wrangler dev process (wrangler and the Worker) printed so far, stdout and stderr. */
+  output(): string
   close(): Promise<void>
 }
 
@@ -80,7 +85,12 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
       new Date(),
     )
     entries.push({ key: tenantDocumentKey(id), value: JSON.stringify(doc) })
-    tenants.push({ id, basic: `Basic ${Buffer.from(`${secrets.username}:${secrets.password}`).toString('base64')}` })
+    tenants.push({
+      id,
+      basic: `Basic ${Buffer.from(`${secrets.username}:${secrets.password}`).toString('base64')}`,
+      password: secrets.password,
+      bearerToken: secrets.bearerToken,
+    })
   }
   if (entries.length) {
     writeFileSync(join(dir, 'tenants.json'), JSON.stringify(entries))
@@ -139,6 +149,7 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
     url,
     sink,
     tenants,
+    output: () => output,
     async close() {
       await stop()
       await sink.close()

@@ -1,4 +1,8 @@
-/** The invite page /invite/{token}: the open invite, accepting (twice), and every dead link with its status. */
+/**
+ * The invite page: links `/invite#{token}`, the shell at GET /invite, the token posted to
+ * POST /invite/status and POST /invite/accept, old links `/invite/{token}` moved into the fragment,
+ * and every dead link with its status.
+ */
 import { SELF, env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { getUser } from '../../src/db/users.ts'
@@ -9,18 +13,45 @@ import { PATCH, consume, consumerDeps, newSink, userWithInvite } from '../invite
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 import { scopeOf } from '../helpers/scope.ts'
 
-/** A user whose invite mail went out; returns the link from the mail. */
-async function invited(tenant: TestTenant, userName: string, sentAt = new Date()) {
-  const sink = await newSink()
-  const { user, invite } = await userWithInvite(tenant, userName)
-  await consume(consumerDeps(sink.url, { now: () => sentAt }), [{ v: 2, tenantKey: tenant.key, inviteId: invite.id }])
-  const [mail] = await sink.messages()
-  return { user, invite, link: mail!.link! }
+/**
+ * The token of an invite link: from the fragment (`/invite#{token}`), or from the path of a link in
+ * the older shape (`/invite/{token}`) that a consumer not yet updated still sends.
+ */
+function linkToken(link: string): string {
+  const url = new URL(link)
+  if (url.pathname === '/invite' && url.hash.length > 1) return decodeURIComponent(url.hash.slice(1))
+  const old = /^\/invite\/([^/]+)$/.exec(url.pathname)
+  if (old) return decodeURIComponent(old[1]!)
+  throw new Error(`not an invite link: ${link}`)
 }
 
-async function expectPage(res: Response, status: number, heading: string | RegExp) {
+/** A user whose invite mail went out; returns the link from the mail and its token. */
+async function invited(tenant: TestTenant, userName: string, sentAt = new Date(), extra: Record<string, unknown> = {}) {
+  const sink = await newSink()
+  const { user, invite } = await userWithInvite(tenant, userName, extra)
+  await consume(consumerDeps(sink.url, { now: () => sentAt }), [{ v: 2, tenantKey: tenant.key, inviteId: invite.id }])
+  const [mail] = await sink.messages()
+  return { user, invite, link: mail!.link!, token: linkToken(mail!.link!) }
+}
+
+/** POSTs the token as the shell's form does (or as JSON), each from its own address (the page is rate limited per address). */
+function post(path: 'status' | 'accept', token: string, as: 'form' | 'json' = 'form') {
+  return SELF.fetch(`${env.PUBLIC_URL}/invite/${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      'content-type': as === 'form' ? 'application/x-www-form-urlencoded' : 'application/json',
+      'cf-connecting-ip': crypto.randomUUID(),
+    },
+    body: as === 'form' ? new URLSearchParams({ token }).toString() : JSON.stringify({ token }),
+  })
+}
+const status = (token: string, as?: 'form' | 'json') => post('status', token, as)
+const accept = (token: string, as?: 'form' | 'json') => post('accept', token, as)
+
+async function expectPage(res: Response, code: number, heading: string | RegExp) {
   const text = await res.text()
-  expect(res.status, text).toBe(status)
+  expect(res.status, text).toBe(code)
   expect(res.headers.get('content-type')).toContain('text/html')
   expect(res.headers.get('cache-control')).toBe('no-store')
   expect(res.headers.get('referrer-policy')).toBe('no-referrer')
@@ -30,45 +61,69 @@ async function expectPage(res: Response, status: number, heading: string | RegEx
   return text
 }
 
-describe('GET /invite/{token}', () => {
-  it('shows the app, the tenant and the person, with one button that posts to the same URL', async () => {
+describe('GET /invite', () => {
+  it('serves the same shell for every link: a script that posts the fragment, and a note without JavaScript', async () => {
+    const res = await SELF.fetch(`${env.PUBLIC_URL}/invite`)
+    const html = await expectPage(res, 200, '<h1>Opening your invitation…</h1>')
+    expect(html).toContain('<form id="invite-open" method="post" action="/invite/status">')
+    expect(html).toContain('<input type="hidden" name="token" value=""/>')
+    expect(html).toMatch(/<noscript><p>This page needs JavaScript to open your invitation\./)
+    expect(html).toContain('location.hash')
+    expect(html).toContain('history.replaceState')
+    expect(html.match(/<button/g)).toBeNull()
+  })
+})
+
+describe('POST /invite/status', () => {
+  it('shows the app, the tenant and the person, with one button that posts the token to /invite/accept', async () => {
     const tenant = await newTenant({ name: 'Acme <Corp>' })
-    const { link } = await invited(tenant, 'ada@example.com')
-    const html = await expectPage(await SELF.fetch(link), 200, /<h1>Join Demo App at Acme &lt;Corp&gt;<\/h1>/)
+    const { link, token } = await invited(tenant, 'ada@example.com')
+    expect(link).toContain(token)
+    const html = await expectPage(await status(token), 200, /<h1>Join Demo App at Acme &lt;Corp&gt;<\/h1>/)
     expect(html).toContain('Ada Lovelace')
     expect(html).toContain('ada@example.com')
     expect(html.match(/<button/g)).toHaveLength(1)
-    expect(html).toContain(`<form method="post" action="${new URL(link).pathname}">`)
+    expect(html).toContain('<form method="post" action="/invite/accept">')
+    expect(html).toContain(`<input type="hidden" name="token" value="${token}"/>`)
     expect(html).toContain('<button type="submit">Accept invitation</button>')
   })
 
-  it('answers 404 for unknown and malformed tokens', async () => {
+  it('takes the token as JSON too', async () => {
+    const tenant = await newTenant()
+    const { token } = await invited(tenant, 'json@example.com')
+    await expectPage(await status(token, 'json'), 200, /<h1>Join Demo App at /)
+  })
+
+  it('answers 404 for unknown, malformed, missing and oversized tokens', async () => {
+    await expectPage(await status('A'.repeat(43)), 404, 'This invite link is not valid')
+    await expectPage(await status('short'), 404, 'This invite link is not valid')
+    await expectPage(await status(''), 404, 'This invite link is not valid')
+    await expectPage(await status('A'.repeat(5000)), 404, 'This invite link is not valid')
     await expectPage(
-      await SELF.fetch(`${env.PUBLIC_URL}/invite/${'A'.repeat(43)}`),
+      await SELF.fetch(`${env.PUBLIC_URL}/invite/status`, {
+        method: 'POST',
+        body: '{not json',
+        headers: { 'content-type': 'application/json' },
+      }),
       404,
       'This invite link is not valid',
     )
-    await expectPage(await SELF.fetch(`${env.PUBLIC_URL}/invite/short`), 404, 'This invite link is not valid')
-    await expectPage(
-      await SELF.fetch(`${env.PUBLIC_URL}/invite/${'A'.repeat(43)}`, { method: 'POST' }),
-      404,
-      'This invite link is not valid',
-    )
+    await expectPage(await accept('A'.repeat(43)), 404, 'This invite link is not valid')
   })
 
   it('answers 410 for an expired link, and accepting it changes nothing', async () => {
     const tenant = await newTenant()
-    const { user, link } = await invited(tenant, 'late@example.com', new Date(Date.now() - 8 * 86_400_000))
-    await expectPage(await SELF.fetch(link), 410, 'This invite has expired')
-    await expectPage(await SELF.fetch(link, { method: 'POST', redirect: 'manual' }), 410, 'This invite has expired')
+    const { user, token } = await invited(tenant, 'late@example.com', new Date(Date.now() - 8 * 86_400_000))
+    await expectPage(await status(token), 410, 'This invite has expired')
+    await expectPage(await accept(token), 410, 'This invite has expired')
     expect((await getUser(scopeOf(tenant), user.id))!.state).toBe('invited')
   })
 
   it('answers 410 for a link replaced by a reinvite', async () => {
     const tenant = await newTenant()
-    const { link } = await invited(tenant, 'again@example.com')
+    const { token } = await invited(tenant, 'again@example.com')
     await reinvite(scopeOf(tenant, { outbox: { announce: async () => {} } }), { userName: 'again@example.com' })
-    await expectPage(await SELF.fetch(link), 410, 'This invite was withdrawn')
+    await expectPage(await status(token), 410, 'This invite was withdrawn')
   })
 
   it('answers 403 once the person is deactivated and 410 once deleted', async () => {
@@ -78,46 +133,69 @@ describe('GET /invite/{token}', () => {
       schemas: [PATCH],
       Operations: [{ op: 'replace', value: { active: false } }],
     })
-    await expectPage(await SELF.fetch(off.link), 403, 'Your access has been turned off')
+    await expectPage(await status(off.token), 403, 'Your access has been turned off')
     const gone = await invited(tenant, 'gone@example.com')
     await deleteScimUser(scopeOf(tenant), gone.user.id)
-    await expectPage(await SELF.fetch(gone.link), 410, 'This account no longer exists')
-    await expectPage(await SELF.fetch(gone.link, { method: 'POST' }), 410, 'This account no longer exists')
+    await expectPage(await status(gone.token), 410, 'This account no longer exists')
+    await expectPage(await accept(gone.token), 410, 'This account no longer exists')
   })
 
   it('answers 403 while the tenant is disabled', async () => {
     const tenant = await newTenant()
-    const { link } = await invited(tenant, 'paused@example.com')
+    const { token } = await invited(tenant, 'paused@example.com')
     await env.TENANTS.put(tenantDocumentKey(tenant.id), JSON.stringify({ ...tenant.doc, status: 'disabled' }))
-    await expectPage(await SELF.fetch(link), 403, 'This organisation is not available')
+    await expectPage(await status(token), 403, 'This organisation is not available')
   })
 })
 
-describe('POST /invite/{token}', () => {
+describe('POST /invite/accept', () => {
   it('marks the person joined and redirects to the app with 303; accepting twice is harmless', async () => {
     const tenant = await newTenant({ appUrl: 'https://acme.example.com/start' })
-    const { user, link } = await invited(tenant, 'yes@example.com')
-    const first = await SELF.fetch(link, { method: 'POST', redirect: 'manual' })
+    const { user, token } = await invited(tenant, 'yes@example.com')
+    const first = await accept(token)
     expect(first.status).toBe(303)
     expect(first.headers.get('location')).toBe('https://acme.example.com/start')
+    expect(first.headers.get('cache-control')).toBe('no-store')
     expect((await getUser(scopeOf(tenant), user.id))!.state).toBe('joined')
 
-    const again = await SELF.fetch(link, { method: 'POST', redirect: 'manual' })
+    const again = await accept(token, 'json')
     expect(again.status).toBe(303)
     expect(again.headers.get('location')).toBe('https://acme.example.com/start')
-    const html = await expectPage(await SELF.fetch(link), 410, 'This invite has already been used')
+    const html = await expectPage(await status(token), 410, 'This invite has already been used')
     expect(html).toContain('<a href="https://acme.example.com/start">Go to the app</a>')
   })
 
   it('two accepts at once both land on the app and join once', async () => {
     const tenant = await newTenant()
-    const { user, link } = await invited(tenant, 'race@example.com')
-    const [a, b] = await Promise.all([
-      SELF.fetch(link, { method: 'POST', redirect: 'manual' }),
-      SELF.fetch(link, { method: 'POST', redirect: 'manual' }),
-    ])
+    const { user, token } = await invited(tenant, 'race@example.com')
+    const [a, b] = await Promise.all([accept(token), accept(token)])
     expect([a.status, b.status]).toEqual([303, 303])
     const record = (await getUser(scopeOf(tenant), user.id))!
     expect(record.state).toBe('joined')
+  })
+})
+
+describe('old links /invite/{token}', () => {
+  it('move the token into the fragment with a 303, and neither GET nor POST accepts anything', async () => {
+    const tenant = await newTenant()
+    const { user, token } = await invited(tenant, 'old@example.com')
+    for (const method of ['GET', 'POST']) {
+      const res = await SELF.fetch(`${env.PUBLIC_URL}/invite/${token}`, { method, redirect: 'manual' })
+      expect(res.status).toBe(303)
+      expect(res.headers.get('location')).toBe(`/invite#${token}`)
+      expect(res.headers.get('cache-control')).toBe('no-store')
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+    }
+    expect((await getUser(scopeOf(tenant), user.id))!.state).toBe('invited')
+    // What follows the redirect is the shell, which knows no token.
+    await expectPage(await SELF.fetch(`${env.PUBLIC_URL}/invite/${token}`), 200, 'Opening your invitation…')
+  })
+
+  it('a GET of /invite/status or /invite/accept (a reload by address) starts over at the shell', async () => {
+    for (const path of ['status', 'accept']) {
+      const res = await SELF.fetch(`${env.PUBLIC_URL}/invite/${path}`, { redirect: 'manual' })
+      expect(res.status).toBe(303)
+      expect(res.headers.get('location')).toBe('/invite')
+    }
   })
 })
