@@ -12,8 +12,12 @@ import { startMailSink, type MailSink } from '../../src/dev/mail-sink.ts'
 import { tenantDocumentKey, type TenantSettings } from '../../src/tenants/document.ts'
 import { NODE_BIN, REPO_ROOT, WRANGLER_BIN } from '../../src/tenants/kv-store.ts'
 import { newTenantDocument } from '../../src/tenants/mint.ts'
+import { appKeyDocumentKey } from '../../src/tenants/app-keys.ts'
+import { sha256Hex } from '../../src/tenants/secrets.ts'
 
-export const APP_API_KEY = 'node-test-app-key'
+/** An app key allowed on every tenant; its document goes into KV with the tenants. */
+export const APP_API_KEY = 'sea_anodetestkey2345_node-test-app-key-secret-0123'
+const APP_KEY_ID = 'anodetestkey2345'
 
 /** A tenant to create before the Worker starts. */
 export interface TenantSpec {
@@ -92,12 +96,27 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
       bearerToken: secrets.bearerToken,
     })
   }
+  const appKeySecret = APP_API_KEY.slice(`sea_${APP_KEY_ID}_`.length)
+  entries.push({
+    key: appKeyDocumentKey(APP_KEY_ID),
+    value: JSON.stringify({
+      v: 1,
+      id: APP_KEY_ID,
+      secretSha256: await sha256Hex(appKeySecret),
+      createdAt: new Date().toISOString(),
+    }),
+  })
   if (entries.length) {
     writeFileSync(join(dir, 'tenants.json'), JSON.stringify(entries))
     await wrangler(['kv', 'bulk', 'put', join(dir, 'tenants.json'), '--binding', 'TENANTS', '--local', ...persist])
   }
 
-  const vars = { PUBLIC_URL: url, MAIL_API_URL: `${sink.url}/emails`, APP_API_KEY, MAIL_API_KEY: 'node-test-mail-key' }
+  const vars = {
+    PUBLIC_URL: url,
+    MAIL_API_URL: `${sink.url}/emails`,
+    INVITE_TOKEN_KEY: 'node-test-invite-token-key',
+    MAIL_API_KEY: 'node-test-mail-key',
+  }
   const args = [
     'dev',
     '--port',
