@@ -11,7 +11,10 @@ import { groupMembers, groups, userEmails, users } from './schema.ts'
 
 /** How a value is stored where the filter reads it. */
 export type Source =
-  /** `lower`: toLowerCase() of a caseExact:false string; `exact`: as sent; `iso`: toISOString(); `bool`: 0/1. */
+  /**
+   * `lower`: canonicalName() of a caseExact:false string (src/scim/resource/canonical.ts: width mapping,
+   * NFC, toLowerCase, NFC); `exact`: as sent; `iso`: toISOString(); `bool`: 0/1.
+   */
   | { kind: 'column'; column: AnySQLiteColumn; form: 'lower' | 'exact' | 'iso' | 'bool' }
   | { kind: 'json'; doc: SQL; path: string }
   /** Same value on every row (meta.resourceType). */

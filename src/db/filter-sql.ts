@@ -5,9 +5,12 @@
  * - every condition is two-valued (never NULL), so `not (...)` keeps rows whose value is missing;
  * - co/sw/ew use instr()/substr() rather than LIKE: LIKE folds ASCII case even for caseExact
  *   attributes (externalId, id, members.value) and D1 caps LIKE patterns at 50 bytes;
- * - columns of caseExact:false attributes hold `toLowerCase()` forms, so the value is lowered in
- *   JS (Unicode). JSON attributes use SQLite lower() on both sides, which folds ASCII only: a
- *   filter on, e.g., `title` matches "ÉCOLE" only as written or as "École"-style ASCII variants.
+ * - columns of caseExact:false attributes (form `lower`) hold canonicalName() forms
+ *   (src/scim/resource/canonical.ts: width mapping, NFC, toLowerCase, NFC), so the value is put in
+ *   that form in JS and NFC/NFD, fullwidth and case variants of a userName or Group displayName
+ *   match. JSON attributes use SQLite lower() on both sides, which folds ASCII only and cannot
+ *   normalise: a filter on, e.g., `title` matches "ÉCOLE" only as written or as "École"-style ASCII
+ *   variants, and an NFD value only as NFD.
  */
 import { sql, type SQL } from 'drizzle-orm'
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
@@ -15,6 +18,7 @@ import type { AttrPath, CompareOp, Filter } from '../scim/filter/ast.ts'
 import { normalizeFilter, resolveNormalPath } from '../scim/filter/check.ts'
 import { compareValue } from '../scim/filter/evaluate.ts'
 import { InvalidFilter } from '../scim/errors.ts'
+import { canonicalName } from '../scim/resource/canonical.ts'
 import { canonicalPath } from '../scim/schemas/index.ts'
 import type { AttributeDef } from '../scim/schemas/types.ts'
 import { GROUPS, USERS, type Source, type TableMap } from './filter-columns.ts'
@@ -252,12 +256,10 @@ function columnLeaf(
     return guard(sql`${col} = ${sql.raw(want ? '1' : '0')}`)
   }
   if (op === 'pr') return guard(sql`${col} <> ''`)
-  const text = String(value)
-  if (op === 'eq')
-    return text === '' ? sql`0` : guard(sql`${col} = ${bind(ctx, form === 'lower' ? text.toLowerCase() : text)}`)
-  return guard(
-    sql`${col} <> '' AND ${textCondition(ctx, sql`${col}`, { op, text: form === 'lower' ? text.toLowerCase() : text }, (v) => v)}`,
-  )
+  const raw = String(value)
+  const text = form === 'lower' ? canonicalName(raw) : raw
+  if (op === 'eq') return text === '' ? sql`0` : guard(sql`${col} = ${bind(ctx, text)}`)
+  return guard(sql`${col} <> '' AND ${textCondition(ctx, sql`${col}`, { op, text }, (v) => v)}`)
 }
 
 /** The comparison of text `e` with `text`; `fold` wraps the bound value (lower() for JSON caseExact:false). */

@@ -4,12 +4,13 @@
  * kept member count, so a 50,000-member group is never loaded to be changed.
  */
 import { and, eq, sql, type SQL } from 'drizzle-orm'
-import { batch, readRows, statement, type BatchResults, type Statement } from '../d1/batch.ts'
+import { batch, readRows, runWrite, statement, type BatchResults, type Statement } from '../d1/batch.ts'
 import { ConstraintViolation } from '../d1/errors.ts'
 import { Uniqueness } from '../scim/errors.ts'
+import { canonicalName } from '../scim/resource/canonical.ts'
 import type { Json } from '../scim/resource/values.ts'
 import type { Scope } from '../scope/scope.ts'
-import { expectViolation } from './constraints.ts'
+import { expectViolation, violatedIndex } from './constraints.ts'
 import { countStatement, keptCount } from './counts.ts'
 import { dropGroupMembers, groupsOfMember, memberSteps, presentMembers, type MemberChange } from './members.ts'
 import type { PageSource } from './pages.ts'
@@ -43,9 +44,10 @@ function toGroupRecord(row: Record<string, unknown>): GroupRecord {
   }
 }
 
-function groupColumns(resource: Json) {
+/** The indexed columns of a group; display_name holds the comparison form (canonicalName), unique per tenant. */
+export function groupColumns(resource: Json) {
   return {
-    displayName: String(resource.displayName ?? '').toLowerCase(),
+    displayName: canonicalName(String(resource.displayName ?? '')),
     externalId: typeof resource.externalId === 'string' ? resource.externalId : null,
   }
 }
@@ -247,4 +249,75 @@ export function groupPages(scope: Pick<Scope, 'tenantKey'>, where?: SQL, orderBy
         ORDER BY ${sql.join([...orderBy, sql`seq`], sql`, `)} LIMIT ${limit} OFFSET ${offset}`,
     record: (row) => toGroupRecord(row as Record<string, unknown>),
   }
+}
+
+/** What a re-canonicalization of one tenant's groups did (as recanonicalizeUsers reports users). */
+export interface GroupsRecanonicalized {
+  scanned: number
+  updated: number
+  /** Groups whose displayNames share one canonical form: left unchanged. */
+  collisions: { canonical: string; ids: string[] }[]
+}
+
+/** Every group of the tenant in `seq` pages (keyset): id, version, resource and the stored display_name. */
+async function* scanGroups(
+  scope: Tenant,
+  pageSize: number,
+): AsyncGenerator<{ id: string; seq: number; version: number; resource: string; displayName: string }[]> {
+  let after = 0
+  for (;;) {
+    const page = await readRows<{ id: string; seq: number; version: number; resource: string; displayName: string }>(
+      scope.db,
+      statement(sql`SELECT id, seq, version, resource, display_name AS displayName FROM groups
+        WHERE tenant_id = ${scope.tenantKey} AND seq > ${after} ORDER BY seq LIMIT ${pageSize}`),
+    )
+    if (page.length) yield page
+    if (page.length < pageSize) return
+    after = page[page.length - 1]!.seq
+  }
+}
+
+/**
+ * Recomputes every group's display_name from its resource (canonicalName), in `seq` pages: groups
+ * written before the comparison form was canonicalName. Groups whose displayNames would share one
+ * canonical form are reported in `collisions` and left unchanged, never merged. Each rewrite is guarded
+ * by the version read; the version (the ETag) does not move, since the resource does not change.
+ */
+export async function recanonicalizeGroups(scope: Tenant, pageSize = 200): Promise<GroupsRecanonicalized> {
+  const byName = new Map<string, string[]>()
+  for await (const page of scanGroups(scope, pageSize)) {
+    for (const row of page) {
+      const canonical = groupColumns(JSON.parse(row.resource) as Json).displayName
+      byName.set(canonical, [...(byName.get(canonical) ?? []), row.id])
+    }
+  }
+  const collisions = [...byName].filter(([, ids]) => ids.length > 1).map(([canonical, ids]) => ({ canonical, ids }))
+  byName.clear()
+  const colliding = new Set(collisions.flatMap((c) => c.ids))
+  let scanned = 0
+  let updated = 0
+  for await (const page of scanGroups(scope, pageSize)) {
+    scanned += page.length
+    for (const row of page) {
+      const canonical = groupColumns(JSON.parse(row.resource) as Json).displayName
+      if (colliding.has(row.id) || canonical === row.displayName) continue
+      try {
+        updated += await runWrite(
+          scope.db,
+          statement(sql`UPDATE groups SET display_name = ${canonical}
+            WHERE tenant_id = ${scope.tenantKey} AND id = ${row.id} AND version = ${row.version}`),
+        )
+      } catch (error) {
+        if (!(error instanceof ConstraintViolation) || violatedIndex(error) !== 'groups_tenant_display_name')
+          throw error
+        // A group written since the first pass took this displayName: report both, change neither.
+        const holders = await readRows<{ id: string }>(
+          scope.db,
+          statement(sql`SELECT id FROM groups WHERE tenant_id = ${scope.tenantKey} AND display_name = ${canonical}`),
+        )
+        collisions.push({ canonical, ids: [row.id, ...holders.map((h) => h.id)] })
+      }
+    }
+  }
+  return { scanned, updated, collisions }
 }

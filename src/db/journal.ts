@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm'
 import { readRows, runWrite, statement, type Statement } from '../d1/batch.ts'
 import { summarizeChange } from '../observability/summary.ts'
+import { canonicalLookup } from '../scim/resource/canonical.ts'
 import type { Journal, JournalChange, Scope, SystemScope } from '../scope/scope.ts'
 import { newId } from './ids.ts'
 
@@ -113,7 +114,7 @@ export async function readJournal(
   if (query.userName !== undefined) {
     // Tombstones too: "why was this person deleted?" is a question support gets.
     conditions.push(
-      sql`e.resource_id IN (SELECT id FROM users WHERE tenant_id = ${tenantId} AND user_name = ${query.userName.toLowerCase()})`,
+      sql`e.resource_id IN (SELECT id FROM users WHERE tenant_id = ${tenantId} AND user_name = ${canonicalLookup(query.userName)})`,
     )
   }
   return readRows<JournalEntry & { id: string }>(

@@ -1,11 +1,14 @@
+import { canonicalOrNull } from '../scim/resource/canonical.ts'
 import type { Json } from '../scim/resource/values.ts'
 import { primaryEmail } from '../scim/resource/emails.ts'
 import { URN } from '../scim/urns.ts'
 
-/** Lower-cases a comparison form; columns of caseExact:false attributes hold this (schema.ts header). */
-function fold(value: unknown): string | null {
-  return typeof value === 'string' ? value.toLowerCase() : null
-}
+/**
+ * The comparison form (canonicalName: width mapping, NFC, toLowerCase, NFC); columns of caseExact:false
+ * attributes hold this (schema.ts header), so NFC and NFD, fullwidth and case variants of one userName
+ * share a value and the unique index refuses the second.
+ */
+const fold = canonicalOrNull
 
 function text(value: unknown): string | null {
   return typeof value === 'string' ? value : null

@@ -8,9 +8,10 @@ import { batch, d1Call, readRows, statement, type Statement } from '../d1/batch.
 import type { Db } from '../d1/client.ts'
 import { ConstraintViolation } from '../d1/errors.ts'
 import { Uniqueness } from '../scim/errors.ts'
+import { canonicalLookup } from '../scim/resource/canonical.ts'
 import type { Json } from '../scim/resource/values.ts'
 import type { Scope } from '../scope/scope.ts'
-import { expectViolation } from './constraints.ts'
+import { expectViolation, violatedIndex } from './constraints.ts'
 import { countStatement, keptCount } from './counts.ts'
 import type { PageSource } from './pages.ts'
 import { userEmails, users, type UserState } from './schema.ts'
@@ -115,9 +116,14 @@ export async function getUser(scope: Tenant, id: string): Promise<UserRecord | u
   return row ? toUserRecord(row) : undefined
 }
 
-/** The comparison column of `who` (it holds the lower-cased form, see src/db/schema.ts). */
+/**
+ * The comparison column of `who` (it holds the canonicalName form, see src/db/schema.ts); the value is
+ * trimmed and put in that form, so every spelling of one name finds the same user.
+ */
 function whoCondition(who: Who): SQL {
-  return 'userName' in who ? sql`user_name = ${who.userName.toLowerCase()}` : sql`email = ${who.email.toLowerCase()}`
+  return 'userName' in who
+    ? sql`user_name = ${canonicalLookup(who.userName)}`
+    : sql`email = ${canonicalLookup(who.email)}`
 }
 
 /** The live users matching `who` (at most 2: enough to tell one from many). */
@@ -341,4 +347,162 @@ export function userPages(scope: Pick<Scope, 'tenantKey'>, where?: SQL, orderBy:
         ORDER BY ${sql.join([...orderBy, sql`seq`], sql`, `)} LIMIT ${limit} OFFSET ${offset}`,
     record: (row) => toUserRecord(row as Record<string, unknown>),
   }
+}
+
+/** What a re-canonicalization of one tenant's rows did. */
+export interface Recanonicalized {
+  /** Rows read (tombstones included: their columns answer tombstone and journal lookups). */
+  scanned: number
+  /** Rows whose comparison columns (and email rows) were rewritten. */
+  updated: number
+  /** Live rows that would share one canonical value: left unchanged, for a person to resolve. */
+  collisions: { canonical: string; ids: string[] }[]
+}
+
+/** The comparison columns userColumns() computes, as stored columns. */
+const COMPARISON_COLUMNS = {
+  userName: 'user_name',
+  displayName: 'display_name',
+  givenName: 'given_name',
+  familyName: 'family_name',
+  email: 'email',
+  employeeNumber: 'employee_number',
+  department: 'department',
+} as const
+
+type ComparisonColumn = keyof typeof COMPARISON_COLUMNS
+
+/** One row as the re-canonicalization reads it: its resource, version, liveness and stored comparison forms. */
+interface ScanRow extends Record<ComparisonColumn, string | null> {
+  id: string
+  seq: number
+  version: number
+  live: number
+  resource: string
+  /** JSON [[value, type], ...] of its user_emails rows. */
+  emails: string
+}
+
+/** Every user row of the tenant in `seq` pages (keyset), tombstones included. */
+async function* scanUsers(scope: Tenant, pageSize: number): AsyncGenerator<ScanRow[]> {
+  const stored = sql.raw(
+    Object.entries(COMPARISON_COLUMNS)
+      .map(([key, col]) => `${col} AS ${key}`)
+      .join(', '),
+  )
+  let after = 0
+  for (;;) {
+    const page = await readRows<ScanRow>(
+      scope.db,
+      statement(
+        sql`SELECT id, seq, version, deleted_at IS NULL AS live, resource, ${stored},
+          (SELECT json_group_array(json_array(e.value, e.type)) FROM user_emails e WHERE e.tenant_id = users.tenant_id AND e.user_id = users.id) AS emails
+          FROM users WHERE tenant_id = ${scope.tenantKey} AND seq > ${after} ORDER BY seq LIMIT ${pageSize}`,
+      ),
+    )
+    if (page.length) yield page
+    if (page.length < pageSize) return
+    after = page[page.length - 1]!.seq
+  }
+}
+
+/** The statements that bring one row's comparison forms up to date, or undefined when they are. */
+function rewriteOf(scope: Tenant, row: ScanRow): Statement[] | undefined {
+  const resource = JSON.parse(row.resource) as Json
+  const columns = userColumns(resource)
+  const stale = (Object.keys(COMPARISON_COLUMNS) as ComparisonColumn[]).filter((k) => columns[k] !== row[k])
+  const key = (pairs: string[][]) => JSON.stringify(pairs.map((p) => p.join('\u0000')).sort())
+  // Tombstones keep no email rows (deleteUser drops them).
+  const wanted = row.live ? emailRows(resource).map((e) => [e.value, e.type]) : []
+  const emailsStale = key(wanted) !== key(JSON.parse(row.emails) as string[][])
+  if (!stale.length && !emailsStale) return undefined
+  const tenantId = scope.tenantKey
+  // The version guard leaves a row alone that a write changed since it was read: that write stored current forms.
+  const guard = sql`EXISTS (SELECT 1 FROM users WHERE tenant_id = ${tenantId} AND id = ${row.id} AND version = ${row.version})`
+  const out: Statement[] = []
+  if (emailsStale) {
+    out.push(
+      statement(sql`DELETE FROM user_emails WHERE tenant_id = ${tenantId} AND user_id = ${row.id} AND ${guard}`),
+      ...(row.live ? emailInserts(scope, row.id, resource, guard) : []),
+    )
+  }
+  const sets = sql.join(
+    (Object.keys(COMPARISON_COLUMNS) as ComparisonColumn[]).map(
+      (k) => sql`${sql.raw(COMPARISON_COLUMNS[k])} = ${columns[k]}`,
+    ),
+    sql`, `,
+  )
+  // The resource is unchanged, so the version (the ETag) stays.
+  out.push(
+    statement(
+      sql`UPDATE users SET ${sets} WHERE tenant_id = ${tenantId} AND id = ${row.id} AND version = ${row.version}`,
+    ),
+  )
+  return out
+}
+
+/** The live users holding `canonical` as their userName column. */
+async function holdersOf(scope: Tenant, canonical: string): Promise<string[]> {
+  const rows = await readRows<{ id: string }>(
+    scope.db,
+    statement(
+      sql`SELECT id FROM users WHERE tenant_id = ${scope.tenantKey} AND user_name = ${canonical} AND deleted_at IS NULL`,
+    ),
+  )
+  return rows.map((r) => r.id)
+}
+
+/**
+ * Runs one row's rewrite (its last statement is the update): `written`, `moved` when a write changed
+ * the row since it was read, `taken` when the unique index refused it (a live row holds that userName).
+ */
+async function runRewrite(scope: Tenant, rewrite: Statement[]): Promise<'written' | 'moved' | 'taken'> {
+  const b = batch(scope.db)
+  b.addAll(rewrite.slice(0, -1))
+  const update = b.changes(rewrite[rewrite.length - 1]!)
+  try {
+    return (await b.run()).get(update) === 1 ? 'written' : 'moved'
+  } catch (error) {
+    if (error instanceof ConstraintViolation && violatedIndex(error) === 'users_tenant_user_name') return 'taken'
+    throw error
+  }
+}
+
+/**
+ * Recomputes the comparison columns (and user_emails rows) of every user of the tenant from its
+ * resource, in `seq` pages of `pageSize`: rows written before the comparison form was canonicalName
+ * (SQLite cannot NFC-normalise, so this runs in the Worker). Live rows whose userNames share one
+ * canonical form are never merged or changed: they are reported in `collisions`. The first pass keeps
+ * one map entry per live user (its canonical userName), the second rewrites page by page, one batch per
+ * stale row, each guarded by the version it read (a row changed meanwhile was written in current form).
+ */
+export async function recanonicalizeUsers(scope: Tenant, pageSize = 200): Promise<Recanonicalized> {
+  const byName = new Map<string, string[]>()
+  for await (const page of scanUsers(scope, pageSize)) {
+    for (const row of page) {
+      if (!row.live) continue
+      const canonical = userColumns(JSON.parse(row.resource) as Json).userName
+      byName.set(canonical, [...(byName.get(canonical) ?? []), row.id])
+    }
+  }
+  const collisions = [...byName].filter(([, ids]) => ids.length > 1).map(([canonical, ids]) => ({ canonical, ids }))
+  byName.clear()
+  const colliding = new Set(collisions.flatMap((c) => c.ids))
+  let scanned = 0
+  let updated = 0
+  for await (const page of scanUsers(scope, pageSize)) {
+    scanned += page.length
+    for (const row of page) {
+      const rewrite = colliding.has(row.id) ? undefined : rewriteOf(scope, row)
+      if (!rewrite) continue
+      const outcome = await runRewrite(scope, rewrite)
+      if (outcome === 'written') updated++
+      else if (outcome === 'taken') {
+        // A row written since the first pass took this userName: report both, change neither.
+        const canonical = userColumns(JSON.parse(row.resource) as Json).userName
+        collisions.push({ canonical, ids: [row.id, ...(await holdersOf(scope, canonical))] })
+      }
+    }
+  }
+  return { scanned, updated, collisions }
 }

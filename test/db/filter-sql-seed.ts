@@ -3,6 +3,7 @@ import { env } from 'cloudflare:test'
 import { and, asc, eq, isNull, type SQL } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { groupMembers, groups, userEmails, users } from '../../src/db/schema.ts'
+import { canonicalName, canonicalOrNull } from '../../src/scim/resource/canonical.ts'
 
 export const db = drizzle(env.DB)
 export const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
@@ -10,7 +11,8 @@ export type Resource = Record<string, any>
 
 let tenants = 0
 export const newTenant = () => `filter-sql-${++tenants}`
-const lower = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : null)
+/** The comparison form the columns hold (src/scim/resource/canonical.ts). */
+const lower = canonicalOrNull
 
 /** Writes a user the way src/db/schema.ts documents the columns: comparison forms, and the resource without id/meta/groups. */
 export function insertUser(tenantId: string, seq: number, r: Resource) {
@@ -23,7 +25,7 @@ export function insertUser(tenantId: string, seq: number, r: Resource) {
       tenantId,
       id,
       seq,
-      userName: r.userName.toLowerCase(),
+      userName: canonicalName(r.userName),
       externalId: r.externalId ?? null,
       displayName: lower(r.displayName),
       givenName: lower(r.name?.givenName),
@@ -62,7 +64,7 @@ export function insertGroup(tenantId: string, seq: number, g: Resource) {
       tenantId,
       id,
       seq,
-      displayName: g.displayName.toLowerCase(),
+      displayName: canonicalName(g.displayName),
       externalId: g.externalId ?? null,
       source: 'scim',
       version: 1,

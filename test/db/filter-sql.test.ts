@@ -169,8 +169,34 @@ describe('sortBy columns (RFC 7644 §3.4.2.3)', () => {
 
 // Random users and filters: the SQL and the in-memory evaluator must agree on every row.
 describe('property: SQL == in-memory evaluation', () => {
-  // Column attributes hold JS toLowerCase() forms, so any Unicode case works there.
-  const unicode = ['a', 'A', 'b', 'B', 'é', 'É', 'İ', 'ß', '_', '%', '.', '😀']
+  // Column attributes hold canonicalName() forms (width mapping, NFC, toLowerCase, NFC), so any Unicode
+  // case, NFD spelling, fullwidth letter or combining mark works there.
+  const unicode = [
+    'a',
+    'A',
+    'b',
+    'B',
+    'é',
+    'É',
+    'e\u0301',
+    'E\u0301',
+    '\u0301',
+    'İ',
+    'i\u0307',
+    'ß',
+    'ẞ',
+    'Ａ',
+    'ａ',
+    'ｶ',
+    'ﾞ',
+    'ガ',
+    'Å',
+    '\u212b',
+    '_',
+    '%',
+    '.',
+    '😀',
+  ]
   // JSON-only attributes fold case with SQLite lower() (ASCII only; see src/db/filter-sql.ts), so no non-ASCII capitals.
   const jsonSafe = ['a', 'A', 'b', 'B', 'é', '_', '%', '😀']
   const str = (units: string[]) => fc.array(fc.constantFrom(...units), { maxLength: 3 }).map((a) => a.join(''))

@@ -112,6 +112,23 @@ const FRAGMENTS = [
   'ß',
   'İ',
   '\u212a',
+  // Spellings one canonical form (src/scim/resource/canonical.ts) makes equal: NFD, fullwidth, halfwidth, İ + marks.
+  'Amélie',
+  'ame\u0301lie',
+  'E\u0301',
+  '\u0301',
+  '\uff26\uff35\uff2c\uff2c',
+  'full',
+  'ｆｕｌｌ@',
+  'i\u0307\u0323',
+  '\u1ecb\u0307lker',
+  'ガ',
+  '\uff76\uff9e',
+  '\uff9e',
+  'café',
+  'CAFE\u0301 OPS',
+  'Ångström',
+  '\u212bngstro\u0308m',
 ]
 
 const stringValue = fc.oneof(
@@ -281,3 +298,51 @@ export const broken = fc
         return f.replace(/\.(\w)/, '..$1')
     }
   })
+
+/** Spellings of userName values: NFC, NFD, fullwidth and halfwidth, İ with marks, and ASCII around them. */
+const UNICODE_NAME = fc
+  .array(
+    fc.constantFrom(
+      'Amélie',
+      'ame\u0301lie',
+      'AME\u0301',
+      'e\u0301',
+      '\u0301',
+      'lie@',
+      '@example.com',
+      '\uff26\uff35\uff2c\uff2c',
+      'full',
+      '\uff4c@',
+      '\u0130',
+      'i\u0307',
+      '\u0323',
+      '\u1ecb\u0307lker',
+      'lker',
+      '\uff76\uff9e',
+      'ガ',
+      'ク',
+      '\uff9e',
+      'Cafe\u0301',
+      'CAFÉ ',
+      '\uff2f\uff30S',
+      '\u212bngstr\u00f6m',
+      'ÅNGSTRO\u0308M',
+      'x',
+    ),
+    { minLength: 1, maxLength: 3 },
+  )
+  .map((parts) => parts.join(''))
+
+/** Filters of userName comparisons with Unicode values (the Groups run renames the attribute displayName). */
+export const unicodeNameFilter: fc.Arbitrary<string> = fc.letrec<{ f: string }>((tie) => ({
+  f: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc
+      .tuple(fc.constantFrom(...STRING_OPS), UNICODE_NAME)
+      .map(([op, value]) => `userName ${op} ${JSON.stringify(value)}`),
+    fc.constant('userName pr'),
+    fc.tuple(tie('f'), tie('f')).map(([l, r]) => `(${l}) and (${r})`),
+    fc.tuple(tie('f'), tie('f')).map(([l, r]) => `(${l}) or (${r})`),
+    tie('f').map((f) => `not (${f})`),
+  ),
+})).f

@@ -14,7 +14,7 @@ import { matchesFilter } from '../../src/scim/filter/evaluate.ts'
 import { parseFilter } from '../../src/scim/filter/parser.ts'
 import { groupResourceType, userResourceType, type ResourceTypeDef } from '../../src/scim/schemas/index.ts'
 import type { TestTenant } from '../helpers/tenant.ts'
-import { broken, groupFilter, userFilter } from './filter-arbitraries.ts'
+import { broken, groupFilter, unicodeNameFilter, userFilter } from './filter-arbitraries.ts'
 import {
   answer,
   ENTERPRISE_URN,
@@ -26,7 +26,7 @@ import {
   type Answer,
 } from './scim-assert.ts'
 
-const RUNS = { grammarUsers: 350, grammarGroups: 150, broken: 300, junk: 250, params: 250 }
+const RUNS = { grammarUsers: 350, grammarGroups: 150, unicode: 200, broken: 300, junk: 250, params: 250 }
 const counts = { requests: 0, ok: 0, invalidFilter: 0, params: 0, paramsOk: 0 }
 
 // Values seeded into both tenants, so a filter leaking across tenants would visibly match the other's rows.
@@ -75,8 +75,20 @@ const USERS = [
     roles: [{ value: 'admin', primary: true }],
   },
   { userName: 'zed', active: true, profileUrl: 'https://example.com/zed', x509Certificates: [{ value: 'TUlJQw==' }] },
+  // Unicode spellings in column attributes only (userName, displayName): JSON attributes fold ASCII only.
+  { userName: 'Ame\u0301lie@example.com', displayName: 'AME\u0301LIE' },
+  { userName: '\uff26\uff35\uff2c\uff2c@example.com', displayName: '\uff26ull \uff37idth' },
+  { userName: '\u0130\u0323lker', displayName: '\u0130lker' },
+  { userName: '\uff76\uff9e\uff78\uff9e' },
 ]
-const GROUPS = ['Engineering', 'engineering-ops', 'Ünïcode Team', '50% off']
+const GROUPS = [
+  'Engineering',
+  'engineering-ops',
+  'Ünïcode Team',
+  '50% off',
+  'Cafe\u0301 \uff2f\uff50s',
+  '\u212bngstr\u00f6m',
+]
 
 interface Seeded {
   tenant: TestTenant
@@ -172,8 +184,16 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** SQLite lower() folds ASCII only (documented in src/db/filter-sql.ts), so non-ASCII literals are compared for validity, not rows. */
 const ascii = (text: string) => /^[\x00-\x7f]*$/.test(text)
 
-/** Sends one filter and checks the answer against the reference semantics; `query` is the already-encoded value. */
-async function check(endpoint: 'Users' | 'Groups', query: string, decoded: string | undefined): Promise<void> {
+/**
+ * Sends one filter and checks the answer against the reference semantics; `query` is the already-encoded
+ * value. Rows are compared for ASCII filters, or always with `rows` (filters on column attributes only).
+ */
+async function check(
+  endpoint: 'Users' | 'Groups',
+  query: string,
+  decoded: string | undefined,
+  rows: 'ascii' | 'always' = 'ascii',
+): Promise<void> {
   const seeded = mine
   const type = endpoint === 'Users' ? userResourceType : groupResourceType
   const a = await answer(await seeded.tenant.fetch(`/${endpoint}?count=1000&filter=${query}`))
@@ -200,7 +220,7 @@ async function check(endpoint: 'Users' | 'Groups', query: string, decoded: strin
     expect(a.status, `${context}\nreference rejects it: ${want.invalid}`).toBe(400)
   } else {
     expect(a.status, context).toBe(200)
-    if (ascii(decoded))
+    if (rows === 'always' || ascii(decoded))
       expect((a.json.Resources as { id: string }[]).map((r) => r.id).sort(), context).toEqual(want.ids)
   }
 }
@@ -230,6 +250,20 @@ describe('fuzzing GET ?filter= (RFC 7644 §3.4.2.2)', () => {
     await fc.assert(
       fc.asyncProperty(groupFilter, (f) => check('Groups', encodeQuery(f), f)),
       { numRuns: RUNS.grammarGroups, seed: 0x5c2, endOnFailure: true },
+    )
+  }, 60_000)
+
+  it(`Unicode spellings of userName and Group displayName: SQL and reference agree on rows (${RUNS.unicode} runs)`, async () => {
+    await fc.assert(
+      fc.asyncProperty(unicodeNameFilter, fc.boolean(), (f, groups) =>
+        check(
+          groups ? 'Groups' : 'Users',
+          encodeQuery(groups ? f.replaceAll('userName', 'displayName') : f),
+          groups ? f.replaceAll('userName', 'displayName') : f,
+          'always',
+        ),
+      ),
+      { numRuns: RUNS.unicode, seed: 0x5c6, endOnFailure: true },
     )
   }, 60_000)
 

@@ -6,13 +6,15 @@
  *   attribute; `not (title eq "x")` does.
  * - Absent means undefined, null, "", or an array/object with no present value (the `pr` rule);
  *   absent values match no comparison, so `title eq ""` matches nothing.
- * - caseExact:false compares `toLowerCase()` forms; ordering is by Unicode code point, which is
- *   SQLite's BINARY order on UTF-8.
+ * - caseExact:false compares canonicalName() forms (src/scim/resource/canonical.ts: width mapping,
+ *   NFC, toLowerCase, NFC), the form the comparison columns hold; ordering is by Unicode code point,
+ *   which is SQLite's BINARY order on UTF-8.
  * - dateTime values compare as instants; a value of the wrong JSON type never matches.
  */
 import type { AttributeDef, ResourceTypeDef } from '../schemas/types.ts'
 import type { CompareOp, CompValue, Filter } from './ast.ts'
 import { normalizeElementFilter, normalizeFilter, parseDateTime, resolveNormalPath } from './check.ts'
+import { canonicalName } from '../resource/canonical.ts'
 import { valueOf } from '../resource/keys.ts'
 import { isObject, type Json } from '../resource/values.ts'
 
@@ -56,8 +58,8 @@ export function compareValue(def: AttributeDef, op: CompareOp, actual: unknown, 
       return false
     default: {
       if (typeof actual !== 'string' || typeof expected !== 'string') return false
-      const a = def.caseExact ? actual : actual.toLowerCase()
-      const b = def.caseExact ? expected : expected.toLowerCase()
+      const a = def.caseExact ? actual : canonicalName(actual)
+      const b = def.caseExact ? expected : canonicalName(expected)
       if (op === 'co') return a.includes(b)
       if (op === 'sw') return a.startsWith(b)
       if (op === 'ew') return a.endsWith(b)

@@ -1,5 +1,6 @@
 import { InvalidSyntax, InvalidValue } from '../errors.ts'
 import { commonAttributes, findAttribute, findSchema, type ResourceTypeDef, type SchemaDef } from '../schemas/index.ts'
+import { checkIdentifier } from './canonical.ts'
 import { isObject, normalizeValue, type Json } from './values.ts'
 
 /**
@@ -42,12 +43,36 @@ function normalizeAttributes(schema: SchemaDef, value: unknown, where: string): 
   return Object.keys(out).length ? out : undefined
 }
 
-/** Required attributes must be present after normalisation (RFC 7643 §2.2 "required"). */
+/**
+ * Required attributes must be present after normalisation (RFC 7643 §2.2 "required"). Identifiers
+ * (string attributes with uniqueness "server" that are not caseExact: userName, Group displayName) are
+ * first put in their stored form by checkIdentifiers. Every POST, PUT and PATCH result passes here.
+ */
 export function checkRequired(schema: SchemaDef, resource: Json): void {
+  checkIdentifiers(schema, resource)
   for (const def of schema.attributes) {
     if (def.required && resource[def.name] === undefined) {
       throw new InvalidValue(`${def.name} is required`)
     }
+  }
+}
+
+/**
+ * Identifiers in place: spaces at either end are trimmed (friendlier to IdPs than a 400, and what an
+ * admin meant), and a control or format character (Cc, Cf: U+200B, U+200D, U+FEFF, bidi controls) is
+ * 400 invalidValue naming the attribute, since it makes a name that looks like another one. A value
+ * that is only spaces becomes absent, so a required identifier is then 400 "is required".
+ */
+export function checkIdentifiers(schema: SchemaDef, resource: Json): void {
+  for (const def of schema.attributes) {
+    if (def.type !== 'string' || def.uniqueness !== 'server' || def.caseExact || def.multiValued) continue
+    const value = resource[def.name]
+    if (typeof value !== 'string') continue
+    const checked = checkIdentifier(value)
+    if ('refused' in checked)
+      throw new InvalidValue(`${def.name} ${checked.refused}; it is not accepted in a ${def.name}`)
+    if (checked.value === '') delete resource[def.name]
+    else resource[def.name] = checked.value
   }
 }
 
