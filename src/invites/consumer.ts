@@ -155,7 +155,7 @@ export async function handleInviteMessage(body: unknown, attempts: number, deps:
     person: personName(user!.resource),
     appName: deps.appName(tenant),
     tenantName: tenant.name,
-    link: `${scope.publicUrl}/invite/${token}`,
+    link: `${scope.publicUrl}/invite#${token}`,
     expiresAt: new Date(now.getTime() + ttlDays * 86_400_000),
   })
   const result = await deps.mail.send(email, { idempotencyKey: inviteId })

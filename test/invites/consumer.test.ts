@@ -14,7 +14,7 @@ import { scopeOf } from '../helpers/scope.ts'
 const providers = ['resend', 'postmark', 'sendgrid'] as const
 
 describe.each(providers)('consumer with the %s adapter', (provider) => {
-  it('sends on 2xx: one mail naming app, tenant and person with the /invite/{token} link; invite sent, user invited, message acked', async () => {
+  it('sends on 2xx: one mail naming app, tenant and person with the /invite#{token} link; invite sent, user invited, message acked', async () => {
     const tenant = await newTenant({ name: 'Acme Corp' })
     const sink = await newSink()
     const { user, invite, message } = await userWithInvite(tenant, 'ada@example.com')
@@ -34,14 +34,14 @@ describe.each(providers)('consumer with the %s adapter', (provider) => {
       expect(body).toContain('Ada Lovelace')
     }
     expect(mail.headers['idempotency-key']).toBe(invite.id)
-    expect(mail.link).toMatch(/^http:\/\/127\.0\.0\.1:8787\/invite\/[A-Za-z0-9_-]{43}$/)
+    expect(mail.link).toMatch(/^http:\/\/127\.0\.0\.1:8787\/invite#[A-Za-z0-9_-]{43}$/)
     expect(mail.html).toContain(mail.link!)
 
     const stored = (await getInvite(scopeOf(tenant), invite.id))!
     expect(stored.state).toBe('sent')
     expect(stored.attempts).toBe(1)
     // Only the hash of the link's token is stored.
-    const token = mail.link!.split('/').at(-1)!
+    const token = mail.link!.split('#').at(-1)!
     expect(stored.tokenHash).toBe(await tokenHash(token))
     expect(JSON.stringify(stored)).not.toContain(token)
     expect(Date.parse(stored.expiresAt!) - Date.parse(stored.sentAt!)).toBe(7 * 86_400_000)
