@@ -10,6 +10,7 @@ import { acceptInvite } from '../invites/accept.ts'
 import { reinvite } from '../invites/reinvite.ts'
 import { appUser, canSignIn, type Who } from '../lifecycle/access.ts'
 import { log } from '../observability/log.ts'
+import { canonicalizeTenant } from '../provisioning/canonicalize.ts'
 import { createScimGroup } from '../provisioning/groups.ts'
 import { createScimUser, requireUser } from '../provisioning/users.ts'
 import { activeTenantScope, systemScope } from '../runtime/scopes.ts'
@@ -118,6 +119,12 @@ appApi.post('/reinvite', async (c) => {
  * The provisioning journal, newest first (for support: `npm run tenant -- log`). `?userName=` narrows
  * it to one person, `?since=` (ISO date-time) to recent entries, `?limit=` (at most 1000, default 100).
  */
+/**
+ * Support's migration of rows written before the canonical comparison form (`npm run tenant -- canonicalize`):
+ * what was rewritten, and the rows that would collide (left unchanged, for a person to resolve).
+ */
+appApi.post('/canonicalize', async (c) => c.json(await canonicalizeTenant(c.var.scope)))
+
 appApi.get('/journal', async (c) => {
   const { userName, since, limit } = c.req.query()
   return c.json({ entries: await readTenantJournal(c.var.scope, { userName, since, limit }) })

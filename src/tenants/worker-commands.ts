@@ -136,6 +136,33 @@ export async function showLog(
   }
 }
 
+interface Canonicalized {
+  scanned: number
+  updated: number
+  collisions: { canonical: string; ids: string[] }[]
+}
+
+/** Rewrites the comparison columns of rows written before the canonical form; lists collisions. */
+export async function canonicalize(ctx: CommandContext, tenantId: string): Promise<CommandResult> {
+  const { status, json } = await callWorker(ctx, tenantId, { method: 'POST', path: '/canonicalize' })
+  if (status !== 200) throw failure(status, json)
+  const { users, groups } = json as unknown as { users: Canonicalized; groups: Canonicalized }
+  const collisions = [
+    ...users.collisions.map((c) => ({ kind: 'User', ...c })),
+    ...groups.collisions.map((c) => ({ kind: 'Group', ...c })),
+  ]
+  return {
+    json: { tenantId, users, groups },
+    lines: [
+      `Tenant ${tenantId}: ${users.updated} of ${users.scanned} users and ${groups.updated} of ${groups.scanned} groups rewritten.`,
+      ...collisions.map(
+        (c) => `  collision (${c.kind}) "${c.canonical}": ${c.ids.join(', ')} — left unchanged; rename one in the IdP`,
+      ),
+    ],
+    warnings: collisions.length ? [`${collisions.length} names collide in canonical form; see above`] : [],
+  }
+}
+
 /** The rows these commands add to the command table. */
 export const workerCommands: Record<string, Command> = {
   reinvite: {
@@ -147,6 +174,12 @@ export const workerCommands: Record<string, Command> = {
     args: ['id', 'displayName'],
     summary: "create a group that exists before any IdP, for Okta to import and link (through the Worker's app API)",
     run: (ctx, args) => createGroup(ctx, args.id!, args.displayName!),
+  },
+  canonicalize: {
+    args: ['id'],
+    summary:
+      "bring rows written before the canonical name form to it; report collisions (through the Worker's app API)",
+    run: (ctx, args) => canonicalize(ctx, args.id!),
   },
   log: {
     args: ['id'],

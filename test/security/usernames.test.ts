@@ -196,6 +196,28 @@ describe('re-canonicalization of rows written before the canonical form', () => 
     expect(await recanonicalizeUsers(scopeOf(tenant))).toMatchObject({ scanned: 3, updated: 0 })
   })
 
+  it('support runs it through the app API (npm run tenant -- canonicalize): rewrites and collisions in one answer', async () => {
+    const tenant = await newTenant()
+    await legacyUser(tenant, { id: 'legacy-nfc', seq: 1, userName: NFC, column: NFC.toLowerCase() })
+    await legacyUser(tenant, { id: 'legacy-nfd', seq: 2, userName: NFD, column: NFD.toLowerCase() })
+    await legacyUser(tenant, {
+      id: 'legacy-wide',
+      seq: 3,
+      userName: '\uff24an@example.com',
+      column: '\uff44an@example.com',
+    })
+    const res = await SELF.fetch(`${env.PUBLIC_URL}/app/v1/${tenant.id}/canonicalize`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.TEST_APP_KEY}` },
+    })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({
+      users: { scanned: 3, updated: 1, collisions: [{ ids: ['legacy-nfc', 'legacy-nfd'] }] },
+      groups: { scanned: 0, updated: 0, collisions: [] },
+    })
+    expect(await column(tenant, 'legacy-wide')).toBe('dan@example.com')
+  })
+
   it('groups: a legacy NFD display_name is rewritten, a legacy pair is reported', async () => {
     const tenant = await newTenant()
     const insert = (id: string, seq: number, displayName: string) =>
