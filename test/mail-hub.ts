@@ -3,9 +3,12 @@
  * tests inside workerd cannot start themselves. It runs one shared sink (the Worker's MAIL_API_URL,
  * for end-to-end tests through the real queue) and a hub where a test asks for a sink of its own:
  * `POST {hub}/sinks` → `{ url }` (src/dev/mail-sink.ts, with GET /messages and POST /_fail), or
- * `{ "kind": "hang" }` for a server that never answers (timeouts).
+ * `{ "kind": "hang" }` for a server that never answers (timeouts), `{ "kind": "redirect", "location" }`
+ * for one answering every request with 307 to `location`, or `{ "kind": "huge", "bytes" }` for one
+ * answering 400 with a body of `bytes` bytes, written with backpressure; its `GET /_written` tells how
+ * many bytes it wrote before the client stopped reading.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { TestProject } from 'vitest/node'
 import { startMailSink, type MailSink } from '../src/dev/mail-sink.ts'
 
@@ -31,6 +34,30 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body))
 }
 
+/** Answers 400 with `bytes` bytes of filler, 64 KiB at a time, waiting whenever the socket is full. */
+function hugeBody(bytes: number): { server: Server; written: () => number } {
+  let written = 0
+  const chunk = Buffer.alloc(65_536, 'x')
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/_written') return send(res, 200, { written })
+    req.resume()
+    res.writeHead(400, { 'Content-Type': 'text/plain', 'Content-Length': String(bytes) })
+    let left = bytes
+    const pump = () => {
+      while (left > 0 && !res.destroyed) {
+        const part = left >= chunk.length ? chunk : chunk.subarray(0, left)
+        left -= part.length
+        written += part.length
+        if (!res.write(part)) return void res.once('drain', pump)
+      }
+      if (left === 0) res.end()
+    }
+    res.on('error', () => {})
+    pump()
+  })
+  return { server, written: () => written }
+}
+
 export default async function setup(project: TestProject) {
   const shared = await startMailSink({ port: 0, log: false })
   const sinks: MailSink[] = [shared]
@@ -42,7 +69,25 @@ export default async function setup(project: TestProject) {
     req.on('end', async () => {
       try {
         if (req.method !== 'POST' || req.url !== '/sinks') return send(res, 404, { error: 'POST /sinks' })
-        const { kind } = (text ? JSON.parse(text) : {}) as { kind?: string }
+        const { kind, location, bytes } = (text ? JSON.parse(text) : {}) as {
+          kind?: string
+          location?: string
+          bytes?: number
+        }
+        if (kind === 'redirect') {
+          const server = createServer((r, answer) => {
+            r.resume()
+            answer.writeHead(307, { Location: String(location) })
+            answer.end()
+          })
+          hanging.push(server)
+          return send(res, 201, { url: await listen(server) })
+        }
+        if (kind === 'huge') {
+          const { server } = hugeBody(Number(bytes) || 40 * 1024 * 1024)
+          hanging.push(server)
+          return send(res, 201, { url: await listen(server) })
+        }
         if (kind === 'hang') {
           const server = createServer(() => {}) // accepts, reads, never answers
           hanging.push(server)

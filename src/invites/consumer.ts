@@ -12,7 +12,7 @@ import type { Json } from '../scim/resource/values.ts'
 import type { Scope } from '../scope/scope.ts'
 import type { TenantDocument } from '../tenants/document.ts'
 import { renderInviteEmail } from './email.ts'
-import type { MailClient } from './mail.ts'
+import { type MailClient, recipientProblem } from './mail.ts'
 import { readInviteMessage } from './message.ts'
 import { inviteToken, tokenHash } from './token.ts'
 
@@ -148,6 +148,8 @@ export async function handleInviteMessage(body: unknown, attempts: number, deps:
   if (tenant.status !== 'active') return fail('tenant disabled')
   const to = recipient(user!.resource)
   if (!to) return fail('the user has no email address')
+  const problem = recipientProblem(to)
+  if (problem) return fail(`${problem}; fix the user's email in the IdP`)
 
   const ttlDays = tenant.settings?.inviteTtlDays ?? DEFAULT_INVITE_TTL_DAYS
   const email = renderInviteEmail({

@@ -16,12 +16,27 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 }
 
+/** One line of IdP-supplied text: line breaks and other control characters become spaces, runs of spaces one. */
+export function oneLine(text: string): string {
+  return text
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim()
+}
+
 function day(date: Date): string {
   return date.toISOString().slice(0, 10)
 }
 
-/** Renders the invite email. */
-export function renderInviteEmail(input: InviteEmailInput): MailMessage {
+/** Renders the invite email; names are made one line, and escaped in the HTML. */
+export function renderInviteEmail(raw: InviteEmailInput): MailMessage {
+  // Names come from the IdP and the tenant: no line break survives into the Subject header or the text.
+  const input = {
+    ...raw,
+    person: oneLine(raw.person) || 'there',
+    appName: oneLine(raw.appName),
+    tenantName: oneLine(raw.tenantName),
+  }
   const subject = `${input.tenantName} invited you to ${input.appName}`
   const text = [
     `Hello ${input.person},`,

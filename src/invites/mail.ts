@@ -88,6 +88,69 @@ export function isMailProvider(name: string): name is MailProvider {
   return Object.hasOwn(ADAPTERS, name)
 }
 
+/** Most bytes of an error body the client reads; the rest is cancelled unread. */
+export const ERROR_BODY_LIMIT = 4096
+
+/** Longest recipient address accepted (the SMTP path limit). */
+const MAX_ADDRESS_LENGTH = 254
+
+/**
+ * Why `to` is not exactly one plain address, or undefined when it is: one `@`, no whitespace or
+ * control characters, none of `,;<>"()[]\\`, at most 254 characters, no empty label in the domain.
+ */
+export function recipientProblem(to: string): string | undefined {
+  if (to.length === 0) return 'the recipient address is empty'
+  if (to.length > MAX_ADDRESS_LENGTH) return `the recipient address is longer than ${MAX_ADDRESS_LENGTH} characters`
+  if (/[\u0000-\u001f\u007f\u0085\u2028\u2029]/.test(to))
+    return 'the recipient address contains a line break or control character'
+  if (/[,;<>"()[\]\\\s]/.test(to))
+    return 'the recipient address is not exactly one plain address (it contains a separator, bracket or space)'
+  const parts = to.split('@')
+  if (parts.length !== 2) return 'the recipient address must contain exactly one @'
+  const [local, domain] = parts as [string, string]
+  if (!local || !domain || local.length > 64) return 'the recipient address has an empty or overlong part around @'
+  if (!/^[^.]+(\.[^.]+)*$/.test(domain)) return 'the recipient address has an invalid domain'
+  return undefined
+}
+
+/** Reads at most `limit` bytes of a body chunk by chunk, cancelling the stream past the limit. */
+export async function readLimited(response: Response, limit = ERROR_BODY_LIMIT): Promise<string> {
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read()
+      if (done) break
+      const take = value.subarray(0, limit - size)
+      chunks.push(take)
+      size += take.byteLength
+    }
+  } catch {
+    // A broken body says nothing more; what was read is kept.
+  } finally {
+    reader.cancel().catch(() => {})
+  }
+  const bytes = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return new TextDecoder().decode(bytes)
+}
+
+/** The host a Location header points at, or a placeholder when there is none or it does not parse. */
+function locationHost(location: string | null, base: string): string {
+  if (!location) return 'no Location'
+  try {
+    return new URL(location, base).host || 'no host'
+  } catch {
+    return 'an unparsable Location'
+  }
+}
+
 /** Seconds from a Retry-After header (delta-seconds or HTTP date), if any. */
 function retryAfter(header: string | null, now = Date.now()): number | undefined {
   if (!header) return undefined
@@ -107,6 +170,8 @@ export function createMailClient(options: MailClientOptions): MailClient {
   return {
     provider,
     async send(message, { idempotencyKey }) {
+      const problem = recipientProblem(message.to)
+      if (problem) return { ok: false, retry: false, status: 0, reason: problem }
       const request = adapter(message, options.from, options.apiKey, idempotencyKey)
       let response: Response
       try {
@@ -115,6 +180,8 @@ export function createMailClient(options: MailClientOptions): MailClient {
           headers: { 'Content-Type': 'application/json', ...request.headers },
           body: JSON.stringify(request.body),
           signal: AbortSignal.timeout(timeoutMs),
+          // A redirect would resend the message and the API key to wherever it points.
+          redirect: 'manual',
         })
       } catch (error) {
         const name = (error as Error).name
@@ -125,8 +192,21 @@ export function createMailClient(options: MailClientOptions): MailClient {
         return { ok: false, retry: true, reason }
       }
       const status = response.status
-      const text = await response.text().catch(() => '')
-      if (status >= 200 && status < 300) return { ok: true, status }
+      if (status >= 200 && status < 300) {
+        response.body?.cancel().catch(() => {})
+        return { ok: true, status }
+      }
+      if (status >= 300 && status < 400) {
+        const host = locationHost(response.headers.get('location'), options.url)
+        response.body?.cancel().catch(() => {})
+        return {
+          ok: false,
+          retry: false,
+          status,
+          reason: `${provider} answered ${status} redirecting to ${host}; not followed`,
+        }
+      }
+      const text = await readLimited(response)
       const reason = `${provider} answered ${status}: ${text.slice(0, 300)}`
       if (status === 429 || status >= 500 || status === 408) {
         return {
