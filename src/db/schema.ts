@@ -1,6 +1,6 @@
 /**
  * D1 tables (README "Storage formats"). Every table has tenant_id first in its primary key and indexes.
- * Text columns of caseExact:false attributes hold the comparison form (Unicode lower case); the
+ * Text columns of caseExact:false attributes hold the comparison form (src/scim/resource/canonical.ts); the
  * `resource` JSON holds the values as sent and is the truth for everything else.
  */
 import { sql } from 'drizzle-orm'
