@@ -3,6 +3,7 @@
  * a group write puts its membership statements in its own batch, each followed by the move of the
  * kept member count, so a 50,000-member group is never loaded to be changed.
  */
+import { findCollisions, type Collision } from './collisions.ts'
 import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { batch, readRows, runWrite, statement, type BatchResults, type Statement } from '../d1/batch.ts'
 import { ConstraintViolation } from '../d1/errors.ts'
@@ -256,7 +257,7 @@ export interface GroupsRecanonicalized {
   scanned: number
   updated: number
   /** Groups whose displayNames share one canonical form: left unchanged. */
-  collisions: { canonical: string; ids: string[] }[]
+  collisions: Collision[]
 }
 
 /** Every group of the tenant in `seq` pages (keyset): id, version, resource and the stored display_name. */
@@ -284,15 +285,10 @@ async function* scanGroups(
  * by the version read; the version (the ETag) does not move, since the resource does not change.
  */
 export async function recanonicalizeGroups(scope: Tenant, pageSize = 200): Promise<GroupsRecanonicalized> {
-  const byName = new Map<string, string[]>()
-  for await (const page of scanGroups(scope, pageSize)) {
-    for (const row of page) {
-      const canonical = groupColumns(JSON.parse(row.resource) as Json).displayName
-      byName.set(canonical, [...(byName.get(canonical) ?? []), row.id])
-    }
-  }
-  const collisions = [...byName].filter(([, ids]) => ids.length > 1).map(([canonical, ids]) => ({ canonical, ids }))
-  byName.clear()
+  const collisions = await findCollisions(
+    scanGroups(scope, pageSize),
+    (row) => groupColumns(JSON.parse(row.resource) as Json).displayName,
+  )
   const colliding = new Set(collisions.flatMap((c) => c.ids))
   let scanned = 0
   let updated = 0

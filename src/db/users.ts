@@ -3,6 +3,7 @@
  * and reads or writes that tenant's rows only. A write is one batch that ends with a read of what it
  * wrote, so a POST, PUT or PATCH is one round trip after the read it starts from.
  */
+import { findCollisions, type Collision } from './collisions.ts'
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import { batch, d1Call, readRows, statement, type Statement } from '../d1/batch.ts'
 import type { Db } from '../d1/client.ts'
@@ -356,7 +357,7 @@ export interface Recanonicalized {
   /** Rows whose comparison columns (and email rows) were rewritten. */
   updated: number
   /** Live rows that would share one canonical value: left unchanged, for a person to resolve. */
-  collisions: { canonical: string; ids: string[] }[]
+  collisions: Collision[]
 }
 
 /** The comparison columns userColumns() computes, as stored columns. */
@@ -477,16 +478,9 @@ async function runRewrite(scope: Tenant, rewrite: Statement[]): Promise<'written
  * stale row, each guarded by the version it read (a row changed meanwhile was written in current form).
  */
 export async function recanonicalizeUsers(scope: Tenant, pageSize = 200): Promise<Recanonicalized> {
-  const byName = new Map<string, string[]>()
-  for await (const page of scanUsers(scope, pageSize)) {
-    for (const row of page) {
-      if (!row.live) continue
-      const canonical = userColumns(JSON.parse(row.resource) as Json).userName
-      byName.set(canonical, [...(byName.get(canonical) ?? []), row.id])
-    }
-  }
-  const collisions = [...byName].filter(([, ids]) => ids.length > 1).map(([canonical, ids]) => ({ canonical, ids }))
-  byName.clear()
+  const collisions = await findCollisions(scanUsers(scope, pageSize), (row) =>
+    row.live ? userColumns(JSON.parse(row.resource) as Json).userName : undefined,
+  )
   const colliding = new Set(collisions.flatMap((c) => c.ids))
   let scanned = 0
   let updated = 0

@@ -16,7 +16,7 @@ import { log } from '../observability/log.ts'
 import { systemScope, systemTenantScopes } from '../runtime/scopes.ts'
 import { appName } from '../runtime/settings.ts'
 import type { PageContext, PageEnv } from './context.ts'
-import { RETRY_AFTER_SECONDS } from './rate-limit.ts'
+import { clientAddress, RETRY_AFTER_SECONDS } from './rate-limit.ts'
 const STYLE = `
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#f4f4f5}
@@ -206,8 +206,7 @@ export const invitePage = new Hono<PageEnv>()
 invitePage.use(async (c, next) => {
   const limiter = (c.env as unknown as Record<string, RateLimit | undefined>).INVITE_RATE_LIMITER
   if (limiter && typeof limiter.limit === 'function') {
-    const key = (c.req.header('cf-connecting-ip') ?? 'local').slice(0, 64)
-    const { success } = await limiter.limit({ key })
+    const { success } = await limiter.limit({ key: clientAddress(c) })
     if (!success) {
       log('warn', 'invite_rate_limited', { requestId: c.get('requestId') })
       c.header('Retry-After', String(RETRY_AFTER_SECONDS))
