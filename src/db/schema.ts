@@ -175,3 +175,33 @@ export const pageMarks = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.queryKey, t.position] })],
 )
+
+/**
+ * The day each credential was last seen working (a successful SCIM request or token grant), for
+ * support's `show`. Written at most once per credential, isolate and day, never on every request.
+ */
+export const credentialUse = sqliteTable(
+  'credential_use',
+  {
+    tenantId: text('tenant_id').notNull(),
+    credentialId: text('credential_id').notNull(),
+    /** `YYYY-MM-DD` (UTC). */
+    usedOn: text('used_on').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.credentialId] })],
+)
+
+/**
+ * The `jti` of every JWT client assertion the token endpoint accepted, until that assertion expires:
+ * a second use of the same `jti` by the same issuer is a replay and is refused (RFC 7523 §3).
+ */
+export const usedAssertions = sqliteTable(
+  'used_assertions',
+  {
+    tenantId: text('tenant_id').notNull(),
+    issuer: text('issuer').notNull(),
+    jti: text('jti').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.issuer, t.jti] }), index('used_assertions_expires').on(t.expiresAt)],
+)

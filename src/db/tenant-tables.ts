@@ -4,7 +4,18 @@
  * column is missing here.
  */
 import { getTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core'
-import { auditEvents, groupMembers, groups, invites, pageMarks, tenantCounts, userEmails, users } from './schema.ts'
+import {
+  auditEvents,
+  credentialUse,
+  groupMembers,
+  groups,
+  invites,
+  pageMarks,
+  tenantCounts,
+  usedAssertions,
+  userEmails,
+  users,
+} from './schema.ts'
 
 /** Children before parents, so an erasure cut short never leaves a row whose parent is gone first. */
 export const TENANT_TABLES: readonly SQLiteTable[] = [
@@ -13,6 +24,8 @@ export const TENANT_TABLES: readonly SQLiteTable[] = [
   invites,
   pageMarks,
   auditEvents,
+  credentialUse,
+  usedAssertions,
   groups,
   users,
   tenantCounts,

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { baseUrl, createTenant, rotateTenant, type CommandContext } from '../tenants/commands.ts'
 import type { TenantDocument } from '../tenants/document.ts'
+import { secretHash } from '../tenants/credentials.ts'
 import { APP_KEY_PREFIX, mintAppKey, parseAppKey, parseAppKeyDocument } from '../tenants/app-keys.ts'
 import {
   NODE_BIN,
@@ -43,8 +44,8 @@ export async function demoSecretsValid(doc: TenantDocument, saved: DemoCredentia
   const bearerCred = bearer && doc.credentials.find((c) => c.kind === 'bearer' && c.id === bearer.credentialId)
   if (!basic || !bearer || !bearerCred) return false
   return (
-    basic.secretSha256 === (await sha256Hex(saved.password)) &&
-    bearerCred.secretSha256 === (await sha256Hex(bearer.secret))
+    secretHash(basic) === (await sha256Hex(saved.password)) &&
+    secretHash(bearerCred) === (await sha256Hex(bearer.secret))
   )
 }
 

@@ -6,17 +6,61 @@
 export const TENANT_KEY_PREFIX = 'tenant:'
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/
 
-export type CredentialKind = 'basic' | 'bearer'
+export type CredentialKind = 'basic' | 'bearer' | 'oauth-client'
 
-/** One credential of a tenant. Only the SHA-256 of the secret is kept. */
-export interface Credential {
+/** What a credential may do: read (GET, POST .search) and write (every other SCIM method). */
+export type CredentialScope = 'scim:read' | 'scim:write'
+
+/** What every credential has. */
+interface CredentialFields {
   id: string
-  kind: CredentialKind
+  createdAt: string
+  /** After this instant the credential is refused (and an OAuth client gets no token). Absent: never. */
+  expiresAt?: string
+  /** Absent: both scopes (credentials made before scopes existed keep full access). */
+  scope?: CredentialScope[]
+}
+
+/** A Basic username/password or a static bearer token. Only the SHA-256 of the secret is kept. */
+export interface SecretCredential extends CredentialFields {
+  kind: 'basic' | 'bearer'
   /** For basic credentials: the username (equal to the credential id, so a lookup never scans). */
   username?: string
   secretSha256: string
-  createdAt: string
 }
+
+/** A public key in JWK form (RFC 7517), as registered for private_key_jwt. */
+export type PublicJwk = Record<string, unknown> & { kty: string }
+
+/**
+ * How an OAuth 2.0 client proves itself at the token endpoint: a secret (client_secret_basic or
+ * client_secret_post), a JWT signed by its registered key or by a key of its JWKS URL
+ * (private_key_jwt, RFC 7523 §2.2), or a JWT of a trusted issuer (workload identity federation).
+ */
+export type ClientAuthentication =
+  | { method: 'client_secret'; secretSha256: string }
+  | { method: 'private_key_jwt'; jwk: PublicJwk }
+  | { method: 'private_key_jwt'; jwksUrl: string }
+  | {
+      method: 'federated'
+      /** The `iss` the assertion must carry, e.g. `https://login.microsoftonline.com/{tid}/v2.0`. */
+      issuer: string
+      /** The `sub` the assertion must carry. */
+      subject: string
+      /** The `aud` it must carry; absent: the tenant's token endpoint or issuer. */
+      audience?: string
+      /** Where the issuer's keys are; absent: its OpenID discovery document names them. */
+      jwksUrl?: string
+    }
+
+/** An OAuth 2.0 client of the tenant's token endpoint; its id is the `client_id`. */
+export interface OAuthClientCredential extends CredentialFields {
+  kind: 'oauth-client'
+  auth: ClientAuthentication
+}
+
+/** One credential of a tenant. */
+export type Credential = SecretCredential | OAuthClientCredential
 
 export interface TenantSettings {
   /** Days an invite link stays valid. */
@@ -26,6 +70,8 @@ export interface TenantSettings {
    * for another tier declared in wrangler.toml, or "off".
    */
   rateLimitTier?: string
+  /** Minutes an OAuth access token lives: 60 to 360, default 60 (src/tenants/credentials.ts). */
+  accessTokenMinutes?: number
 }
 
 export interface TenantDocument {

@@ -48,6 +48,8 @@ export const TENANT_TABLE_NAMES = [
   'invites',
   'page_marks',
   'audit_events',
+  'credential_use',
+  'used_assertions',
   'groups',
   'users',
   'tenant_counts',

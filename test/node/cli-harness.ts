@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect } from 'vitest'
 import type { TenantDocument } from '../../src/tenants/document.ts'
+import { secretHash } from '../../src/tenants/credentials.ts'
 import { NODE_BIN, REPO_ROOT, createWranglerTenantStore } from '../../src/tenants/kv-store.ts'
 import { parseBearerToken } from '../../src/tenants/secrets.ts'
 
@@ -59,7 +60,7 @@ export function expectNoSecrets(
   doc: TenantDocument,
   secrets: { password?: string; bearerToken?: string },
 ) {
-  for (const c of doc.credentials) expect(output).not.toContain(c.secretSha256)
+  for (const hash of doc.credentials.map(secretHash)) if (hash) expect(output).not.toContain(hash)
   expect(output).not.toMatch(/[0-9a-f]{64}/)
   expect(output).not.toContain(secrets.password)
   expect(output).not.toContain(parseBearerToken(secrets.bearerToken!)!.secret)

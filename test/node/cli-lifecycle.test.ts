@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { parseBearerToken, sha256Hex } from '../../src/tenants/secrets.ts'
+import { secretHash } from '../../src/tenants/credentials.ts'
 import { useCli } from './cli-harness.ts'
 
 const { cli, raw } = useCli()
@@ -57,7 +58,7 @@ describe('rotate, revoke, disable, enable (real wrangler kv, local)', () => {
       rotated.username,
       parseBearerToken(rotated.bearerToken)!.credentialId,
     ])
-    expect(doc.credentials[1]!.secretSha256).toBe(await sha256Hex(rotated.password))
+    expect(secretHash(doc.credentials[1])).toBe(await sha256Hex(rotated.password))
     expect(JSON.stringify(doc)).not.toContain(rotated.password)
   })
 })

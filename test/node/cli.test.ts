@@ -7,6 +7,7 @@
 import { describe, expect, test } from 'vitest'
 import { main } from '../../src/tenants/cli.ts'
 import type { TenantDocument } from '../../src/tenants/document.ts'
+import { secretHash } from '../../src/tenants/credentials.ts'
 import type { TenantStore } from '../../src/tenants/kv-store.ts'
 import { parseBearerToken, sha256Hex } from '../../src/tenants/secrets.ts'
 import { expectNoSecrets, expectOneLineError, useCli } from './cli-harness.ts'
@@ -57,7 +58,7 @@ describe('create, show, delete (real wrangler kv, local)', () => {
       username: created.username,
       secretSha256: await sha256Hex(created.password!),
     })
-    expect(stored.credentials.find((c) => c.id === bearer.credentialId)?.secretSha256).toBe(
+    expect(secretHash(stored.credentials.find((c) => c.id === bearer.credentialId))).toBe(
       await sha256Hex(bearer.secret),
     )
     const text = JSON.stringify(stored)

@@ -14,6 +14,7 @@ import { NODE_BIN, REPO_ROOT, WRANGLER_BIN } from '../../src/tenants/kv-store.ts
 import { newTenantDocument } from '../../src/tenants/mint.ts'
 import { appKeyDocumentKey } from '../../src/tenants/app-keys.ts'
 import { sha256Hex } from '../../src/tenants/secrets.ts'
+import { exportJWK, generateKeyPair } from 'jose'
 
 /** An app key allowed on every tenant; its document goes into KV with the tenants. */
 export const APP_API_KEY = 'sea_anodetestkey2345_node-test-app-key-secret-0123'
@@ -34,6 +35,8 @@ export interface TestWorker {
    * the bearer token (`Authorization: Bearer {bearerToken}`) for tests that use or look for them.
    */
   tenants: { id: string; basic: string; password?: string; bearerToken?: string }[]
+  /** The Worker's local state directory: `--persist-to` for CLI runs against the same KV and D1. */
+  persistTo: string
   /** Everything the wrangler dev process (wrangler and the Worker) printed so far, stdout and stderr. */
   output(): string
   close(): Promise<void>
@@ -111,8 +114,12 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
     await wrangler(['kv', 'bulk', 'put', join(dir, 'tenants.json'), '--binding', 'TENANTS', '--local', ...persist])
   }
 
+  // A signing key made for this run (the OAuth token endpoint needs one; nothing is committed).
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+  const signingKey = { ...(await exportJWK(privateKey)), kid: `node-test-${port}`, alg: 'ES256', use: 'sig' }
   const vars = {
     PUBLIC_URL: url,
+    OAUTH_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
     MAIL_API_URL: `${sink.url}/emails`,
     INVITE_TOKEN_KEY: 'node-test-invite-token-key',
     MAIL_API_KEY: 'node-test-mail-key',
@@ -168,6 +175,7 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
     url,
     sink,
     tenants,
+    persistTo: join(dir, 'state'),
     output: () => output,
     async close() {
       await stop()
