@@ -18,6 +18,8 @@ const LAYERS = [
   { name: 'scope', path: ['^src/scope/'] },
   { name: 'd1', path: ['^src/d1/'] },
   { name: 'observability', path: ['^src/observability/'] },
+  // OAuth 2.0 (RFC 6749, 7523, 8414, 9068): tokens, assertions, keys; Workers-free but for fetch.
+  { name: 'oauth', path: ['^src/oauth/'] },
   { name: 'tenants', path: ['^src/tenants/'] },
   { name: 'scim', path: ['^src/scim/'] },
 ]

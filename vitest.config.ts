@@ -1,8 +1,12 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { exportJWK, generateKeyPair } from 'jose'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations('migrations')
+  // The Worker's token signing key for this run: made here, so no private key is committed.
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+  const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-signing-key', alg: 'ES256', use: 'sig' }
   return {
     plugins: [
       // A function, so the mail servers that test/mail-hub.ts starts in Node reach the Worker's bindings.
@@ -14,6 +18,8 @@ export default defineConfig(async () => {
             // An app key allowed on every tenant; test/setup.ts stores its document (src/tenants/app-keys.ts).
             TEST_APP_KEY: 'sea_atestappkey23456_test-app-key-secret-0123456789',
             INVITE_TOKEN_KEY: 'test-invite-token-key',
+            OAUTH_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
+            JWKS_HUB_URL: inject('jwksHubUrl'),
             // Tests change tenant documents and expect the next request to see it.
             TENANT_CACHE_SECONDS: '0',
             MAIL_API_KEY: 'test-mail-key',
@@ -32,7 +38,7 @@ export default defineConfig(async () => {
       })),
     ],
     test: {
-      globalSetup: ['./test/mail-hub.ts'],
+      globalSetup: ['./test/mail-hub.ts', './test/jwks-hub.ts'],
       setupFiles: ['./test/setup.ts'],
       include: ['test/**/*.test.ts'],
       exclude: ['test/node/**', 'node_modules/**'],

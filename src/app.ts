@@ -8,6 +8,7 @@ import { onError, onNotFound } from './routes/errors.ts'
 import { groups } from './routes/groups.ts'
 import { invitePage } from './routes/invite.tsx'
 import { journal } from './routes/journal.ts'
+import { oauth } from './routes/oauth.ts'
 import { rateLimit } from './routes/rate-limit.ts'
 import { requireTenant } from './routes/scim-auth.ts'
 import { users } from './routes/users.ts'
@@ -52,6 +53,7 @@ export function createApp() {
   app.route('/scim/v2/:tenant', scim)
   app.route('/invite', invitePage)
   app.route('/app/v1/:tenant', appApi)
+  app.route('/', oauth)
 
   app.onError(onError)
   app.notFound(onNotFound)

@@ -6,6 +6,8 @@ declare global {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[]
       TEST_APP_KEY: string
+      /** test/jwks-hub.ts: where a test registers an issuer and its public keys. */
+      JWKS_HUB_URL: string
     }
   }
 }

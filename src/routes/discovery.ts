@@ -10,6 +10,7 @@ import {
 import { NotFound } from '../scim/errors.ts'
 import { listResponse } from '../scim/list/response.ts'
 import { MAX_PAGE_SIZE } from '../scim/list/params.ts'
+import { oauthMetadataUrl, tokenEndpoint } from '../tenants/credentials.ts'
 import type { ScopedEnv } from './context.ts'
 import { scimJson } from './http.ts'
 
@@ -18,7 +19,14 @@ export const discovery = new Hono<ScopedEnv>()
 /** What the running code supports; ServiceProviderConfig must be truthful (docs/idp-quirks.md#discovery). */
 export const capabilities = { sort: true, etag: true, cursor: true, maxFilterResults: MAX_PAGE_SIZE }
 
-discovery.get('/ServiceProviderConfig', (c) => scimJson(serviceProviderConfig(c.var.scope.baseUrl, capabilities)))
+discovery.get('/ServiceProviderConfig', (c) => {
+  const { baseUrl, publicUrl, tenant } = c.var.scope
+  const oauth = {
+    tokenEndpoint: tokenEndpoint(publicUrl, tenant.id),
+    metadataUrl: oauthMetadataUrl(publicUrl, tenant.id),
+  }
+  return scimJson(serviceProviderConfig(baseUrl, capabilities, oauth))
+})
 
 discovery.get('/ResourceTypes', (c) => {
   const list = resourceTypes.map((t) => resourceTypeResource(c.var.scope.baseUrl, t))

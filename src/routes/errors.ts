@@ -1,5 +1,6 @@
 /** The one place errors become responses (RFC 7644 §3.12). */
 import { ConstraintViolation, StorageUnavailable } from '../d1/errors.ts'
+import { OAuthError, oauthErrorBody } from '../oauth/errors.ts'
 import { log } from '../observability/log.ts'
 import { NotFound, ScimError, ServiceUnavailable } from '../scim/errors.ts'
 import { URN } from '../scim/urns.ts'
@@ -16,9 +17,25 @@ export function errorResponse(error: ScimError, requestId?: string): Response {
   return new Response(JSON.stringify(body), { status: error.status, headers })
 }
 
-/** Hono onError: SCIM errors as they are, D1 failures as 503 with Retry-After, the rest as a logged 500. */
+/** Renders an OAuthError as RFC 6749 §5.2 JSON, never cached. */
+export function oauthErrorResponse(error: OAuthError, requestId?: string): Response {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
+    ...error.headers,
+  }
+  if (requestId) headers['X-Request-Id'] = requestId
+  return new Response(JSON.stringify(oauthErrorBody(error)), { status: error.status, headers })
+}
+
+/**
+ * Hono onError: SCIM errors as they are, token endpoint errors in OAuth's shape, D1 failures as 503
+ * with Retry-After, the rest as a logged 500.
+ */
 export function onError(error: Error, c: RootContext): Response {
   const requestId = c.get('requestId')
+  if (error instanceof OAuthError) return oauthErrorResponse(error, requestId)
   if (error instanceof ScimError) {
     if (error.status >= 500) log('error', 'scim_error', { requestId, status: error.status, detail: error.message })
     return errorResponse(error, requestId)

@@ -153,3 +153,14 @@ export function scimList(list: { head: Record<string, unknown>; resources: unkno
     })(),
   )
 }
+
+/** Runs `work` after the response is sent (waitUntil); without an execution context it just runs. */
+export function background(c: Context): (work: Promise<unknown>) => void {
+  return (work) => {
+    try {
+      c.executionCtx.waitUntil(work)
+    } catch {
+      void work
+    }
+  }
+}

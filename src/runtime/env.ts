@@ -30,4 +30,9 @@ export interface Env {
   APP_NAME?: string
   /** Secret that invite link tokens are derived from (src/invites/token.ts); required: without it no invite is sent. */
   INVITE_TOKEN_KEY?: string
+  /**
+   * The OAuth token signing keys: a JWK set of ES256 or EdDSA private keys, the first one signing
+   * (src/oauth/signing-keys.ts); without it the token endpoint answers 503 and no access token passes.
+   */
+  OAUTH_SIGNING_KEYS?: string
 }

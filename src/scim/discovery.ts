@@ -12,8 +12,14 @@ export interface Capabilities {
   maxFilterResults: number
 }
 
+/** Where an IdP gets OAuth access tokens for this Base URL. */
+export interface OAuthEndpoints {
+  tokenEndpoint: string
+  metadataUrl: string
+}
+
 /** The ServiceProviderConfig resource, RFC 7643 §5 (plus RFC 9865 §4 pagination). */
-export function serviceProviderConfig(baseUrl: string, caps: Capabilities) {
+export function serviceProviderConfig(baseUrl: string, caps: Capabilities, oauth: OAuthEndpoints) {
   return {
     schemas: [URN.serviceProviderConfig],
     documentationUri: 'https://github.com/scim-edge/scim-edge#readme',
@@ -44,6 +50,13 @@ export function serviceProviderConfig(baseUrl: string, caps: Capabilities) {
         name: 'Bearer token',
         description: 'The bearer token issued for this Base URL (Authorization: Bearer ...).',
         specUri: 'https://www.rfc-editor.org/rfc/rfc6750',
+      },
+      {
+        type: 'oauth2',
+        name: 'OAuth 2.0 client credentials',
+        description: `Access tokens from ${oauth.tokenEndpoint} (grant_type=client_credentials; client_secret_basic, client_secret_post or private_key_jwt), sent as Authorization: Bearer.`,
+        specUri: 'https://www.rfc-editor.org/rfc/rfc6749',
+        documentationUri: oauth.metadataUrl,
       },
     ],
     meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },

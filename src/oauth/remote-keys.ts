@@ -1,0 +1,64 @@
+/**
+ * Keys fetched from elsewhere: a client's JWKS URL, or a federated issuer's keys found through its
+ * OpenID discovery document. Kept per isolate and looked up by `kid`; an unknown `kid` refetches the
+ * set (at most every 30 s), so an issuer's key rotation is picked up without a restart.
+ */
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose'
+import { OAuthError } from './errors.ts'
+
+const sets = new Map<string, JWTVerifyGetKey>()
+const discovered = new Map<string, { jwksUri: string; until: number }>()
+const MAX_SETS = 200
+const DISCOVERY_SECONDS = 3600
+
+/** True for an https URL, or http on the loopback address (local runs and tests). */
+export function isKeyUrl(text: string): boolean {
+  try {
+    const url = new URL(text)
+    return (
+      url.protocol === 'https:' ||
+      (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+    )
+  } catch {
+    return false
+  }
+}
+
+/** The key resolver of a JWKS URL, made once per isolate. */
+export function remoteKeys(jwksUrl: string): JWTVerifyGetKey {
+  if (!isKeyUrl(jwksUrl)) throw new OAuthError('invalid_client', "the client's JWKS URL is not https")
+  let set = sets.get(jwksUrl)
+  if (!set) {
+    if (sets.size >= MAX_SETS) sets.delete(sets.keys().next().value!)
+    set = createRemoteJWKSet(new URL(jwksUrl), {
+      timeoutDuration: 5000,
+      cooldownDuration: 30_000,
+      cacheMaxAge: 600_000,
+    })
+    sets.set(jwksUrl, set)
+  }
+  return set
+}
+
+/** The `jwks_uri` of an issuer, from `{issuer}/.well-known/openid-configuration` (cached for an hour). */
+export async function issuerJwksUrl(issuer: string, now: Date): Promise<string> {
+  const hit = discovered.get(issuer)
+  if (hit && hit.until > now.getTime()) return hit.jwksUri
+  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`
+  if (!isKeyUrl(url)) throw new OAuthError('invalid_client', 'the federated issuer is not an https URL')
+  let jwksUri: unknown
+  try {
+    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5000) })
+    if (!res.ok) throw new Error(`status ${res.status}`)
+    jwksUri = ((await res.json()) as { jwks_uri?: unknown }).jwks_uri
+  } catch (error) {
+    throw new OAuthError(
+      'temporarily_unavailable',
+      `the federated issuer's discovery document (${url}) could not be read: ${(error as Error).message}; retry later`,
+    )
+  }
+  if (typeof jwksUri !== 'string' || !isKeyUrl(jwksUri))
+    throw new OAuthError('invalid_client', `the federated issuer's discovery document names no https jwks_uri`)
+  discovered.set(issuer, { jwksUri, until: now.getTime() + DISCOVERY_SECONDS * 1000 })
+  return jwksUri
+}
