@@ -1,7 +1,8 @@
 /**
  * Keys fetched from elsewhere: a client's JWKS URL, or a federated issuer's keys found through its
  * OpenID discovery document. Kept per isolate and looked up by `kid`; an unknown `kid` refetches the
- * set (at most every 30 s), so an issuer's key rotation is picked up without a restart.
+ * set (at most once a second; failed assertions also count towards the lockout), so an issuer's key
+ * rotation is picked up at once.
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose'
 import { OAuthError } from './errors.ts'
@@ -32,7 +33,7 @@ export function remoteKeys(jwksUrl: string): JWTVerifyGetKey {
     if (sets.size >= MAX_SETS) sets.delete(sets.keys().next().value!)
     set = createRemoteJWKSet(new URL(jwksUrl), {
       timeoutDuration: 5000,
-      cooldownDuration: 30_000,
+      cooldownDuration: 1000,
       cacheMaxAge: 600_000,
     })
     sets.set(jwksUrl, set)
