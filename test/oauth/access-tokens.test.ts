@@ -13,7 +13,12 @@ import { accessToken, addClient, basicAuth, hs256Jwt, issuerOf, unsignedJwt, upd
 const signingKey = JSON.parse(env.OAUTH_SIGNING_KEYS!).keys[0]
 
 /** A token signed with the Worker's own key, claims as given (to make expired or misaddressed ones). */
-async function ourToken(tenant: TestTenant, clientId: string, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) {
+async function ourToken(
+  tenant: TestTenant,
+  clientId: string,
+  claims: Record<string, unknown> = {},
+  header: Record<string, unknown> = {},
+) {
   const now = Math.floor(Date.now() / 1000)
   const payload = {
     iss: issuerOf(tenant.id),
@@ -27,7 +32,9 @@ async function ourToken(tenant: TestTenant, clientId: string, claims: Record<str
     ...claims,
   }
   const key = await importJWK(signingKey, 'ES256')
-  return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: signingKey.kid, typ: 'at+jwt', ...header }).sign(key)
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'ES256', kid: signingKey.kid, typ: 'at+jwt', ...header })
+    .sign(key)
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
@@ -51,7 +58,11 @@ describe('SCIM with an access token', () => {
     expect(created.status).toBe(201)
     const { id } = (await created.json()) as { id: string }
     expect(await status(tenant, token, `/Users/${id}`)).toBe(200)
-    const { results } = await env.DB.prepare('SELECT credential_id FROM audit_events WHERE tenant_id = ? AND resource_id = ?').bind(tenant.key, id).all()
+    const { results } = await env.DB.prepare(
+      'SELECT credential_id FROM audit_events WHERE tenant_id = ? AND resource_id = ?',
+    )
+      .bind(tenant.key, id)
+      .all()
     expect(results).toEqual([{ credential_id: clientId }])
   })
 
@@ -84,7 +95,10 @@ describe('SCIM with an access token', () => {
     const { d: _d, ...publicJwk } = signingKey
     const hs = await hs256Jwt({ kid: signingKey.kid, typ: 'at+jwt' }, claims, JSON.stringify(publicJwk))
     expect(await status(tenant, hs)).toBe(401)
-    const widened = btoa(JSON.stringify({ ...claims, tenant: 'x', scope: 'scim:read scim:write admin' })).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
+    const widened = btoa(JSON.stringify({ ...claims, tenant: 'x', scope: 'scim:read scim:write admin' }))
+      .replace(/=+$/, '')
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
     expect(await status(tenant, `${h}.${widened}.${s}`)).toBe(401)
     expect(await status(tenant, `${h}.${p}.${s!.slice(0, -4)}AAAA`)).toBe(401)
     expect(await status(tenant, await ourToken(tenant, clientId, {}, { kid: 'retired-key' }))).toBe(401)
@@ -116,7 +130,11 @@ describe('SCIM with an access token', () => {
     const tenant = await newTenant()
     const { clientId, secret } = await addClient(tenant)
     const { exportJWK, generateKeyPair } = await import('jose')
-    const fresh = { ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)), kid: 'next-key', alg: 'ES256' }
+    const fresh = {
+      ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)),
+      kid: 'next-key',
+      alg: 'ES256',
+    }
     const app = createApp()
     const rotated = { ...env, OAUTH_SIGNING_KEYS: JSON.stringify({ keys: [fresh, signingKey] }) }
     const ask = (bindings: typeof env, init: RequestInit) => app.request(`${tenant.baseUrl}/Users`, init, bindings)
@@ -124,16 +142,25 @@ describe('SCIM with an access token', () => {
     expect((await ask(rotated, { headers: bearer(before) })).status).toBe(200)
     const res = await app.request(
       `${issuerOf(tenant.id)}/token`,
-      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(clientId, secret!) }, body: 'grant_type=client_credentials' },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(clientId, secret!) },
+        body: 'grant_type=client_credentials',
+      },
       rotated,
     )
     const after = ((await res.json()) as { access_token: string }).access_token
     expect(JSON.parse(atob(after.split('.')[0]!))).toMatchObject({ kid: 'next-key' })
     expect((await ask(rotated, { headers: bearer(after) })).status).toBe(200)
     // Once the old key is dropped its tokens stop; the Worker that never had the new key refuses the new token.
-    expect((await ask({ ...env, OAUTH_SIGNING_KEYS: JSON.stringify({ keys: [fresh] }) }, { headers: bearer(before) })).status).toBe(401)
+    expect(
+      (await ask({ ...env, OAUTH_SIGNING_KEYS: JSON.stringify({ keys: [fresh] }) }, { headers: bearer(before) }))
+        .status,
+    ).toBe(401)
     expect(await status(tenant, after)).toBe(401)
-    const jwks = (await (await app.request('http://x/.well-known/jwks.json', {}, rotated)).json()) as { keys: Record<string, unknown>[] }
+    const jwks = (await (await app.request('http://x/.well-known/jwks.json', {}, rotated)).json()) as {
+      keys: Record<string, unknown>[]
+    }
     expect(jwks.keys.map((k) => k.kid)).toEqual(['next-key', signingKey.kid])
     for (const k of jwks.keys) expect(k).not.toHaveProperty('d')
   })
@@ -142,11 +169,17 @@ describe('SCIM with an access token', () => {
     const tenant = await newTenant()
     const app = createApp()
     const cached = { ...env, TENANT_CACHE_SECONDS: '30' }
-    expect((await app.request(`${tenant.baseUrl}/Users`, { headers: { authorization: tenant.basic } }, cached)).status).toBe(200)
+    expect(
+      (await app.request(`${tenant.baseUrl}/Users`, { headers: { authorization: tenant.basic } }, cached)).status,
+    ).toBe(200)
     const { clientId, secret } = await addClient(tenant)
     const res = await app.request(
       `${issuerOf(tenant.id)}/token`,
-      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(clientId, secret!) }, body: 'grant_type=client_credentials' },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(clientId, secret!) },
+        body: 'grant_type=client_credentials',
+      },
       cached,
     )
     expect(res.status).toBe(200)
@@ -158,19 +191,43 @@ describe('SCIM with an access token', () => {
 describe('scopes', () => {
   const writes = (userId: string, groupId: string): [string, string, unknown?][] => [
     ['POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'new@example.com' }],
-    ['PUT', `/Users/${userId}`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ro@example.com', active: false }],
-    ['PATCH', `/Users/${userId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] }],
+    [
+      'PUT',
+      `/Users/${userId}`,
+      { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ro@example.com', active: false },
+    ],
+    [
+      'PATCH',
+      `/Users/${userId}`,
+      {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'active', value: false }],
+      },
+    ],
     ['DELETE', `/Users/${userId}`],
     ['POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'New' }],
     ['PUT', `/Groups/${groupId}`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Renamed' }],
-    ['PATCH', `/Groups/${groupId}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'displayName', value: 'R' }] }],
+    [
+      'PATCH',
+      `/Groups/${groupId}`,
+      {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'displayName', value: 'R' }],
+      },
+    ],
     ['DELETE', `/Groups/${groupId}`],
     ['POST', '/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: [] }],
   ]
 
   async function seeded(tenant: TestTenant) {
-    const user = await tenant.fetch('/Users', { method: 'POST', json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ro@example.com' } })
-    const group = await tenant.fetch('/Groups', { method: 'POST', json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Team' } })
+    const user = await tenant.fetch('/Users', {
+      method: 'POST',
+      json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ro@example.com' },
+    })
+    const group = await tenant.fetch('/Groups', {
+      method: 'POST',
+      json: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Team' },
+    })
     return { userId: ((await user.json()) as { id: string }).id, groupId: ((await group.json()) as { id: string }).id }
   }
 
@@ -178,15 +235,27 @@ describe('scopes', () => {
     for (const [method, path, body] of writes(ids.userId, ids.groupId)) {
       const res = await tenant.fetch(path, { method, headers: { authorization }, json: body })
       expect(res.status, `${method} ${path}`).toBe(403)
-      expect(res.headers.get('www-authenticate'), `${method} ${path}`).toBe('Bearer realm="scim-edge", error="insufficient_scope", scope="scim:write"')
+      expect(res.headers.get('www-authenticate'), `${method} ${path}`).toBe(
+        'Bearer realm="scim-edge", error="insufficient_scope", scope="scim:write"',
+      )
       expect(((await res.json()) as { detail: string }).detail).toContain('insufficient_scope')
     }
-    for (const path of ['/Users', `/Users/${ids.userId}`, '/Groups', `/Groups/${ids.groupId}`, '/ServiceProviderConfig', '/Schemas'])
+    for (const path of [
+      '/Users',
+      `/Users/${ids.userId}`,
+      '/Groups',
+      `/Groups/${ids.groupId}`,
+      '/ServiceProviderConfig',
+      '/Schemas',
+    ])
       expect((await tenant.fetch(path, { headers: { authorization } })).status, path).toBe(200)
     const search = await tenant.fetch('/Users/.search', {
       method: 'POST',
       headers: { authorization },
-      json: { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName eq "ro@example.com"' },
+      json: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+        filter: 'userName eq "ro@example.com"',
+      },
     })
     expect(search.status).toBe(200)
     // Nothing was changed by the refused writes.
@@ -201,7 +270,11 @@ describe('scopes', () => {
     await expectReadOnly(tenant, `Bearer ${await accessToken(tenant.id, clientId, secret!)}`, ids)
     // A full client asking for scim:read alone gets a read-only token.
     const full = await addClient(tenant)
-    await expectReadOnly(tenant, `Bearer ${await accessToken(tenant.id, full.clientId, full.secret!, 'scim:read')}`, ids)
+    await expectReadOnly(
+      tenant,
+      `Bearer ${await accessToken(tenant.id, full.clientId, full.secret!, 'scim:read')}`,
+      ids,
+    )
   })
 
   it('narrows a live token when support narrows its client', async () => {

@@ -20,7 +20,11 @@ describe('client credentials with a client secret', () => {
   it('issues a one-hour ES256 access token by client_secret_basic, naming tenant, client and scope', async () => {
     const tenant = await newTenant()
     const { clientId, secret } = await addClient(tenant)
-    const res = await tokenRequest(tenant.id, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret!) })
+    const res = await tokenRequest(
+      tenant.id,
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth(clientId, secret!) },
+    )
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(res.headers.get('pragma')).toBe('no-cache')
@@ -44,11 +48,21 @@ describe('client credentials with a client secret', () => {
     const tenant = await newTenant()
     const { clientId, secret } = await addClient(tenant)
     for (const scope of ['scim', 'scim.readwrite', 'scim:read scim:write']) {
-      const res = await tokenRequest(tenant.id, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret!, scope })
+      const res = await tokenRequest(tenant.id, {
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: secret!,
+        scope,
+      })
       expect(res.status, scope).toBe(200)
       expect(((await res.json()) as { scope: string }).scope).toBe('scim:read scim:write')
     }
-    const read = await tokenRequest(tenant.id, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret!, scope: 'scim:read' })
+    const read = await tokenRequest(tenant.id, {
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: secret!,
+      scope: 'scim:read',
+    })
     expect(((await read.json()) as { scope: string }).scope).toBe('scim:read')
   })
 
@@ -65,7 +79,11 @@ describe('client credentials with a client secret', () => {
 
     const soon = new Date(Date.now() + 10 * 60_000).toISOString()
     const short = await addClient(tenant, { expiresAt: soon })
-    const res = await tokenRequest(tenant.id, { grant_type: 'client_credentials' }, { authorization: basicAuth(short.clientId, short.secret!) })
+    const res = await tokenRequest(
+      tenant.id,
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth(short.clientId, short.secret!) },
+    )
     const body = (await res.json()) as { expires_in: number; access_token: string }
     expect(body.expires_in).toBeLessThanOrEqual(600)
     expect(decodeJwt(body.access_token).exp).toBe(Math.floor(Date.parse(soon) / 1000))
@@ -78,7 +96,11 @@ describe('client credentials with a client secret', () => {
     expect(decodeJwt(await accessToken(tenant.id, a.clientId, a.secret!)).sub).toBe(a.clientId)
     expect(decodeJwt(await accessToken(tenant.id, b.clientId, b.secret!)).sub).toBe(b.clientId)
     await refused(
-      await tokenRequest(tenant.id, { grant_type: 'client_credentials' }, { authorization: basicAuth(a.clientId, b.secret!) }),
+      await tokenRequest(
+        tenant.id,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(a.clientId, b.secret!) },
+      ),
       401,
       'invalid_client',
     )
@@ -86,7 +108,7 @@ describe('client credentials with a client secret', () => {
 })
 
 describe('refusals (RFC 6749 §5.2)', () => {
-  it('answers a wrong secret, an unknown client and another tenant\'s client with 401 invalid_client and WWW-Authenticate', async () => {
+  it("answers a wrong secret, an unknown client and another tenant's client with 401 invalid_client and WWW-Authenticate", async () => {
     const tenant = await newTenant()
     const other = await newTenant()
     const { clientId, secret } = await addClient(tenant)
@@ -100,13 +122,25 @@ describe('refusals (RFC 6749 §5.2)', () => {
       expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/)
       await refused(res, 401, 'invalid_client')
     }
-    await refused(await tokenRequest('no-such-tenant', { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret!) }), 401, 'invalid_client')
+    await refused(
+      await tokenRequest(
+        'no-such-tenant',
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(clientId, secret!) },
+      ),
+      401,
+      'invalid_client',
+    )
   })
 
   it('refuses a static Basic credential at the token endpoint: only OAuth clients get tokens', async () => {
     const tenant = await newTenant()
     await refused(
-      await tokenRequest(tenant.id, { grant_type: 'client_credentials' }, { authorization: basicAuth(tenant.username, tenant.password) }),
+      await tokenRequest(
+        tenant.id,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(tenant.username, tenant.password) },
+      ),
       401,
       'invalid_client',
     )
@@ -116,7 +150,11 @@ describe('refusals (RFC 6749 §5.2)', () => {
     const tenant = await newTenant()
     const expired = await addClient(tenant, { expiresAt: new Date(Date.now() - 1000).toISOString() })
     const body = await refused(
-      await tokenRequest(tenant.id, { grant_type: 'client_credentials' }, { authorization: basicAuth(expired.clientId, expired.secret!) }),
+      await tokenRequest(
+        tenant.id,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(expired.clientId, expired.secret!) },
+      ),
       401,
       'invalid_client',
     )
@@ -126,7 +164,11 @@ describe('refusals (RFC 6749 §5.2)', () => {
     await accessToken(tenant.id, revoked.clientId, revoked.secret!)
     await updateDoc(tenant.id, (doc) => (doc.credentials = doc.credentials.filter((c) => c.id !== revoked.clientId)))
     await refused(
-      await tokenRequest(tenant.id, { grant_type: 'client_credentials' }, { authorization: basicAuth(revoked.clientId, revoked.secret!) }),
+      await tokenRequest(
+        tenant.id,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(revoked.clientId, revoked.secret!) },
+      ),
       401,
       'invalid_client',
     )
@@ -134,7 +176,11 @@ describe('refusals (RFC 6749 §5.2)', () => {
     const live = await addClient(tenant)
     await updateDoc(tenant.id, (doc) => (doc.status = 'disabled'))
     const disabled = await refused(
-      await tokenRequest(tenant.id, { grant_type: 'client_credentials' }, { authorization: basicAuth(live.clientId, live.secret!) }),
+      await tokenRequest(
+        tenant.id,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(live.clientId, live.secret!) },
+      ),
       401,
       'invalid_client',
     )
@@ -145,8 +191,17 @@ describe('refusals (RFC 6749 §5.2)', () => {
     const tenant = await newTenant()
     const { clientId, secret } = await addClient(tenant)
     const authorization = basicAuth(clientId, secret!)
-    for (const grant of ['authorization_code', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer'])
-      await refused(await tokenRequest(tenant.id, { grant_type: grant }, { authorization }), 400, 'unsupported_grant_type')
+    for (const grant of [
+      'authorization_code',
+      'password',
+      'refresh_token',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    ])
+      await refused(
+        await tokenRequest(tenant.id, { grant_type: grant }, { authorization }),
+        400,
+        'unsupported_grant_type',
+      )
     await refused(await tokenRequest(tenant.id, {}, { authorization }), 400, 'invalid_request')
   })
 
@@ -154,7 +209,11 @@ describe('refusals (RFC 6749 §5.2)', () => {
     const tenant = await newTenant()
     const reader = await addClient(tenant, { scope: ['scim:read'] })
     const authorization = basicAuth(reader.clientId, reader.secret!)
-    await refused(await tokenRequest(tenant.id, { grant_type: 'client_credentials', scope: 'admin' }, { authorization }), 400, 'invalid_scope')
+    await refused(
+      await tokenRequest(tenant.id, { grant_type: 'client_credentials', scope: 'admin' }, { authorization }),
+      400,
+      'invalid_scope',
+    )
     const beyond = await refused(
       await tokenRequest(tenant.id, { grant_type: 'client_credentials', scope: 'scim:write' }, { authorization }),
       400,
@@ -170,7 +229,11 @@ describe('refusals (RFC 6749 §5.2)', () => {
     const tenant = await newTenant()
     const { clientId, secret } = await addClient(tenant)
     await refused(
-      await tokenRequest(tenant.id, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret! }, { authorization: basicAuth(clientId, secret!) }),
+      await tokenRequest(
+        tenant.id,
+        { grant_type: 'client_credentials', client_id: clientId, client_secret: secret! },
+        { authorization: basicAuth(clientId, secret!) },
+      ),
       400,
       'invalid_request',
     )
@@ -199,12 +262,20 @@ describe('refusals (RFC 6749 §5.2)', () => {
     let status = 0
     // AUTH_FAILURES_BY_TENANT allows 40 per minute in tests; the tenant locks out within that.
     for (let i = 0; i < 60 && status !== 429; i++) {
-      const res = await tokenRequest(tenant.id, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, 'wrong'), 'cf-connecting-ip': address })
+      const res = await tokenRequest(
+        tenant.id,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(clientId, 'wrong'), 'cf-connecting-ip': address },
+      )
       status = res.status
       await res.arrayBuffer()
     }
     expect(status).toBe(429)
-    const locked = await tokenRequest(tenant.id, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret!), 'cf-connecting-ip': address })
+    const locked = await tokenRequest(
+      tenant.id,
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth(clientId, secret!), 'cf-connecting-ip': address },
+    )
     expect(locked.status).toBe(429)
     expect(locked.headers.get('retry-after')).toBe('60')
     expect(((await locked.json()) as { error: string }).error).toBe('temporarily_unavailable')
