@@ -103,16 +103,6 @@ export async function verifyClientAssertion(
     return { issuer, jti: payload.jti, expiresAt: payload.exp! }
   } catch (error) {
     if (error instanceof OAuthError) throw error
-    if (error instanceof errors.JWKSTimeout)
-      throw new OAuthError(
-        'temporarily_unavailable',
-        "the keys of the assertion's issuer could not be fetched in time; retry",
-      )
-    if (error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC' && /fetch|status/i.test(error.message))
-      throw new OAuthError(
-        'temporarily_unavailable',
-        `the keys of the assertion's issuer could not be fetched: ${error.message.slice(0, 120)}`,
-      )
     throw new OAuthError('invalid_client', `the client assertion is refused: ${refusal(error)}`)
   }
 }

@@ -4,7 +4,7 @@
  * set (at most once a second; failed assertions also count towards the lockout), so an issuer's key
  * rotation is picked up at once.
  */
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose'
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose'
 import { OAuthError } from './errors.ts'
 
 const sets = new Map<string, JWTVerifyGetKey>()
@@ -38,7 +38,32 @@ export function remoteKeys(jwksUrl: string): JWTVerifyGetKey {
     })
     sets.set(jwksUrl, set)
   }
-  return set
+  const resolve = set
+  return async (header, token) => {
+    try {
+      return await resolve(header, token)
+    } catch (error) {
+      throw unreachable(error, jwksUrl) ?? error
+    }
+  }
+}
+
+/**
+ * A failure to fetch the key set (refused, reset, timed out, not 2xx, not JSON) as temporarily_unavailable:
+ * the IdP should retry, and support sees which URL failed. Verification failures (no key for the kid, a bad
+ * signature) stay what jose says, and the caller makes them invalid_client.
+ */
+function unreachable(error: unknown, jwksUrl: string): OAuthError | undefined {
+  const fetchFailed =
+    error instanceof errors.JWKSTimeout ||
+    !(error instanceof errors.JOSEError) ||
+    (error.code === 'ERR_JOSE_GENERIC' && /fetch|status|json/i.test(error.message))
+  if (!fetchFailed) return undefined
+  const why = error instanceof errors.JWKSTimeout ? 'timed out' : (error as Error).message?.slice(0, 120) || 'failed'
+  return new OAuthError(
+    'temporarily_unavailable',
+    `the signing keys at ${jwksUrl} could not be fetched (${why}); retry`,
+  )
 }
 
 /** The `jwks_uri` of an issuer, from `{issuer}/.well-known/openid-configuration` (cached for an hour). */

@@ -87,9 +87,10 @@ export async function accessToken(tenantId: string, clientId: string, secret: st
 export async function keyPair(
   alg = 'ES256',
   kid = crypto.randomUUID(),
-): Promise<{ privateKey: CryptoKey; jwk: JWK & { kid: string }; alg: string }> {
+): Promise<{ privateKey: CryptoKey; jwk: JWK & { kid: string; kty: string }; alg: string }> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-  return { privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg }, alg }
+  const jwk = await exportJWK(publicKey)
+  return { privateKey, jwk: { ...jwk, kty: jwk.kty!, kid, alg }, alg }
 }
 
 /** Signs an assertion; `claims` overrides the defaults (iss/sub = client, aud = token endpoint, 5 minutes, a jti). */

@@ -1,18 +1,69 @@
 import { describe, it } from 'vitest'
+import {
+  accessToken,
+  addClient,
+  ASSERTION_TYPE,
+  assertion,
+  endpointOf,
+  keyPair,
+  registerIssuer,
+  tokenRequest,
+} from '../oauth/helpers.ts'
 import { replay, type Replay } from '../helpers/replay.ts'
-import { newTenant } from '../helpers/tenant.ts'
+import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 
 const recordings = import.meta.glob<Replay>('../fixtures/entra/*.json', { eager: true, import: 'default' })
+
+/** The recording with every request authorized by `authorization`. */
+function authorizedBy(recording: Replay, authorization: string): Replay {
+  return { ...recording, steps: recording.steps.map((s) => ({ ...s, headers: { ...s.headers, authorization } })) }
+}
+
+/** A token got the way Entra's workload identity federation gets it: an issuer-signed assertion, `scope=scim`. */
+async function federatedToken(tenant: TestTenant): Promise<string> {
+  const key = await keyPair('RS256')
+  const { issuer } = await registerIssuer([key.jwk])
+  const subject = `/eid1/c/pub/t/${crypto.randomUUID()}/a/${crypto.randomUUID()}/scim-edge`
+  const audience = `api://${tenant.id}-scim`
+  const { clientId } = await addClient(tenant, { auth: { method: 'federated', issuer, subject, audience } })
+  const jwt = await assertion(
+    { ...key, kid: key.jwk.kid },
+    { iss: issuer, sub: subject, aud: audience, jti: undefined },
+  )
+  const res = await tokenRequest(tenant.id, {
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_assertion_type: ASSERTION_TYPE,
+    client_assertion: jwt,
+    scope: 'scim',
+  })
+  const body = (await res.json()) as { access_token?: string }
+  if (res.status !== 200 || !body.access_token) throw new Error(`no token from ${endpointOf(tenant.id)}: ${res.status}`)
+  return body.access_token
+}
 
 describe('Entra ID replays (bearer token, both dialects)', () => {
   for (const [file, recording] of Object.entries(recordings)) {
     it(`${file.replace('../fixtures/', '')}: ${recording.description}`, async () => {
       const tenant = await newTenant()
       // Entra sends the Secret Token as a bearer token; Basic auth is unsupported there.
-      await replay(tenant, {
-        ...recording,
-        steps: recording.steps.map((s) => ({ ...s, headers: { ...s.headers, authorization: tenant.bearer } })),
-      })
+      await replay(tenant, authorizedBy(recording, tenant.bearer))
+    })
+  }
+})
+
+describe('Entra ID replays with an OAuth 2.0 access token', () => {
+  for (const [file, recording] of Object.entries(recordings)) {
+    const name = file.replace('../fixtures/', '')
+    it(`${name}: client credentials (client_secret_basic)`, async () => {
+      const tenant = await newTenant()
+      const { clientId, secret } = await addClient(tenant)
+      const token = await accessToken(tenant.id, clientId, secret!, 'scim.readwrite')
+      await replay(tenant, authorizedBy(recording, `Bearer ${token}`))
+    })
+    it(`${name}: workload identity federation`, async () => {
+      const tenant = await newTenant()
+      await replay(tenant, authorizedBy(recording, `Bearer ${await federatedToken(tenant)}`))
     })
   }
 })

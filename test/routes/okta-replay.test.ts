@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import provisionUsers from '../fixtures/okta/provision-users.json'
 import { replay, type Replay } from '../helpers/replay.ts'
 import { newTenant } from '../helpers/tenant.ts'
+import { accessToken, addClient } from '../oauth/helpers.ts'
 
 const recordings = import.meta.glob<Replay>('../fixtures/okta/*.json', { eager: true, import: 'default' })
 
@@ -22,4 +23,17 @@ describe('Okta replays', () => {
     })
     expect(vars.userId).toMatch(/^[0-9a-f-]{36}$/)
   })
+
+  // Okta's OIN listings take header auth or OAuth; an OAuth client's token replays every recording.
+  for (const [file, recording] of Object.entries(recordings)) {
+    it(`${file.replace('../fixtures/', '')} with an OAuth 2.0 client credentials token`, async () => {
+      const tenant = await newTenant()
+      const { clientId, secret } = await addClient(tenant)
+      const authorization = `Bearer ${await accessToken(tenant.id, clientId, secret!)}`
+      await replay(tenant, {
+        ...recording,
+        steps: recording.steps.map((s) => ({ ...s, headers: { ...s.headers, authorization } })),
+      })
+    })
+  }
 })
