@@ -57,11 +57,17 @@ function summarise(
   }
 }
 
+/** A load run's result and every latency it recorded (ms, in arrival order), for pooling rounds. */
+export interface LoadSamples {
+  result: LoadResult
+  latencies: number[]
+}
+
 function cannon(
   origin: string,
   next: () => Req,
   opts: { connections: number; seconds: number; rate?: number },
-): Promise<LoadResult> {
+): Promise<LoadSamples> {
   const latencies: number[] = []
   const statuses: Record<string, number> = {}
   let errors = 0
@@ -98,7 +104,7 @@ function cannon(
       (error, result) => {
         if (error) return reject(error)
         errors += result.errors + result.timeouts
-        resolve(summarise(latencies, result.duration, errors, statuses, firstError))
+        resolve({ result: summarise(latencies, result.duration, errors, statuses, firstError), latencies })
       },
     )
     instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
@@ -115,17 +121,44 @@ export async function closedLoop(
   next: () => Req,
   opts: { connections: number; seconds: number; warmupSeconds: number },
 ): Promise<LoadResult> {
+  return (await closedLoopSamples(origin, next, opts)).result
+}
+
+/** closedLoop, keeping the latencies of the timed part (not of the warm-up) for pooling rounds. */
+export async function closedLoopSamples(
+  origin: string,
+  next: () => Req,
+  opts: { connections: number; seconds: number; warmupSeconds: number },
+): Promise<LoadSamples> {
   if (opts.warmupSeconds > 0) await cannon(origin, next, { connections: opts.connections, seconds: opts.warmupSeconds })
   return cannon(origin, next, opts)
 }
 
+/**
+ * Several rounds of one workload as one figure: requests and seconds summed (so `rps` is the ratio of
+ * the sums, all requests ÷ all timed seconds), p50/p99/mean over the pooled latencies, errors and
+ * statuses added up.
+ */
+export function pool(rounds: LoadSamples[]): LoadResult {
+  const statuses: Record<string, number> = {}
+  for (const r of rounds)
+    for (const [status, n] of Object.entries(r.result.statuses)) statuses[status] = (statuses[status] ?? 0) + n
+  return summarise(
+    rounds.flatMap((r) => r.latencies),
+    rounds.reduce((s, r) => s + r.result.seconds, 0),
+    rounds.reduce((s, r) => s + r.result.errors, 0),
+    statuses,
+    rounds.find((r) => r.result.firstError !== undefined)?.result.firstError,
+  )
+}
+
 /** `rate` requests per second in total for `seconds`, over `connections` connections. */
-export function fixedRate(
+export async function fixedRate(
   origin: string,
   next: () => Req,
   opts: { rate: number; seconds: number; connections: number },
 ): Promise<LoadResult> {
-  return cannon(origin, next, opts)
+  return (await cannon(origin, next, opts)).result
 }
 
 /** Sends one request with fetch and times it; a status other than `expect` throws. */

@@ -10,15 +10,32 @@ import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { exportJWK, generateKeyPair } from 'jose'
 import { buildBundles } from './build.ts'
 import { CONCURRENCY, contentionShape, runContention, type ContentionResult } from './contention.ts'
-import { closedLoop, fixedRate, timed, type LoadResult, type Req } from './load.ts'
+import {
+  closedLoop,
+  closedLoopSamples,
+  fixedRate,
+  pool,
+  timed,
+  type LoadResult,
+  type LoadSamples,
+  type Req,
+} from './load.ts'
 import { machine } from './report.ts'
 import { benchStorage } from './storage.ts'
-import { renderTables, type BenchResult, type RowsFigure, type SingleFigure } from './tables.ts'
+import {
+  OAUTH_TARGET,
+  renderTables,
+  type BenchResult,
+  type OAuthFigures,
+  type RowsFigure,
+  type SingleFigure,
+} from './tables.ts'
 import { seedTenant, type SeedStatement, type SeededTenant, type TenantShape } from './seed.ts'
 import { serve } from './server.ts'
-import { verifyAfterWrites, verifyMixedTenants, verifySeed } from './verify.ts'
+import { verifyAfterWrites, verifyMixedTenants, verifyOAuth, verifySeed } from './verify.ts'
 import { MIX, mixedStream, prng, requests } from './workloads.ts'
 
 /** Rounds of the group PATCH pair; the reported time is their median. */
@@ -44,6 +61,11 @@ export interface Config {
   rowSamples: number
   /** Rounds of the contention workload (CONCURRENCY requests to one user, then to one group, per round). */
   contentionRounds: number
+  /**
+   * Closed-loop rounds per side of GET /Users/{id} with the static bearer token vs an OAuth access
+   * token, alternating (bearer, OAuth, bearer, OAuth, …); each round is warm-up then `seconds`.
+   */
+  authRounds: number
 }
 
 const FULL: Config = {
@@ -62,6 +84,7 @@ const FULL: Config = {
   limitRateSeconds: 5,
   rowSamples: 10,
   contentionRounds: 5,
+  authRounds: 3,
 }
 
 const QUICK: Config = {
@@ -76,6 +99,7 @@ const QUICK: Config = {
   mixSeconds: 3,
   limitRateSeconds: 1,
   rowSamples: 3,
+  authRounds: 2,
 }
 
 const started = performance.now()
@@ -118,6 +142,33 @@ async function meanRows(origin: string, reqs: Req[], expect: number[]): Promise<
     roundTrips: mean((r) => r.roundTrips),
     samples: all.length,
   }
+}
+
+/** Every answer 200 (a token endpoint answers nothing else on success), no connection error. */
+function assertAll200(name: string, r: LoadResult): void {
+  const other = Object.entries(r.statuses).filter(([status]) => status !== '200')
+  if (other.length)
+    throw new Error(
+      `${name}: ${other.reduce((s, [, n]) => s + n, 0)} answers not 200 (${JSON.stringify(r.statuses)}); first: ${r.firstError ?? '?'}`,
+    )
+  assertClean(name, r)
+}
+
+/** A JWK set of one ES256 private key with a kid, made for this run, as OAUTH_SIGNING_KEYS takes it (src/oauth/signing-keys.ts). */
+async function runSigningKeys(run: string): Promise<{ text: string; kid: string }> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+  const kid = `bench-${run}`
+  return { text: JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' }] }), kid }
+}
+
+/** meanRows over `n` requests of `next`, after one request of it that is not counted. */
+async function meanRowsAfterOne(origin: string, next: () => Req, n: number): Promise<RowsFigure> {
+  await timed(origin, next(), [200])
+  return meanRows(
+    origin,
+    Array.from({ length: n }, () => next()),
+    [200],
+  )
 }
 
 function assertClean(name: string, r: LoadResult): void {
@@ -165,7 +216,8 @@ async function main(): Promise<void> {
   const bundles = await buildBundles(REPO_ROOT, buildDir)
   step('starting workerd through Miniflare (3 Workers, one D1, one KV), applying migrations')
   const storage = benchStorage(values.disk)
-  const served = await serve(REPO_ROOT, bundles, { storageDir: storage.dir })
+  const signing = await runSigningKeys(run)
+  const served = await serve(REPO_ROOT, bundles, { storageDir: storage.dir, oauthSigningKeys: signing.text })
   const { app, instrumented, baseline } = served.urls
   try {
     const exec = async (statements: SeedStatement[]) => {
@@ -212,6 +264,45 @@ async function main(): Promise<void> {
     const closed: Record<string, LoadResult> = {}
     step('GET /Users/{id}')
     closed['users.get'] = await loop(app, () => requests.getUser(big, anyUser()))
+
+    // OAuth vs the static bearer token on the same GET: one access token from the token endpoint
+    // (before any timing), then alternating closed-loop rounds of each; each side's rounds are pooled.
+    step('OAuth: one access token from POST /oauth/{tenant}/token (client_secret_basic), checked')
+    const grant = await timed(app, requests.token(big), [200])
+    const accessToken = (JSON.parse(grant.body) as { access_token?: string }).access_token ?? ''
+    verification.push(...(await verifyOAuth(app, big, grant.body, signing.kid)))
+    const oauthAuthorization = `Bearer ${accessToken}`
+    const authSamples: { bearer: LoadSamples[]; oauth: LoadSamples[] } = { bearer: [], oauth: [] }
+    for (let round = 1; round <= cfg.authRounds; round++) {
+      step(`GET /Users/{id} with the static bearer token (round ${round} of ${cfg.authRounds})`)
+      authSamples.bearer.push(await closedLoopSamples(app, () => requests.getUserAs(big, anyUser(), big.bearer), cfg))
+      step(`GET /Users/{id} with the OAuth access token (round ${round} of ${cfg.authRounds})`)
+      authSamples.oauth.push(
+        await closedLoopSamples(app, () => requests.getUserAs(big, anyUser(), oauthAuthorization), cfg),
+      )
+    }
+    const bearerPooled = pool(authSamples.bearer)
+    const oauthPooled = pool(authSamples.oauth)
+    assertAll200('GET /Users/{id} with the static bearer token', bearerPooled)
+    assertAll200('GET /Users/{id} with the OAuth access token', oauthPooled)
+    step('POST /oauth/{tenant}/token, closed loop (client_secret_basic, every answer must be 200)')
+    const tokenLoad = await loop(app, () => requests.token(big))
+    assertAll200('POST /oauth/{tenant}/token', tokenLoad)
+    const oauthRatio = oauthPooled.rps / bearerPooled.rps
+    const oauthFigures: OAuthFigures = {
+      getUser: {
+        rounds: cfg.authRounds,
+        order: 'alternating, bearer first: bearer, oauth, bearer, oauth, …',
+        ratioOf: 'sums: all requests ÷ all timed seconds of each side, p50/p99 over the pooled latencies',
+        bearer: { ...bearerPooled, rounds: authSamples.bearer.map((s) => s.result) },
+        oauth: { ...oauthPooled, rounds: authSamples.oauth.map((s) => s.result) },
+        ratio: oauthRatio,
+        target: OAUTH_TARGET,
+        meets: oauthRatio >= OAUTH_TARGET,
+      },
+      token: tokenLoad,
+    }
+
     step('GET /Users?filter=userName eq "…"')
     closed['users.filter'] = await loop(app, () => requests.filterUser(big, anySeq()))
     step('GET /Groups?excludedAttributes=members')
@@ -324,6 +415,15 @@ async function main(): Promise<void> {
         times(() => requests.listGroups(big)),
         [200],
       ),
+      // One unsampled request first for each: a credential's first success in an isolate each day
+      // writes its "last used" row in the background (src/auth/credential-use.ts); the rest write nothing.
+      'users.get.bearer': await meanRowsAfterOne(instrumented, () => requests.getUserAs(big, anyUser(), big.bearer), n),
+      'users.get.oauth': await meanRowsAfterOne(
+        instrumented,
+        () => requests.getUserAs(big, anyUser(), oauthAuthorization),
+        n,
+      ),
+      'oauth.token': await meanRowsAfterOne(instrumented, () => requests.token(big), n),
       'users.create': await meanRows(
         instrumented,
         times((i) => requests.createUser(big, `rows-${run}-${i}@example.com`, 900_000 + i)),
@@ -382,6 +482,7 @@ async function main(): Promise<void> {
         atMixedRate: limitRate,
       },
       closed,
+      oauth: oauthFigures,
       single: {
         'import.first': single([pageMs[0]!]),
         'import.middle': single([pageMs[middle]!]),

@@ -12,8 +12,15 @@ import { initialState } from '../src/lifecycle/state.ts'
 import { normalizeResource } from '../src/scim/resource/normalize.ts'
 import { groupResourceType, userResourceType } from '../src/scim/schemas/index.ts'
 import { URN } from '../src/scim/urns.ts'
-import { newTenantDocument } from '../src/tenants/mint.ts'
-import { tenantDocumentKey, tenantKey } from '../src/tenants/document.ts'
+import { secretHash } from '../src/tenants/credentials.ts'
+import { mintCredentials, newTenantDocument } from '../src/tenants/mint.ts'
+import {
+  tenantDocumentKey,
+  tenantKey,
+  type OAuthClientCredential,
+  type TenantDocument,
+} from '../src/tenants/document.ts'
+import { parseBearerToken, randomId, randomSecret, sha256Hex } from '../src/tenants/secrets.ts'
 
 const ROWS_PER_STATEMENT = 1000
 const STATEMENTS_PER_BATCH = 5
@@ -22,6 +29,10 @@ export interface SeededTenant {
   id: string
   /** `Basic base64(username:password)` for this tenant's minted credential. */
   authorization: string
+  /** `Bearer scim_{id}_{secret}`: the tenant's static bearer credential. */
+  bearer: string
+  /** The tenant's OAuth client (secret method): its client_id and secret, and the client_secret_basic header. */
+  oauthClient: { id: string; secret: string; basic: string }
   /** userIds[seq - 1] is the id of the user with that seq. */
   userIds: string[]
   /** groupIds[seq - 1]; groups with no members are listed in emptyGroupIds. */
@@ -61,6 +72,48 @@ export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
 }
 
+/** `Basic base64(client_id:client_secret)`, each form-urlencoded first (RFC 6749 §2.3.1). */
+export function clientSecretBasic(clientId: string, secret: string): string {
+  return basicAuth(encodeURIComponent(clientId), encodeURIComponent(secret))
+}
+
+/**
+ * The tenant's credentials beside its Basic one: the static bearer token (newTenantDocument mints one;
+ * a document without one gets one from mintCredentials) and an OAuth client of the secret method, made
+ * as the support CLI makes credentials (randomId, randomSecret, only the SHA-256 stored). Each secret
+ * is checked against the hash the Worker compares (credentials.ts secretHash) before it is used.
+ */
+async function addBenchCredentials(
+  doc: TenantDocument,
+  bearerToken: string | undefined,
+  now: Date,
+): Promise<{ bearer: string; oauthClient: SeededTenant['oauthClient'] }> {
+  let token = bearerToken
+  if (!token || !doc.credentials.some((c) => c.kind === 'bearer')) {
+    const minted = await mintCredentials(now)
+    doc.credentials.push(...minted.credentials.filter((c) => c.kind === 'bearer'))
+    token = minted.secrets.bearerToken
+  }
+  const secret = randomSecret()
+  const client: OAuthClientCredential = {
+    id: randomId(),
+    kind: 'oauth-client',
+    createdAt: now.toISOString(),
+    auth: { method: 'client_secret', secretSha256: await sha256Hex(secret) },
+  }
+  doc.credentials.push(client)
+  const parsed = parseBearerToken(token)
+  const bearerCredential = doc.credentials.find((c) => c.kind === 'bearer' && c.id === parsed?.credentialId)
+  if (!parsed || secretHash(bearerCredential) !== (await sha256Hex(parsed.secret)))
+    throw new Error(`seeding ${doc.id}: the bearer token does not match its credential's hash`)
+  if (secretHash(client) !== (await sha256Hex(secret)))
+    throw new Error(`seeding ${doc.id}: the OAuth client secret does not match its credential's hash`)
+  return {
+    bearer: `Bearer ${token}`,
+    oauthClient: { id: client.id, secret, basic: clientSecretBasic(client.id, secret) },
+  }
+}
+
 /** One SQL statement and its parameters, as the bench's seeding transport carries it. */
 export interface SeedStatement {
   sql: string
@@ -96,7 +149,10 @@ const GROUPS_SQL = `INSERT INTO groups (tenant_id, id, seq, display_name, extern
 
 const MEMBERS_SQL = `INSERT INTO group_members (tenant_id, group_id, member_id) SELECT ?1, ${col(0)}, ${col(1)} FROM json_each(?2) j`
 
-/** Creates tenant `id` in KV (a document as newTenantDocument makes it) and seeds its users and groups. */
+/**
+ * Creates tenant `id` in KV (a document as newTenantDocument makes it, plus an OAuth client: see
+ * addBenchCredentials) and seeds its users and groups.
+ */
 export async function seedTenant(
   exec: SeedExec,
   kv: KVNamespace,
@@ -106,6 +162,7 @@ export async function seedTenant(
 ): Promise<SeededTenant> {
   // Tier "off": the bench measures the service, not the per-tenant limiter (the server declares no limiter).
   const { doc, secrets } = await newTenantDocument({ id, name: `bench ${id}`, settings: { rateLimitTier: 'off' } }, now)
+  const { bearer, oauthClient } = await addBenchCredentials(doc, secrets.bearerToken, now)
   // Rows under the tenant id (as for tenants made before keys), so the baseline Worker and the checks
   // address them by id; the key's length is all that differs from a minted key.
   const { key: _minted, ...legacy } = doc
@@ -200,6 +257,8 @@ export async function seedTenant(
   return {
     id,
     authorization: basicAuth(secrets.username, secrets.password),
+    bearer,
+    oauthClient,
     userIds,
     groupIds,
     emptyGroupIds: groupIds.filter((_, i) => memberCounts[i] === 0),

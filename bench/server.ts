@@ -34,7 +34,7 @@ export function readWranglerToml(repoRoot: string): { date: string; flags: strin
 export async function serve(
   repoRoot: string,
   bundles: Bundles,
-  options: { storageDir?: string } = {},
+  options: { storageDir?: string; oauthSigningKeys?: string } = {},
 ): Promise<Served> {
   const { date, flags, vars } = readWranglerToml(repoRoot)
   const worker = (name: string, script: string) => ({
@@ -48,7 +48,20 @@ export async function serve(
     kvNamespaces: { TENANTS: 'bench-tenants' },
     queueProducers: { INVITES: { queueName: 'invites' } },
     // No RATE_LIMITER binding: the bench measures the service, not the per-tenant limiter.
-    bindings: { ...vars, MAIL_API_KEY: 'bench-mail-key', INVITE_TOKEN_KEY: 'bench-invite-token-key' },
+    bindings: {
+      ...vars,
+      MAIL_API_KEY: 'bench-mail-key',
+      INVITE_TOKEN_KEY: 'bench-invite-token-key',
+      // The token endpoint's signing keys, a JWK set made for this run (bench/run.ts); nothing is committed.
+      ...(options.oauthSigningKeys ? { OAUTH_SIGNING_KEYS: options.oauthSigningKeys } : {}),
+    },
+    // The failed-authentication limiters, as wrangler.toml declares them: they are only consulted when a
+    // credential is refused, so a refused request answers 401 (and a flood of them 429) as in production
+    // instead of 503 for a missing binding. No timed request is refused.
+    ratelimits: {
+      AUTH_FAILURES_BY_ADDRESS: { namespace_id: '1003', simple: { limit: 20, period: 60 } },
+      AUTH_FAILURES_BY_TENANT: { namespace_id: '1004', simple: { limit: 200, period: 60 } },
+    },
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
   })
   const mf = new Miniflare(

@@ -18,6 +18,31 @@ export interface SingleFigure {
   all: number[]
 }
 
+/** The OAuth target: GET /Users/{id} with an access token at ≥ 0.95× the rate with the static bearer token. */
+export const OAUTH_TARGET = 0.95
+
+/** One side of the bearer-vs-OAuth comparison: its rounds pooled (see `ratioOf`), and each round. */
+export type PooledLoad = LoadResult & { rounds: LoadResult[] }
+
+/** OAuth 2.0 figures: the same GET with either token, and the token endpoint (bench/run.ts). */
+export interface OAuthFigures {
+  getUser: {
+    /** Closed-loop rounds per side. */
+    rounds: number
+    order: string
+    /** How rounds are combined into each side's figure and so into `ratio`. */
+    ratioOf: string
+    bearer: PooledLoad
+    oauth: PooledLoad
+    /** oauth.rps ÷ bearer.rps. */
+    ratio: number
+    target: number
+    meets: boolean
+  }
+  /** Closed-loop POST /oauth/{tenant}/token, client_secret_basic. */
+  token: LoadResult
+}
+
 export interface BenchResult {
   version: 1
   mode: 'full' | 'quick'
@@ -33,6 +58,7 @@ export interface BenchResult {
   verification: { check: string; ok: true }[]
   limit: { closed: LoadResult; single: { ms: number; mean: number; samples: number }; atMixedRate: LoadResult }
   closed: Record<string, LoadResult>
+  oauth: OAuthFigures
   single: Record<string, SingleFigure>
   import: { pages: number; pageSize: number; users: number; totalSeconds: number; pageMs: number[] }
   mixed: LoadResult & { tenants: number; ratePerTenant: number; mix: { what: string; pct: number }[] }
@@ -49,6 +75,9 @@ export const WORKLOADS = {
   'users.create': 'POST /Users',
   'users.deactivate': 'PATCH /Users/{id} active=false',
   'groups.list': 'GET /Groups?excludedAttributes=members',
+  'users.get.bearer': 'GET /Users/{id}, static bearer token',
+  'users.get.oauth': 'GET /Users/{id}, OAuth access token',
+  'oauth.token': 'POST /oauth/{tenant}/token (client_secret_basic)',
   'import.first': 'import: first page',
   'import.middle': 'import: middle page',
   'import.last': 'import: last page',
@@ -93,6 +122,8 @@ export function renderTables(r: BenchResult): string {
     count(limit.errors),
   ])
   out.push(table(['workload', 'req/s', '×limit', 'p50 ms', '×limit', 'p99 ms', '×limit', 'errors'], closedRows), '')
+
+  out.push(...renderOAuth(r.oauth, limit, cfg.connections), '')
 
   const one = r.limit.single.ms
   out.push(`One request at a time (limit: one point query takes ${ms(one)} ms, median of ${r.limit.single.samples})`)
@@ -176,6 +207,35 @@ export function renderTables(r: BenchResult): string {
   out.push(table(['request', 'rows read', '×limit', 'rows written', 'statements', 'round trips', 'samples'], rowRows))
   for (const note of r.notes) out.push(`note: ${note}`)
   return out.join('\n') + '\n'
+}
+
+/** The OAuth table: the same GET with the static bearer token and with an access token, the ratio and its verdict, the token endpoint. */
+function renderOAuth(o: OAuthFigures, limit: LoadResult, connections: number): string[] {
+  const g = o.getUser
+  const line = (label: string, l: LoadResult, note: string) => [
+    label,
+    count(l.requests),
+    count(Math.round(l.rps)),
+    ratio(l.rps, limit.rps),
+    ms(l.p50),
+    ms(l.p99),
+    count(l.errors),
+    note,
+  ]
+  const perRound = (p: PooledLoad) => `per round: ${p.rounds.map((x) => count(Math.round(x.rps))).join(' / ')} req/s`
+  const verdict = g.ratio >= g.target ? `meets ≥${g.target.toFixed(2)}×` : `misses ≥${g.target.toFixed(2)}×`
+  return [
+    `OAuth 2.0: closed loop, ${connections} connections; GET /Users/{id} in ${g.rounds} rounds per side, alternating (bearer, OAuth, bearer, OAuth, …), each side's rounds pooled`,
+    table(
+      ['workload', 'requests', 'req/s', '×limit', 'p50 ms', 'p99 ms', 'errors', 'note'],
+      [
+        line(WORKLOADS['users.get.bearer'], g.bearer, perRound(g.bearer)),
+        line(WORKLOADS['users.get.oauth'], g.oauth, perRound(g.oauth)),
+        line(WORKLOADS['oauth.token'], o.token, 'one ES256 token per request; every answer 200'),
+      ],
+    ),
+    `OAuth ÷ static bearer: ${ratio(g.oauth.rps, g.bearer.rps)} req/s (ratio of the sums: all requests ÷ all timed seconds of each side), p50 ${ratio(g.oauth.p50, g.bearer.p50)}, p99 ${ratio(g.oauth.p99, g.bearer.p99)} (pooled latencies); target ≥${g.target.toFixed(2)}×: ${verdict}`,
+  ]
 }
 
 /** The contention table: answers by status class, what the read-back kept, latencies; no limit figure applies. */

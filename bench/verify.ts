@@ -215,3 +215,41 @@ export async function verifyMixedTenants(d1: D1Database, mix: SeededTenant[]): P
   }
   return out
 }
+
+/**
+ * The token the bench times with, before any timing: the token endpoint answered a Bearer token with
+ * both scopes and the tenant's lifetime, signed with this run's key (its `kid`); the same GET answers
+ * user 1 with the static bearer token and with that access token.
+ */
+export async function verifyOAuth(app: string, big: SeededTenant, tokenBody: string, kid: string): Promise<Check[]> {
+  const out: Check[] = []
+  const grant = JSON.parse(tokenBody) as Json
+  out.push(
+    expectEqual(
+      'POST /oauth/{tenant}/token (client_secret_basic): token_type, scope, expires_in',
+      [grant.token_type, grant.scope, grant.expires_in],
+      ['Bearer', 'scim:read scim:write', 3600],
+    ),
+  )
+  const token = String(grant.access_token ?? '')
+  const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8') || '{}') as Json
+  out.push(
+    expectEqual('access token header: alg, typ, kid', [header.alg, header.typ, header.kid], ['ES256', 'at+jwt', kid]),
+  )
+  const user1 = big.userIds[0]!
+  out.push(
+    expectEqual(
+      'GET /Users/{user 1} with the static bearer token: userName',
+      (await json(app, requests.getUserAs(big, user1, big.bearer))).userName,
+      'user1@example.com',
+    ),
+  )
+  out.push(
+    expectEqual(
+      'GET /Users/{user 1} with the OAuth access token: userName',
+      (await json(app, requests.getUserAs(big, user1, `Bearer ${token}`))).userName,
+      'user1@example.com',
+    ),
+  )
+  return out
+}

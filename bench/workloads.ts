@@ -48,6 +48,22 @@ export const addMembersBody = (ids: string[]) => ({
 export const requests = {
   limit: (t: SeededTenant, userId: string): Req => ({ method: 'GET', path: `/u/${t.id}/${userId}`, headers: {} }),
   getUser: (t: SeededTenant, userId: string) => scim(t, 'GET', `/Users/${userId}`),
+  /** The same GET with another Authorization header (the static bearer token, an OAuth access token). */
+  getUserAs: (t: SeededTenant, userId: string, authorization: string): Req => {
+    const req = scim(t, 'GET', `/Users/${userId}`)
+    return { ...req, headers: { ...req.headers, authorization } }
+  },
+  /** The client credentials grant at the tenant's token endpoint, client_secret_basic (RFC 6749 §4.4, §2.3.1). */
+  token: (t: SeededTenant): Req => ({
+    method: 'POST',
+    path: `/oauth/${t.id}/token`,
+    headers: {
+      authorization: t.oauthClient.basic,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: 'grant_type=client_credentials',
+  }),
   filterUser: (t: SeededTenant, seq: number) => scim(t, 'GET', userNameFilter(`user${seq}@example.com`)),
   createUser: (t: SeededTenant, userName: string, seq: number) => scim(t, 'POST', '/Users', userBody(seq, userName)),
   deactivate: (t: SeededTenant, userId: string) => scim(t, 'PATCH', `/Users/${userId}`, deactivateBody),

@@ -34,6 +34,8 @@ test('npm run bench -- --quick completes, prints the tables and writes the JSON 
   for (const heading of [
     'Throughput: closed loop',
     'One request at a time',
+    'OAuth 2.0: closed loop',
+    'OAuth ÷ static bearer:',
     'Mixed Okta-like workload',
     'D1 rows per request',
   ])
@@ -41,6 +43,8 @@ test('npm run bench -- --quick completes, prints the tables and writes the JSON 
   for (const label of Object.values(WORKLOADS)) expect(run.stdout).toContain(label)
   expect(run.stdout).toContain('limit: GET /u/{id} point query')
   expect(run.stdout).toMatch(/\d\.\d\d×/)
+  // The verdict is printed either way; its outcome is a timing, so it is not asserted.
+  expect(run.stdout).toMatch(/target ≥0\.95×: (meets|misses) ≥0\.95×/)
 
   const files = readdirSync(out).filter((f) => f.endsWith('-quick.json'))
   expect(files).toHaveLength(1)
@@ -67,6 +71,32 @@ test('npm run bench -- --quick completes, prints the tables and writes the JSON 
     expect(Number.isFinite(load.p50) && Number.isFinite(load.p99)).toBe(true)
   }
   for (const key of Object.keys(result.closed)) expect(result.closed[key]!.errors, key).toBe(0)
+
+  // OAuth rows: the same GET with the static bearer token and an access token, each side in at least
+  // two alternating rounds, and the token endpoint; positive figures and only 200s, no timing target.
+  const { getUser, token } = result.oauth
+  expect(getUser.rounds).toBeGreaterThanOrEqual(2)
+  for (const [side, load] of [
+    ['bearer', getUser.bearer],
+    ['oauth', getUser.oauth],
+    ['token', token],
+  ] as const) {
+    expect(load.requests, side).toBeGreaterThan(0)
+    expect(load.rps, side).toBeGreaterThan(0)
+    expect(load.p50, side).toBeGreaterThan(0)
+    expect(load.p99, side).toBeGreaterThanOrEqual(load.p50)
+    expect(load.errors, side).toBe(0)
+    expect(Object.keys(load.statuses), side).toEqual(['200'])
+  }
+  for (const side of [getUser.bearer, getUser.oauth]) {
+    expect(side.rounds).toHaveLength(getUser.rounds)
+    expect(side.requests).toBe(side.rounds.reduce((s, r) => s + r.requests, 0))
+    for (const round of side.rounds) expect(round.requests).toBeGreaterThan(0)
+  }
+  expect(getUser.ratio).toBeCloseTo(getUser.oauth.rps / getUser.bearer.rps, 10)
+  expect(getUser.ratio).toBeGreaterThan(0)
+  expect(getUser.meets).toBe(getUser.ratio >= getUser.target)
+  expect(getUser.target).toBe(0.95)
   expect(result.import.users).toBe(result.import.pages * result.import.pageSize)
   expect(result.import.pageMs).toHaveLength(result.import.pages)
   for (const rows of Object.values(result.rows)) expect(rows.read).toBeGreaterThanOrEqual(0)
