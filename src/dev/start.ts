@@ -14,7 +14,10 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { baseUrl, createTenant, rotateTenant, type CommandContext } from '../tenants/commands.ts'
 import type { TenantDocument } from '../tenants/document.ts'
-import { secretHash } from '../tenants/credentials.ts'
+import { credentialExpired, DEFAULT_CLIENT_EXPIRY, secretHash, tokenEndpoint } from '../tenants/credentials.ts'
+import { parseExpiry } from '../tenants/expiry.ts'
+import { newSecretClient } from '../tenants/oauth-client-commands.ts'
+import { newSigningKey } from '../tenants/signing-key-commands.ts'
 import { APP_KEY_PREFIX, mintAppKey, parseAppKey, parseAppKeyDocument } from '../tenants/app-keys.ts'
 import {
   NODE_BIN,
@@ -30,10 +33,39 @@ import { startMailSink, type MailSink } from './mail-sink.ts'
 
 const DEMO_TENANT = 'demo'
 
-/** What `.wrangler/demo-tenant.json` holds: the shape of `tenant create --json`. */
+/** What `.wrangler/demo-tenant.json` holds: the shape of `tenant create --json`, plus a demo OAuth client. */
 export interface DemoCredentials extends MintedSecrets {
   tenantId: string
   baseUrl: string
+  oauthClientId?: string
+  oauthClientSecret?: string
+}
+
+/**
+ * Gives the demo tenant an OAuth client (client_secret_basic) unless the saved one still works, so
+ * `npm start` prints a Client ID, secret and Token URL to try the token endpoint with.
+ */
+export async function ensureDemoOAuthClient(
+  ctx: CommandContext,
+  file: string,
+  creds: DemoCredentials,
+): Promise<DemoCredentials> {
+  const doc = await ctx.store.get(DEMO_TENANT)
+  if (!doc) return creds
+  const saved = doc.credentials.find((c) => c.id === creds.oauthClientId && c.kind === 'oauth-client')
+  const now = ctx.now()
+  if (
+    saved &&
+    creds.oauthClientSecret &&
+    !credentialExpired(saved, now) &&
+    secretHash(saved) === (await sha256Hex(creds.oauthClientSecret))
+  )
+    return creds
+  const { client, secret } = await newSecretClient(now, parseExpiry(DEFAULT_CLIENT_EXPIRY, now).toISOString())
+  await ctx.store.put({ ...doc, credentials: [...doc.credentials, client] })
+  const next = { ...creds, oauthClientId: client.id, oauthClientSecret: secret }
+  writeJson(file, next)
+  return next
 }
 
 /** True when the saved secrets still match credentials in the stored document. */
@@ -95,6 +127,8 @@ interface LocalSecrets {
   APP_API_KEY: string
   MAIL_API_KEY: string
   INVITE_TOKEN_KEY: string
+  /** The Worker's access token signing keys (a JWK set with private keys), made on the first run. */
+  OAUTH_SIGNING_KEYS: string
 }
 
 /** True when `key` is an app key whose document in the store has its hash. */
@@ -118,12 +152,15 @@ async function localSecrets(store: TenantStore, file: string): Promise<LocalSecr
     APP_API_KEY: appKey!,
     MAIL_API_KEY: saved.MAIL_API_KEY ?? `mail_${randomSecret()}`,
     INVITE_TOKEN_KEY: saved.INVITE_TOKEN_KEY ?? randomSecret(),
+    OAUTH_SIGNING_KEYS:
+      saved.OAUTH_SIGNING_KEYS ?? JSON.stringify({ keys: [await newSigningKey('ES256', new Date())] }),
   }
   if (JSON.stringify(saved) !== JSON.stringify(stored)) writeJson(file, stored)
   return {
     ...stored,
     MAIL_API_KEY: process.env.MAIL_API_KEY || stored.MAIL_API_KEY,
     INVITE_TOKEN_KEY: process.env.INVITE_TOKEN_KEY || stored.INVITE_TOKEN_KEY,
+    OAUTH_SIGNING_KEYS: process.env.OAUTH_SIGNING_KEYS || stored.OAUTH_SIGNING_KEYS,
   }
 }
 
@@ -191,7 +228,10 @@ async function main() {
   console.log(`▸ checking the demo tenant "${DEMO_TENANT}"`)
   const store = createWranglerTenantStore({ remote: false, persistTo })
   const demoFile = join(localDir, 'demo-tenant.json')
-  const { creds, action, doc } = await ensureDemoTenant({ store, publicUrl, now: () => new Date() }, demoFile)
+  const demoCtx = { store, publicUrl, now: () => new Date() }
+  const demo = await ensureDemoTenant(demoCtx, demoFile)
+  const { action, doc } = demo
+  const creds = await ensureDemoOAuthClient(demoCtx, demoFile, demo.creds)
   const secrets = await localSecrets(store, join(localDir, 'dev-secrets.json'))
 
   const sink: MailSink = await startMailSink({ port: sinkPort })
@@ -212,6 +252,8 @@ async function main() {
     `INVITE_TOKEN_KEY:${secrets.INVITE_TOKEN_KEY}`,
     '--var',
     `MAIL_API_KEY:${secrets.MAIL_API_KEY}`,
+    '--var',
+    `OAUTH_SIGNING_KEYS:${secrets.OAUTH_SIGNING_KEYS}`,
   ]
   // Its own process group, so one kill reaches wrangler and the workerd it spawns.
   const dev = spawn(NODE_BIN, [WRANGLER_BIN, ...wranglerArgs], {
@@ -269,6 +311,8 @@ async function main() {
       `  Username:      ${creds.username}`,
       `  Password:      ${creds.password}`,
       `  Bearer token:  ${creds.bearerToken}`,
+      `  OAuth client:  ${creds.oauthClientId}  secret ${creds.oauthClientSecret}`,
+      `  Token URL:     ${tokenEndpoint(publicUrl, creds.tenantId)}  (client_secret_basic, grant_type=client_credentials)`,
       `  App key:       ${secrets.APP_API_KEY}  (APP_API_KEY for the app API and the CLI)`,
       `  Mail sink:     ${sink.url}/messages  (MAIL_API_URL=${sink.url}/emails)`,
       `  Kept in ${rel(demoFile)} and ${rel(join(localDir, 'dev-secrets.json'))} (git-ignored).`,

@@ -10,14 +10,11 @@ import { log } from '../observability/log.ts'
 import { primaryEmail } from '../scim/resource/emails.ts'
 import type { Json } from '../scim/resource/values.ts'
 import type { Scope } from '../scope/scope.ts'
-import type { TenantDocument } from '../tenants/document.ts'
+import { DEFAULT_INVITE_TTL_DAYS, type TenantDocument } from '../tenants/document.ts'
 import { renderInviteEmail } from './email.ts'
 import { type MailClient, recipientProblem } from './mail.ts'
 import { readInviteMessage } from './message.ts'
 import { inviteToken, tokenHash } from './token.ts'
-
-/** Days an invite link stays valid when the tenant does not say (TenantSettings.inviteTtlDays). */
-export const DEFAULT_INVITE_TTL_DAYS = 7
 
 /** How long one consumer holds an invite while it sends (longer than the mail timeout). */
 const LEASE_SECONDS = 60

@@ -5,25 +5,13 @@
  * rotation is picked up at once.
  */
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose'
+import { isKeyUrl } from '../tenants/credentials.ts'
 import { OAuthError } from './errors.ts'
 
 const sets = new Map<string, JWTVerifyGetKey>()
 const discovered = new Map<string, { jwksUri: string; until: number }>()
 const MAX_SETS = 200
 const DISCOVERY_SECONDS = 3600
-
-/** True for an https URL, or http on the loopback address (local runs and tests). */
-export function isKeyUrl(text: string): boolean {
-  try {
-    const url = new URL(text)
-    return (
-      url.protocol === 'https:' ||
-      (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
-    )
-  } catch {
-    return false
-  }
-}
 
 /** The key resolver of a JWKS URL, made once per isolate. */
 export function remoteKeys(jwksUrl: string): JWTVerifyGetKey {

@@ -3,10 +3,23 @@
  * one result (a JSON object plus human-readable lines). They talk to KV through a TenantStore, so
  * new commands (`group create`, `reinvite`, `log`) are a new row, not a new parser.
  */
-import { tenantBaseUrl, type TenantDocument } from './document.ts'
+import {
+  DEFAULT_INVITE_TTL_DAYS,
+  tenantBaseUrl,
+  tenantKey,
+  type Credential,
+  type TenantDocument,
+  type TenantSettings,
+} from './document.ts'
+import { accessTokenMinutes, credentialExpired, credentialScopes, formatScopes, tokenEndpoint } from './credentials.ts'
+import { parseExpiry } from './expiry.ts'
+import { oauthClientCommands } from './oauth-client-commands.ts'
+import { parseScopeFlag } from './scope-flag.ts'
+import { setCommands } from './set-command.ts'
+import { signingKeyCommands } from './signing-key-commands.ts'
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
 export { checkId, CliError, type Command, type CommandContext, type CommandResult }
-import { mintCredentials, newTenantDocument, type MintedSecrets } from './mint.ts'
+import { mintCredentials, newTenantDocument, type CredentialLimits, type MintedSecrets } from './mint.ts'
 import { appKeyCommands } from './app-key-commands.ts'
 import { erasureCommands } from './erasure-commands.ts'
 import { workerCommands } from './worker-commands.ts'
@@ -37,8 +50,36 @@ function remoteNote(ctx: CommandContext): string[] {
   return ctx.store.where === 'remote' ? [PROPAGATION] : []
 }
 
-/** The public view of a tenant: never a hash or a secret. */
-export function describeTenant(doc: TenantDocument, publicUrl: string): Record<string, unknown> {
+/** One credential as support sees it: never a hash or a secret. */
+export function describeCredential(c: Credential, now: Date, lastUsed?: string | null) {
+  return {
+    id: c.id,
+    kind: c.kind,
+    ...(c.kind === 'oauth-client' ? { method: c.auth.method } : {}),
+    scope: formatScopes(credentialScopes(c)),
+    createdAt: c.createdAt,
+    expiresAt: c.expiresAt ?? null,
+    expired: credentialExpired(c, now),
+    ...(lastUsed !== undefined ? { lastUsed } : {}),
+  }
+}
+
+/** The settings in effect: what the document says, else the defaults. */
+export function effectiveSettings(settings: TenantSettings) {
+  return {
+    inviteTtlDays: settings.inviteTtlDays ?? DEFAULT_INVITE_TTL_DAYS,
+    rateLimitTier: settings.rateLimitTier ?? 'standard',
+    accessTokenMinutes: accessTokenMinutes(settings),
+  }
+}
+
+/** The public view of a tenant: never a hash or a secret. `lastUsed` maps credential ids to days. */
+export function describeTenant(
+  doc: TenantDocument,
+  publicUrl: string,
+  options: { now?: Date; lastUsed?: Map<string, string> } = {},
+): Record<string, unknown> {
+  const now = options.now ?? new Date()
   return {
     tenantId: doc.id,
     name: doc.name,
@@ -46,13 +87,46 @@ export function describeTenant(doc: TenantDocument, publicUrl: string): Record<s
     appUrl: doc.appUrl,
     createdAt: doc.createdAt,
     baseUrl: baseUrl(publicUrl, doc.id),
+    tokenEndpoint: tokenEndpoint(publicUrl, doc.id),
     settings: doc.settings,
-    credentials: doc.credentials.map((c) => ({ id: c.id, kind: c.kind, createdAt: c.createdAt })),
+    effectiveSettings: effectiveSettings(doc.settings),
+    credentials: doc.credentials.map((c) =>
+      describeCredential(c, now, options.lastUsed ? (options.lastUsed.get(c.id) ?? null) : undefined),
+    ),
   }
 }
 
+/** The day each credential of the tenant last worked, from D1 (`credential_use`); undefined when D1 cannot be read. */
+async function lastUsedDays(ctx: CommandContext, doc: TenantDocument): Promise<Map<string, string> | undefined> {
+  const key = tenantKey(doc)
+  if (!ctx.store.d1Query || !/^[a-z0-9.-]+$/.test(key)) return undefined
+  try {
+    const rows = await ctx.store.d1Query(`SELECT credential_id, used_on FROM credential_use WHERE tenant_id = '${key}'`)
+    return new Map(rows.map((r) => [String(r.credential_id), String(r.used_on)]))
+  } catch {
+    return undefined
+  }
+}
+
+/** The limits `--expires` and `--scope` give a minted Basic + bearer pair. */
+function limitsFromFlags(ctx: CommandContext, flags: Record<string, string | undefined>): CredentialLimits {
+  const scope = parseScopeFlag(flags.scope)
+  return {
+    ...(flags.expires !== undefined ? { expiresAt: parseExpiry(flags.expires, ctx.now()).toISOString() } : {}),
+    ...(scope ? { scope } : {}),
+  }
+}
+
+const LIMIT_FLAGS = {
+  expires: { description: 'when the credentials stop working: 90d, 18m, 2y or a date (default: never; at most 3y)' },
+  scope: { description: '"scim:read scim:write" (default) or "scim:read" for read-only credentials' },
+}
+
 /** Creates a tenant with a fresh Basic + bearer pair; fails if the id is taken. */
-export async function createTenant(ctx: CommandContext, input: { id: string; name?: string; appUrl?: string }) {
+export async function createTenant(
+  ctx: CommandContext,
+  input: { id: string; name?: string; appUrl?: string; limits?: CredentialLimits },
+) {
   checkId(input.id)
   if (input.appUrl !== undefined && !isHttpUrl(input.appUrl))
     throw new CliError(`invalid --app-url "${input.appUrl}": use an http(s) URL`, 2)
@@ -65,10 +139,10 @@ export async function createTenant(ctx: CommandContext, input: { id: string; nam
 }
 
 /** Adds a new Basic + bearer pair beside the existing credentials (rotation without downtime). */
-export async function rotateTenant(ctx: CommandContext, id: string) {
+export async function rotateTenant(ctx: CommandContext, id: string, limits: CredentialLimits = {}) {
   const doc = await load(ctx, id)
-  const previous = doc.credentials.map((c) => c.id)
-  const { credentials, secrets } = await mintCredentials(ctx.now())
+  const previous = doc.credentials.filter((c) => c.kind !== 'oauth-client').map((c) => c.id)
+  const { credentials, secrets } = await mintCredentials(ctx.now(), limits)
   const next: TenantDocument = { ...doc, credentials: [...doc.credentials, ...credentials] }
   await ctx.store.put(next)
   return { doc: next, secrets, previous }
@@ -103,13 +177,25 @@ export const commands: Record<string, Command> = {
     flags: {
       name: { description: 'display name (default: the id)' },
       'app-url': { description: 'where invitees land after accepting' },
+      ...LIMIT_FLAGS,
     },
     summary: 'create a tenant and print its Base URL and credentials once',
     async run(ctx, args, flags) {
-      const { doc, secrets } = await createTenant(ctx, { id: args.id!, name: flags.name, appUrl: flags['app-url'] })
+      const limits = limitsFromFlags(ctx, flags)
+      const { doc, secrets } = await createTenant(ctx, {
+        id: args.id!,
+        name: flags.name,
+        appUrl: flags['app-url'],
+        limits,
+      })
       const url = baseUrl(ctx.publicUrl, doc.id)
       return {
-        json: { tenantId: doc.id, baseUrl: url, ...secrets },
+        json: {
+          tenantId: doc.id,
+          baseUrl: url,
+          ...secrets,
+          ...(limits.expiresAt ? { expiresAt: limits.expiresAt } : {}),
+        },
         lines: [`Created tenant ${doc.id} (${ctx.store.where}).`, ...secretLines(url, secrets)],
       }
     },
@@ -117,21 +203,32 @@ export const commands: Record<string, Command> = {
 
   show: {
     args: ['id'],
-    summary: 'show a tenant and its credential ids (never secrets or hashes)',
+    summary:
+      'show a tenant, its settings and its credentials (kind, scope, created, expires, last used; never secrets)',
     async run(ctx, args) {
       const doc = await load(ctx, args.id!)
-      const view = describeTenant(doc, ctx.publicUrl)
+      const now = ctx.now()
+      const lastUsed = await lastUsedDays(ctx, doc)
+      const view = describeTenant(doc, ctx.publicUrl, { now, lastUsed })
+      const credentials = view.credentials as ReturnType<typeof describeCredential>[]
       return {
         json: view,
         lines: [
           `Tenant ${doc.id}: ${doc.name} (${doc.status})`,
           `  Base URL:   ${view.baseUrl}`,
+          `  Token URL:  ${view.tokenEndpoint}`,
           `  App URL:    ${doc.appUrl}`,
           `  Created:    ${doc.createdAt}`,
-          `  Settings:   ${JSON.stringify(doc.settings)}`,
+          `  Settings:   ${Object.entries(effectiveSettings(doc.settings))
+            .map(([k, v]) => `${k}=${v}${k in doc.settings ? '' : ' (default)'}`)
+            .join(', ')}`,
           `  Credentials (${doc.credentials.length}):`,
-          ...doc.credentials.map((c) => `    ${c.id}  ${c.kind.padEnd(6)}  ${c.createdAt}`),
+          ...credentials.map(
+            (c) =>
+              `    ${c.id}  ${(c.method ? `${c.kind}/${c.method}` : c.kind).padEnd(26)}  ${c.scope.padEnd(20)}  created ${c.createdAt.slice(0, 10)}  expires ${c.expiresAt?.slice(0, 10) ?? 'never'}${c.expired ? ' (EXPIRED)' : ''}  last used ${c.lastUsed ?? (lastUsed ? 'never' : 'unknown')}`,
+          ),
         ],
+        warnings: lastUsed ? [] : ['warning: could not read D1 for last-used days; they show as unknown'],
       }
     },
   },
@@ -166,12 +263,20 @@ export const commands: Record<string, Command> = {
 
   rotate: {
     args: ['id'],
+    flags: LIMIT_FLAGS,
     summary: 'add a new Basic + bearer credential pair beside the old ones; print it once',
-    async run(ctx, args) {
-      const { doc, secrets, previous } = await rotateTenant(ctx, args.id!)
+    async run(ctx, args, flags) {
+      const limits = limitsFromFlags(ctx, flags)
+      const { doc, secrets, previous } = await rotateTenant(ctx, args.id!, limits)
       const url = baseUrl(ctx.publicUrl, doc.id)
       return {
-        json: { tenantId: doc.id, baseUrl: url, ...secrets, previousCredentials: previous },
+        json: {
+          tenantId: doc.id,
+          baseUrl: url,
+          ...secrets,
+          ...(limits.expiresAt ? { expiresAt: limits.expiresAt } : {}),
+          previousCredentials: previous,
+        },
         lines: [
           `Added credentials ${secrets.username} (basic) and ${secrets.bearerToken.split('_')[1]} (bearer) to tenant ${doc.id}.`,
           ...secretLines(url, secrets),
@@ -222,4 +327,10 @@ export const commands: Record<string, Command> = {
   ...appKeyCommands,
 
   ...erasureCommands,
+
+  ...oauthClientCommands,
+
+  ...signingKeyCommands,
+
+  ...setCommands,
 }

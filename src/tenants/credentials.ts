@@ -90,3 +90,16 @@ export function secretHash(credential: Credential | undefined): string | undefin
   if (credential.kind !== 'oauth-client') return credential.secretSha256
   return credential.auth.method === 'client_secret' ? credential.auth.secretSha256 : undefined
 }
+
+/** Where keys may be fetched from (a JWKS URL, a federated issuer): https, or http on the loopback address (local runs and tests). */
+export function isKeyUrl(text: string): boolean {
+  try {
+    const url = new URL(text)
+    return (
+      url.protocol === 'https:' ||
+      (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+    )
+  } catch {
+    return false
+  }
+}

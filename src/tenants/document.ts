@@ -62,6 +62,9 @@ export interface OAuthClientCredential extends CredentialFields {
 /** One credential of a tenant. */
 export type Credential = SecretCredential | OAuthClientCredential
 
+/** Days an invite link stays valid when the tenant does not say (TenantSettings.inviteTtlDays). */
+export const DEFAULT_INVITE_TTL_DAYS = 7
+
 export interface TenantSettings {
   /** Days an invite link stays valid. */
   inviteTtlDays?: number

@@ -54,6 +54,8 @@ export interface TenantStore {
   records(prefix: string): RecordStore
   /** Runs SQL statements on the D1 database (`wrangler d1 execute`); the rows each one changed. */
   d1?(statements: string[]): Promise<number[]>
+  /** Runs one read on the D1 database; its rows. */
+  d1Query?(sql: string): Promise<Record<string, unknown>[]>
   /** Where the store writes, for messages ("local" or "remote"). */
   readonly where: string
 }
@@ -119,6 +121,13 @@ export function createWranglerTenantStore(target: KvTarget, binding = 'TENANTS')
       if (!target.remote && target.persistTo) d1Args.push('--persist-to', target.persistTo)
       const out = JSON.parse(await wrangler(d1Args)) as { meta?: { changes?: number } }[]
       return out.map((r) => r.meta?.changes ?? 0)
+    },
+
+    async d1Query(sql) {
+      const d1Args = ['d1', 'execute', 'DB', where, '--json', '--command', sql]
+      if (!target.remote && target.persistTo) d1Args.push('--persist-to', target.persistTo)
+      const out = JSON.parse(await wrangler(d1Args)) as { results?: Record<string, unknown>[] }[]
+      return out[0]?.results ?? []
     },
 
     records(prefix) {

@@ -3,8 +3,8 @@
  * busy tenant does not read KV on every request. Only a speed-up: a miss reads KV, unknown tenants are
  * never cached (a tenant created a moment ago works at once), and a change (revoke, disable) reaches
  * the Worker within the TTL, as KV's own edge cache already delays it by up to a minute. A credential
- * the cached document does not know makes the caller reload it once (reloadTenant, at most every few
- * seconds per tenant), so a credential made a moment ago works on first use.
+ * the cached document does not know makes the caller reload it once (reloadTenant, at most once a second
+ * per tenant), so a credential made a moment ago works on first use.
  */
 import { isTenantId, parseTenantDocument, tenantDocumentKey, type TenantDocument } from './document.ts'
 
@@ -12,7 +12,7 @@ const cache = new Map<string, { doc: TenantDocument; until: number }>()
 const reloaded = new Map<string, number>()
 const MAX_ENTRIES = 1000
 /** The least time between two forced reloads of one tenant's document. */
-const RELOAD_SECONDS = 5
+const RELOAD_SECONDS = 1
 
 /** Seconds tenant documents stay in the isolate: TENANT_CACHE_SECONDS, default 30, at most 60, 0 turns it off. */
 export function tenantCacheSeconds(value: string | undefined): number {
@@ -46,7 +46,7 @@ export async function loadTenant(kv: KVNamespace, id: string, ttlSeconds: number
 
 /**
  * The tenant's document read again past the isolate cache, when the cache holds one and it was not
- * reloaded in the last few seconds; undefined otherwise (the caller keeps what it has).
+ * reloaded in the last second; undefined otherwise (the caller keeps what it has).
  */
 export async function reloadTenant(
   kv: KVNamespace,

@@ -20,26 +20,34 @@ export interface Run {
   json: any
 }
 
+/**
+ * Runs `node src/tenants/cli.ts ...args --persist-to {persistTo}` as its own process; `input` is
+ * written to its stdin (for `-` file arguments), which is closed either way.
+ */
+export function runCli(args: string[], options: { persistTo: string; input?: string }): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      NODE_BIN,
+      [join(REPO_ROOT, 'src/tenants/cli.ts'), ...args, '--persist-to', options.persistTo],
+      { cwd: REPO_ROOT, env: { ...process.env, PUBLIC_URL: '' } },
+      (error, stdout, stderr) => {
+        let json: unknown
+        try {
+          json = JSON.parse(stdout)
+        } catch {}
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr, json })
+      },
+    )
+    child.stdin?.end(options.input ?? '')
+  })
+}
+
 /** A fresh local KV directory (removed after the file) and a `cli(...)` bound to it. */
 export function useCli() {
   const persistTo = mkdtempSync(join(tmpdir(), 'scim-edge-cli-'))
   afterAll(() => rmSync(persistTo, { recursive: true, force: true }))
 
-  const cli = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(
-        NODE_BIN,
-        [join(REPO_ROOT, 'src/tenants/cli.ts'), ...args, '--persist-to', persistTo],
-        { cwd: REPO_ROOT, env: { ...process.env, PUBLIC_URL: '' } },
-        (error, stdout, stderr) => {
-          let json: unknown
-          try {
-            json = JSON.parse(stdout)
-          } catch {}
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr, json })
-        },
-      )
-    })
+  const cli = (...args: string[]): Promise<Run> => runCli(args, { persistTo })
 
   /** The stored document, hashes included, read with wrangler directly. */
   const raw = (id: string) => createWranglerTenantStore({ remote: false, persistTo }).get(id)
