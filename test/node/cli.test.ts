@@ -83,7 +83,11 @@ describe('create, show, delete (real wrangler kv, local)', () => {
       baseUrl: 'http://127.0.0.1:8787/scim/v2/acme',
     })
     expect(run.json.credentials).toHaveLength(2)
-    for (const c of run.json.credentials) expect(Object.keys(c).sort()).toEqual(['createdAt', 'id', 'kind'])
+    for (const c of run.json.credentials) {
+      const keys = Object.keys(c).filter((k) => k !== 'lastUsed')
+      expect(keys.sort()).toEqual(['createdAt', 'expired', 'expiresAt', 'id', 'kind', 'scope'])
+      expect(c).toMatchObject({ expiresAt: null, expired: false, scope: 'scim:read scim:write' })
+    }
     expectNoSecrets(run.stdout, stored, created)
   })
 
