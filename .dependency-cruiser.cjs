@@ -12,12 +12,16 @@ const LAYERS = [
   { name: 'runtime', path: ['^src/runtime/'] },
   { name: 'auth', path: ['^src/auth/'] },
   { name: 'invites', path: ['^src/invites/'] },
+  // Webhook deliveries: the events outbox, the queue consumer, the sender.
+  { name: 'webhooks', path: ['^src/webhooks/'] },
   { name: 'provisioning', path: ['^src/provisioning/'] },
   { name: 'lifecycle', path: ['^src/lifecycle/'] },
   { name: 'db', path: ['^src/db/'] },
   { name: 'scope', path: ['^src/scope/'] },
   { name: 'd1', path: ['^src/d1/'] },
   { name: 'observability', path: ['^src/observability/'] },
+  // Events to the app: their shape, Standard Webhooks signatures, RFC 9967 SETs; Workers-free.
+  { name: 'signals', path: ['^src/signals/'] },
   // OAuth 2.0 (RFC 6749, 7523, 8414, 9068): tokens, assertions, keys; Workers-free but for fetch.
   { name: 'oauth', path: ['^src/oauth/'] },
   { name: 'tenants', path: ['^src/tenants/'] },

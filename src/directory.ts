@@ -6,14 +6,17 @@
 import { WorkerEntrypoint } from 'cloudflare:workers'
 import { acceptInvite as accept, type DeadReason } from './invites/accept.ts'
 import { appUser, canSignIn as access, type Access, type AppUser, type Who } from './lifecycle/access.ts'
+import { acknowledgeEvent, readFeed, type FeedPage } from './provisioning/event-feed.ts'
 import { createScimGroup } from './provisioning/groups.ts'
 import { createScimUser, getUser as readUser } from './provisioning/users.ts'
 import type { Env } from './runtime/env.ts'
 import { activeTenantScope, systemScope, systemTenantScopes } from './runtime/scopes.ts'
 import { ScimError } from './scim/errors.ts'
 import type { Scope } from './scope/scope.ts'
+import type { AppEvent } from './signals/event.ts'
 
-export type { Access, AppUser, Who }
+export type { Access, AppUser, FeedPage, Who }
+export type { AppEvent } from './signals/event.ts'
 
 export class Directory extends WorkerEntrypoint<Env> {
   /** The scope of one call on an active tenant; its errors are plain Errors (RPC carries no SCIM status). */
@@ -70,5 +73,24 @@ export class Directory extends WorkerEntrypoint<Env> {
   ): Promise<{ id: string; displayName: string; memberCount: number }> {
     const created = await createScimGroup(await this.scope(tenantId, 'createGroup'), group)
     return { id: created.id, displayName: String(created.resource.displayName), memberCount: created.memberCount }
+  }
+
+  /** The change feed: events after `after` (a cursor of an earlier page; omitted: the oldest kept), at most `limit`. */
+  async events(tenantId: string, query: { after?: string; limit?: number } = {}): Promise<FeedPage> {
+    return this.call(() => this.scope(tenantId, 'events').then((scope) => readFeed(scope, query)))
+  }
+
+  /** The app's receipt of a deactivation or deletion: the person's sessions and tokens are revoked. */
+  async ackEvent(tenantId: string, eventId: string): Promise<AppEvent> {
+    return this.call(() => this.scope(tenantId, 'ackEvent').then((scope) => acknowledgeEvent(scope, eventId)))
+  }
+
+  /** Runs `work`, turning a SCIM error into a plain Error (RPC carries no SCIM status). */
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      throw error instanceof ScimError ? new Error(error.message) : error
+    }
   }
 }

@@ -183,7 +183,12 @@ export async function releaseInvite(scope: Tenant, id: string, reason: string): 
  */
 export async function markAccepted(
   scope: Tenant & Pick<Scope, 'now'>,
-  accepted: { invite: { id: string; userId: string }; user: UserMove },
+  accepted: {
+    invite: { id: string; userId: string }
+    user: UserMove
+    /** Statements that run right after the invite is marked (`changes() = 1` tells whether it was). */
+    joined?: Statement[]
+  },
 ): Promise<boolean> {
   const at = scope.now().toISOString()
   const { invite, user } = accepted
@@ -202,6 +207,7 @@ export async function markAccepted(
         ),
       ),
   )
+  b.addAll(accepted.joined ?? [])
   b.add(userStateStatement(scope, { userId: invite.userId, ...user, when: inviteIs(scope, invite.id, 'accepted') }))
   return (await b.run()).get(marked) === 1
 }

@@ -37,7 +37,8 @@ export interface JournalOrigin {
   okStatus?: number
 }
 
-function insertEntry(tenantKey: string, e: JournalEntry, guard = sql`1`): Statement {
+/** The insert of one entry, when `guard` holds (a statement of the batch of what it records). */
+export function journalStatement(tenantKey: string, e: JournalEntry, guard = sql`1`): Statement {
   return statement(sql`INSERT INTO audit_events (tenant_id, id, at, credential_id, request_id, method, path, resource_type, resource_id, action, outcome, summary)
     SELECT ${tenantKey}, ${newId()}, ${e.at}, ${e.credentialId}, ${e.requestId}, ${e.method}, ${e.path}, ${e.resourceType}, ${e.resourceId}, ${e.action}, ${e.outcome}, ${e.summary}
     WHERE ${guard}`)
@@ -58,7 +59,7 @@ class ChangeJournal implements Journal {
 
   entry(change: JournalChange): Statement {
     const o = this.origin
-    const insert = insertEntry(
+    const insert = journalStatement(
       o.tenantKey,
       {
         at: new Date().toISOString(),
@@ -90,7 +91,7 @@ export function createJournal(origin: JournalOrigin): Journal {
 
 /** Appends an entry on its own (a request that failed or changed nothing). */
 export async function recordJournal(scope: Pick<Scope, 'db' | 'tenantKey'>, entry: JournalEntry): Promise<void> {
-  await runWrite(scope.db, insertEntry(scope.tenantKey, entry))
+  await runWrite(scope.db, journalStatement(scope.tenantKey, entry))
 }
 
 /** Deletes entries older than `before` across tenants, in chunks so one run stays small. */

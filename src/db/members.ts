@@ -136,3 +136,36 @@ export async function groupsOfUsers(scope: Tenant, userIds: string[]): Promise<M
   }
   return out
 }
+
+/**
+ * The member ids a change adds and removes, as queries of one column `value` over the members as they
+ * are before the change's statements run (for the change's events, src/db/events.ts).
+ */
+export function memberChangeIds(
+  scope: Pick<Scope, 'tenantKey'>,
+  groupId: string,
+  change: MemberChange,
+): { added?: SQL; removed?: SQL } {
+  const tenantId = scope.tenantKey
+  const add = change.mode === 'replace' ? change.ids : change.add
+  const isMember = (column: SQL) =>
+    sql`EXISTS (SELECT 1 FROM group_members m WHERE m.tenant_id = ${tenantId} AND m.group_id = ${groupId} AND m.member_id = ${column})`
+  const added = add.length
+    ? sql`SELECT j.value AS value FROM json_each(${JSON.stringify(add)}) j
+        CROSS JOIN users u ON u.tenant_id = ${tenantId} AND u.id = j.value AND u.deleted_at IS NULL
+        WHERE NOT ${isMember(sql`j.value`)}`
+    : undefined
+  let removed: SQL | undefined
+  if (change.mode === 'replace') {
+    removed = sql`SELECT member_id AS value FROM group_members WHERE tenant_id = ${tenantId} AND group_id = ${groupId}
+      AND member_id NOT IN (SELECT value FROM json_each(${JSON.stringify(change.ids)}))`
+  } else if (change.remove.length) {
+    removed = sql`SELECT j.value AS value FROM json_each(${JSON.stringify(change.remove)}) j WHERE ${isMember(sql`j.value`)}`
+  }
+  return { added, removed }
+}
+
+/** Every member id of a group, as a query of one column `value`. */
+export function allMemberIds(scope: Pick<Scope, 'tenantKey'>, groupId: string): SQL {
+  return sql`SELECT member_id AS value FROM group_members WHERE tenant_id = ${scope.tenantKey} AND group_id = ${groupId}`
+}

@@ -205,3 +205,84 @@ export const usedAssertions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.issuer, t.jti] }), index('used_assertions_expires').on(t.expiresAt)],
 )
+
+/**
+ * What changed, for the app (src/signals/event.ts): one row per event, written in its change's batch.
+ * `seq` is the tenant's gap-free sequence (the feed's cursor); `order_key` is the resource whose events
+ * must reach a webhook in order. Deactivations and deletions carry `receipt_due_at` until the app
+ * confirms them (`confirmed_at`, `confirmed_via`).
+ */
+export const events = sqliteTable(
+  'events',
+  {
+    tenantId: text('tenant_id').notNull(),
+    seq: integer('seq').notNull(),
+    id: text('id').notNull(),
+    at: text('at').notNull(),
+    type: text('type').notNull(),
+    actorKind: text('actor_kind').notNull(),
+    actorId: text('actor_id'),
+    resourceType: text('resource_type').notNull(),
+    resourceId: text('resource_id').notNull(),
+    /** `{ attributes?, members? }` as JSON: names and ids, never values. */
+    data: text('data'),
+    receiptDueAt: text('receipt_due_at'),
+    confirmedAt: text('confirmed_at'),
+    confirmedVia: text('confirmed_via'),
+    /** Set once the cron journaled that the receipt is overdue. */
+    overdueAt: text('overdue_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.seq] }),
+    uniqueIndex('events_id').on(t.id),
+    index('events_tenant_at').on(t.tenantId, t.at),
+    index('events_receipt_due').on(t.receiptDueAt).where(sql`confirmed_at IS NULL AND overdue_at IS NULL`),
+  ],
+)
+
+/**
+ * Each webhook's progress through its tenant's events: `cursor` is the last event seq turned into
+ * deliveries; `failing_since` the first failure after the last success; `disabled_at` when it failed
+ * for too long (support re-enables it).
+ */
+export const webhookState = sqliteTable(
+  'webhook_state',
+  {
+    tenantId: text('tenant_id').notNull(),
+    webhookId: text('webhook_id').notNull(),
+    cursor: integer('cursor').notNull(),
+    failingSince: text('failing_since'),
+    disabledAt: text('disabled_at'),
+    lastSuccessAt: text('last_success_at'),
+    /** When a delayed queue message will wake this webhook's retries; at most one is in flight. */
+    wakeAt: text('wake_at'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.webhookId] })],
+)
+
+/**
+ * One event to one webhook: pending until a 2xx (delivered) or until the retries ran out (dead).
+ * Only the oldest pending delivery of an `order_key` is sent, so a webhook sees a person's events in
+ * order; a consumer holds the ones it sends until `lease_until`.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    tenantId: text('tenant_id').notNull(),
+    webhookId: text('webhook_id').notNull(),
+    seq: integer('seq').notNull(),
+    orderKey: text('order_key').notNull(),
+    state: text('state').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAt: text('next_at').notNull(),
+    leaseUntil: text('lease_until'),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    deliveredAt: text('delivered_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.webhookId, t.seq] }),
+    index('webhook_deliveries_pending').on(t.tenantId, t.webhookId, t.orderKey, t.seq).where(sql`state = 'pending'`),
+    index('webhook_deliveries_due').on(t.state, t.nextAt),
+  ],
+)

@@ -7,6 +7,7 @@ import { getTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core'
 import {
   auditEvents,
   credentialUse,
+  events,
   groupMembers,
   groups,
   invites,
@@ -15,10 +16,15 @@ import {
   usedAssertions,
   userEmails,
   users,
+  webhookDeliveries,
+  webhookState,
 } from './schema.ts'
 
 /** Children before parents, so an erasure cut short never leaves a row whose parent is gone first. */
 export const TENANT_TABLES: readonly SQLiteTable[] = [
+  webhookDeliveries,
+  webhookState,
+  events,
   groupMembers,
   userEmails,
   invites,

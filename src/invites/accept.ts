@@ -2,6 +2,8 @@
  * What an invite link is worth right now, and accepting it (invited -> joined). Every dead link has
  * its own reason, so the page can say what happened and answer with the right status.
  */
+import { sql } from 'drizzle-orm'
+import { eventStatement } from '../db/events.ts'
 import { getInviteByTokenHash, markAccepted, type InviteRecord } from '../db/invites.ts'
 import { getUser, type UserRecord } from '../db/users.ts'
 import { INVITE_ACCEPTED } from '../lifecycle/state.ts'
@@ -71,7 +73,13 @@ export async function acceptInvite(lookup: InviteLookup, token: string): Promise
   const status = await inviteStatus(lookup, token)
   if (status.kind === 'dead') return acceptedBefore(status) ?? { ok: false, status }
   const { scope, invite } = status
-  if (await markAccepted(scope, { invite, user: INVITE_ACCEPTED })) {
+  const joined = eventStatement(
+    scope,
+    { type: 'user.joined', resourceType: 'User', resourceId: invite.userId },
+    sql`changes() = 1`,
+  )
+  if (await markAccepted(scope, { invite, user: INVITE_ACCEPTED, joined: [joined] })) {
+    await scope.outbox.events.announce()
     return {
       ok: true,
       tenant: status.tenant,

@@ -3,7 +3,9 @@
  * group_members and change as set operations, so a 50,000-member group is never loaded to be patched.
  */
 import type { SQL } from 'drizzle-orm'
+import { eventStatement, memberEventsStatement } from '../db/events.ts'
 import { newId } from '../db/ids.ts'
+import { allMemberIds, memberChangeIds } from '../db/members.ts'
 import { createGroup, deleteGroup, getGroup, readGroupForChange, updateGroup, type GroupRecord } from '../db/groups.ts'
 import { InvalidValue, NotFound, PreconditionFailed } from '../scim/errors.ts'
 import { applyPatch } from '../scim/patch/apply.ts'
@@ -15,6 +17,7 @@ import { checkBodyId, normalizeResource } from '../scim/resource/normalize.ts'
 import type { Json } from '../scim/resource/values.ts'
 import { groupResourceType } from '../scim/schemas/index.ts'
 import type { JournalChange, Scope } from '../scope/scope.ts'
+import { groupChangeEvent } from './change-events.ts'
 import { guardedWrite, LOST } from './guarded-write.ts'
 
 export type { GroupRecord }
@@ -58,8 +61,42 @@ export async function createScimGroup(scope: Scope, body: unknown): Promise<Grou
   const { resource, memberIds } = splitMembers(normalizeResource(groupResourceType, body))
   checkMembers((await readGroupForChange(scope, { newMemberIds: memberIds })).unknown)
   const id = newId()
-  const joined = [scope.journal.entry({ action: 'create', resourceType: 'Group', resourceId: id, body })]
-  return createGroup(scope, { id, resource, memberIds, source: scope.actor.kind === 'app' ? 'app' : 'scim', joined })
+  // These follow the group's rows in its batch: the members added are the ones it has now.
+  const joined = [
+    scope.journal.entry({ action: 'create', resourceType: 'Group', resourceId: id, body }),
+    eventStatement(scope, { type: 'group.created', resourceType: 'Group', resourceId: id }),
+    ...(memberIds.length
+      ? [memberEventsStatement(scope, { type: 'group.members_added', groupId: id, ids: allMemberIds(scope, id) })]
+      : []),
+  ]
+  const group = await createGroup(scope, {
+    id,
+    resource,
+    memberIds,
+    source: scope.actor.kind === 'app' ? 'app' : 'scim',
+    joined,
+  })
+  await scope.outbox.events.announce()
+  return group
+}
+
+/** The events of a group write, before its membership statements: attributes, then members added, then removed. */
+function groupEvents(
+  scope: Scope,
+  write: { id: string; before: Json; after?: Json; members?: MemberChange },
+  guard: SQL,
+) {
+  const out = []
+  const attributes = write.after && groupChangeEvent(write.id, write.before, write.after)
+  if (attributes) out.push(eventStatement(scope, attributes, guard))
+  if (write.members) {
+    const { added, removed } = memberChangeIds(scope, write.id, write.members)
+    if (added)
+      out.push(memberEventsStatement(scope, { type: 'group.members_added', groupId: write.id, ids: added }, guard))
+    if (removed)
+      out.push(memberEventsStatement(scope, { type: 'group.members_removed', groupId: write.id, ids: removed }, guard))
+  }
+  return out
 }
 
 /** What a group write changes: its attributes (computed from the group as read) and its members. */
@@ -105,9 +142,15 @@ async function writeGroup(scope: Scope, id: string, change: GroupChange): Promis
       resource: changedResource,
       members: memberChange,
       expectedVersion: pinned ?? (changedResource ? current.version : undefined),
-      joined: (guard) => [scope.journal.entry({ ...change.journal, resourceType: 'Group', resourceId: id, guard })],
+      joined: (guard) => [
+        scope.journal.entry({ ...change.journal, resourceType: 'Group', resourceId: id, guard }),
+        ...groupEvents(scope, { id, before: current.resource, after: changedResource, members: memberChange }, guard),
+      ],
     })
-    if (written) return { done: written }
+    if (written) {
+      await scope.outbox.events.announce()
+      return { done: written }
+    }
     if (!(await getGroup(scope, id))) throw groupNotFound(id)
     return LOST
   })
@@ -148,8 +191,9 @@ export async function deleteScimGroup(scope: Scope, id: string, ifMatch?: string
   const expectedVersion = ifMatchVersion(ifMatch, current.version)
   const joined = (guard: SQL) => [
     scope.journal.entry({ action: 'delete', resourceType: 'Group', resourceId: id, guard }),
+    eventStatement(scope, { type: 'group.deleted', resourceType: 'Group', resourceId: id }, guard),
   ]
-  if (await deleteGroup(scope, { id, expectedVersion, joined })) return
+  if (await deleteGroup(scope, { id, expectedVersion, joined })) return scope.outbox.events.announce()
   if (expectedVersion !== undefined && (await getGroup(scope, id)))
     throw new PreconditionFailed(`Group ${id} changed since If-Match was read`)
   throw groupNotFound(id)

@@ -4,6 +4,7 @@
  * operations. Each write is one batch: the user, its invites and its journal entry commit together.
  */
 import type { Statement } from '../d1/batch.ts'
+import { eventStatement } from '../db/events.ts'
 import { newId } from '../db/ids.ts'
 import { insertInvite, voidInvites } from '../db/invites.ts'
 import { memberLeavesGroups } from '../db/groups.ts'
@@ -18,6 +19,7 @@ import { jsonEqual } from '../scim/resource/equal.ts'
 import { checkBodyId, normalizeResource } from '../scim/resource/normalize.ts'
 import { userResourceType } from '../scim/schemas/index.ts'
 import type { JournalChange, Scope } from '../scope/scope.ts'
+import { userChangeEvent } from './change-events.ts'
 import { guardedWrite, LOST } from './guarded-write.ts'
 
 export type { UserRecord }
@@ -53,10 +55,14 @@ export async function createScimUser(scope: Scope, body: unknown): Promise<UserR
   const { invite, ...lifecycle } = creation(resource.active as boolean, source)
   const id = newId()
   const inviteId = invite === 'issue' ? newId() : undefined
-  const joined: Statement[] = [scope.journal.entry({ action: 'create', resourceType: 'User', resourceId: id, body })]
+  const joined: Statement[] = [
+    scope.journal.entry({ action: 'create', resourceType: 'User', resourceId: id, body }),
+    eventStatement(scope, { type: 'user.created', resourceType: 'User', resourceId: id }),
+  ]
   if (inviteId) joined.push(insertInvite(scope, { id: inviteId, userId: id }))
   const record = await createUser(scope, { id, resource, ...lifecycle, source, joined })
   if (inviteId) await scope.outbox.invites.announce([inviteId])
+  await scope.outbox.events.announce()
   return record
 }
 
@@ -79,7 +85,7 @@ export async function writeUser(
   id: string,
   change: { ifMatch?: string; plan(current: UserRecord): UserPlan | undefined },
 ): Promise<{ record: UserRecord; inviteId?: string }> {
-  const result = await guardedWrite<{ record: UserRecord; inviteId?: string }>(
+  const result = await guardedWrite<{ record: UserRecord; inviteId?: string; event?: boolean }>(
     { what: `User ${id}`, pinned: pinsVersion(change.ifMatch) },
     async () => {
       const current = await requireUser(scope, id)
@@ -87,21 +93,24 @@ export async function writeUser(
       const plan = change.plan(current)
       if (!plan) return { done: { record: current } }
       const inviteId = plan.invite === 'issue' ? newId() : undefined
+      const event = userChangeEvent(id, current.resource, plan.write.resource)
       const record = await updateUser(scope, {
         current,
         next: plan.write,
         joined: (guard) => {
           const out = [scope.journal.entry({ ...plan.journal, resourceType: 'User', resourceId: id, guard })]
+          if (event) out.push(eventStatement(scope, event, guard))
           if (plan.invite !== 'none')
             out.push(voidInvites(scope, { userId: id, reason: plan.voidReason ?? 'user deactivated', guard }))
           if (inviteId) out.push(insertInvite(scope, { id: inviteId, userId: id }, guard))
           return out
         },
       })
-      return record ? { done: { record, inviteId } } : LOST
+      return record ? { done: { record, inviteId, event: Boolean(event) } } : LOST
     },
   )
   if (result.inviteId) await scope.outbox.invites.announce([result.inviteId])
+  if (result.event) await scope.outbox.events.announce()
   return result
 }
 
@@ -165,9 +174,10 @@ export async function deleteScimUser(scope: Scope, id: string, ifMatch?: string)
       dropUserMemberships(scope, id, guard),
       voidInvites(scope, { userId: id, reason: 'user deleted', guard }),
       scope.journal.entry({ action: 'delete', resourceType: 'User', resourceId: id, guard }),
+      eventStatement(scope, { type: 'user.deleted', resourceType: 'User', resourceId: id }, guard),
     ],
   })
-  if (deleted) return
+  if (deleted) return scope.outbox.events.announce()
   if (expectedVersion !== undefined && (await getUser(scope, id)))
     throw new PreconditionFailed(`User ${id} changed since If-Match was read`)
   throw userNotFound(id)

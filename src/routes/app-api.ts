@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { authenticateApp } from '../auth/app-key.ts'
 import { createMiddleware } from 'hono/factory'
+import { acknowledgeEvent, readFeed } from '../provisioning/event-feed.ts'
 import { readTenantJournal } from '../provisioning/journal.ts'
 import { acceptInvite } from '../invites/accept.ts'
 import { reinvite } from '../invites/reinvite.ts'
@@ -129,3 +130,12 @@ appApi.get('/journal', async (c) => {
   const { userName, since, limit } = c.req.query()
   return c.json({ entries: await readTenantJournal(c.var.scope, { userName, since, limit }) })
 })
+
+/** The change feed: `?after={cursor}&limit=` (1 to 1000, default 100), in sequence order. */
+appApi.get('/events', async (c) => {
+  const { after, limit } = c.req.query()
+  return c.json(await readFeed(c.var.scope, { after, limit }))
+})
+
+/** The app's receipt of a deactivation or deletion: this person's sessions and tokens are revoked. */
+appApi.post('/events/:id/ack', async (c) => c.json(await acknowledgeEvent(c.var.scope, c.req.param('id'))))

@@ -1,12 +1,17 @@
 import type { InviteMessage } from '../invites/message.ts'
+import type { DeadDelivery, WebhookMessage } from '../webhooks/message.ts'
 
-export type { InviteMessage }
+export type { InviteMessage, WebhookMessage }
 
 /** The Worker's bindings, typed once (wrangler.toml declares them; the README's settings table explains them). */
 export interface Env {
   DB: D1Database
   TENANTS: KVNamespace
   INVITES: Queue<InviteMessage>
+  /** Tenants with events to deliver to webhooks (src/webhooks/). */
+  WEBHOOKS?: Queue<WebhookMessage>
+  /** Deliveries that ran out of retries. */
+  WEBHOOKS_DLQ?: Queue<DeadDelivery>
   RATE_LIMITER?: RateLimit
   /** Requests per app key and tenant (the app API). */
   APP_RATE_LIMITER?: RateLimit
@@ -35,4 +40,12 @@ export interface Env {
    * (src/oauth/signing-keys.ts); without it the token endpoint answers 503 and no access token passes.
    */
   OAUTH_SIGNING_KEYS?: string
+  /** Days events are kept for the feed (default 30). */
+  EVENT_RETENTION_DAYS?: string
+  /** Milliseconds a webhook has to answer (default 10000). */
+  WEBHOOK_TIMEOUT_MS?: string
+  /** Seconds between delivery attempts, comma-separated (default covers more than 24 hours). */
+  WEBHOOK_RETRY_SECONDS?: string
+  /** Hours a webhook may fail without a success before it is disabled (default 72). */
+  WEBHOOK_DISABLE_AFTER_HOURS?: string
 }

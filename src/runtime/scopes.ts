@@ -9,12 +9,16 @@ import type { ConsumerDeps } from '../invites/consumer.ts'
 import { createMailClient } from '../invites/mail.ts'
 import { queueOutbox } from '../invites/outbox.ts'
 import { inviteTokenKey } from '../invites/token.ts'
+import { log } from '../observability/log.ts'
 import { NotFound, ScimError } from '../scim/errors.ts'
 import type { Actor, Scope, SystemScope } from '../scope/scope.ts'
 import { tenantBaseUrl, tenantIdOfKey, tenantKey, type TenantDocument } from '../tenants/document.ts'
 import { loadTenant, tenantCacheSeconds } from '../tenants/load.ts'
 import type { Env } from './env.ts'
-import { appName, publicUrl } from './settings.ts'
+import { appName, publicUrl, webhookSettings } from './settings.ts'
+import type { WebhookDeps } from '../webhooks/consumer.ts'
+import { webhookOutbox } from '../webhooks/outbox.ts'
+import { signingKeys } from '../oauth/signing-keys.ts'
 
 /** Who and what a scope is for. */
 export interface ScopeRequest {
@@ -51,7 +55,7 @@ export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequ
     publicUrl: origin,
     actor: request.actor,
     requestId: request.requestId,
-    outbox: { invites: queueOutbox(env.INVITES, key) },
+    outbox: { invites: queueOutbox(env.INVITES, key), events: webhookOutbox(env.WEBHOOKS, tenant, key) },
     journal: createJournal(journal),
     now: request.now ?? (() => new Date()),
   }
@@ -113,5 +117,33 @@ export function consumerDeps(env: Env, requestId: string): ConsumerDeps {
     }),
     tokenKey: inviteTokenKey(env),
     appName: (tenant) => appName(env, tenant),
+  }
+}
+
+/** What the webhook queue consumer needs, from env. */
+export async function webhookDeps(env: Env, requestId: string): Promise<WebhookDeps> {
+  const settings = webhookSettings(env)
+  const keys = await signingKeys(env.OAUTH_SIGNING_KEYS)?.catch(() => undefined)
+  return {
+    scope: systemTenantScopes(env, { task: 'queue', requestId }),
+    send: {
+      fetch: (input, init) => fetch(input, init),
+      timeoutMs: settings.timeoutMs,
+      now: () => new Date(),
+      issuer: publicUrl(env),
+      signer: keys?.signer,
+    },
+    retrySeconds: settings.retrySeconds,
+    disableAfterHours: settings.disableAfterHours,
+    async wake(tenantKey, delaySeconds) {
+      await env.WEBHOOKS?.send({ v: 1, tenantKey }, { contentType: 'json', delaySeconds })
+    },
+    async dead(delivery) {
+      try {
+        await env.WEBHOOKS_DLQ?.send(delivery, { contentType: 'json' })
+      } catch (error) {
+        log('error', 'webhook_dlq_send_failed', { ...delivery, message: (error as Error).message })
+      }
+    },
   }
 }

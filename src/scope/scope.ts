@@ -24,9 +24,16 @@ export interface InviteOutbox {
   announce(inviteIds: string[]): Promise<void>
 }
 
+/** Where a change announces that it committed events, so webhooks deliver them at once. */
+export interface EventOutbox {
+  /** Wakes the tenant's webhook deliveries; never throws (the cron wakes what a failed send missed). */
+  announce(): Promise<void>
+}
+
 /** The outboxes of a scope. */
 export interface Outboxes {
   invites: InviteOutbox
+  events: EventOutbox
 }
 
 /** A change as the journal records it. */

@@ -75,6 +75,34 @@ export interface TenantSettings {
   rateLimitTier?: string
   /** Minutes an OAuth access token lives: 60 to 360, default 60 (src/tenants/credentials.ts). */
   accessTokenMinutes?: number
+  /** Minutes the app has to confirm a deactivation or deletion before it is flagged (default 5). */
+  receiptMinutes?: number
+}
+
+/** Minutes the app has to confirm a deactivation or deletion when the tenant does not say. */
+export const DEFAULT_RECEIPT_MINUTES = 5
+
+/** A webhook's signing secret: `whsec_` and base64. The first of a webhook's secrets signs. */
+export interface WebhookSecret {
+  secret: string
+  createdAt: string
+  /** Set on the old secret by a rotation: it signs beside the new one until then. */
+  expiresAt?: string
+}
+
+/**
+ * Where the app is told about events (src/signals/): an HTTPS URL, the event types it wants, and how
+ * deliveries look. Its secrets are kept as they are (the Worker signs with them), unlike credentials.
+ */
+export interface WebhookConfig {
+  id: string
+  url: string
+  /** Event type patterns: `*`, `user.*`, `group.members_added`, ... */
+  events: string[]
+  /** Standard Webhooks JSON, or RFC 8417 Security Event Tokens with RFC 9967 event URIs. */
+  format: 'standard' | 'set'
+  secrets: WebhookSecret[]
+  createdAt: string
 }
 
 export interface TenantDocument {
@@ -91,6 +119,8 @@ export interface TenantDocument {
   createdAt: string
   settings: TenantSettings
   credentials: Credential[]
+  /** Absent: none. */
+  webhooks?: WebhookConfig[]
 }
 
 /** The Base URL an IdP admin configures: `{publicUrl}/scim/v2/{tenantId}` (publicUrl without a trailing slash). */

@@ -30,7 +30,7 @@ export function scopeOf(
     origin: { method: 'TEST', path: 'test' },
     now: now && (() => now),
   })
-  return { ...scope, outbox: { invites: options.outbox ?? { announce: async () => {} } } }
+  return { ...scope, outbox: { ...scope.outbox, invites: options.outbox ?? { announce: async () => {} } } }
 }
 
 /** The scope of work across tenants, at `now` when given. */
