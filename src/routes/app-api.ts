@@ -6,6 +6,8 @@ import { Hono } from 'hono'
 import { authenticateApp } from '../auth/app-key.ts'
 import { createMiddleware } from 'hono/factory'
 import { acknowledgeEvent, readFeed } from '../provisioning/event-feed.ts'
+import { reenableWebhook, testWebhook, webhookStatus } from '../webhooks/admin.ts'
+import { webhookDeps } from '../runtime/scopes.ts'
 import { readTenantJournal } from '../provisioning/journal.ts'
 import { acceptInvite } from '../invites/accept.ts'
 import { reinvite } from '../invites/reinvite.ts'
@@ -139,3 +141,15 @@ appApi.get('/events', async (c) => {
 
 /** The app's receipt of a deactivation or deletion: this person's sessions and tokens are revoked. */
 appApi.post('/events/:id/ack', async (c) => c.json(await acknowledgeEvent(c.var.scope, c.req.param('id'))))
+
+/** Support: each webhook's delivery progress (`npm run tenant -- webhook list`). */
+appApi.get('/webhooks', async (c) => c.json({ webhooks: await webhookStatus(c.var.scope) }))
+
+/** Support: a signed test delivery sent now; the answer says what the endpoint replied. */
+appApi.post('/webhooks/:id/test', async (c) => {
+  const deps = await webhookDeps(c.env, c.var.scope.requestId)
+  return c.json(await testWebhook(c.var.scope, c.req.param('id'), deps.send))
+})
+
+/** Support: a disabled webhook delivers again; its dead deliveries are tried again. */
+appApi.post('/webhooks/:id/enable', async (c) => c.json(await reenableWebhook(c.var.scope, c.req.param('id'))))

@@ -43,6 +43,9 @@ export function erasureDays(setting: string | undefined): number {
  * names them; a test keeps it equal to the registry in src/db/tenant-tables.ts.
  */
 export const TENANT_TABLE_NAMES = [
+  'webhook_deliveries',
+  'webhook_state',
+  'events',
   'group_members',
   'user_emails',
   'invites',

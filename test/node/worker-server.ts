@@ -9,7 +9,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startMailSink, type MailSink } from '../../src/dev/mail-sink.ts'
-import { tenantDocumentKey, type TenantSettings } from '../../src/tenants/document.ts'
+import { tenantDocumentKey, type TenantSettings, type WebhookConfig } from '../../src/tenants/document.ts'
 import { NODE_BIN, REPO_ROOT, WRANGLER_BIN } from '../../src/tenants/kv-store.ts'
 import { newTenantDocument } from '../../src/tenants/mint.ts'
 import { appKeyDocumentKey } from '../../src/tenants/app-keys.ts'
@@ -25,6 +25,8 @@ export interface TenantSpec {
   appUrl: string
   name?: string
   settings?: TenantSettings
+  /** Webhooks of the tenant's document. */
+  webhooks?: WebhookConfig[]
 }
 
 export interface TestWorker {
@@ -75,7 +77,10 @@ function wrangler(args: string[]): Promise<void> {
 }
 
 /** Starts the Worker with `tenants` in KV; `close()` stops it and removes its state. */
-export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> {
+export async function startTestWorker(
+  specs: TenantSpec[],
+  options: { vars?: Record<string, string> } = {},
+): Promise<TestWorker> {
   const dir = mkdtempSync(join(tmpdir(), 'scim-edge-worker-'))
   const persist = ['--persist-to', join(dir, 'state')]
   const sink = await startMailSink({ port: 0, log: false })
@@ -91,6 +96,7 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
       { id, name: spec.name ?? `Tenant ${id}`, appUrl: spec.appUrl, settings: spec.settings },
       new Date(),
     )
+    if (spec.webhooks) doc.webhooks = spec.webhooks
     entries.push({ key: tenantDocumentKey(id), value: JSON.stringify(doc) })
     tenants.push({
       id,
@@ -123,6 +129,7 @@ export async function startTestWorker(specs: TenantSpec[]): Promise<TestWorker> 
     MAIL_API_URL: `${sink.url}/emails`,
     INVITE_TOKEN_KEY: 'node-test-invite-token-key',
     MAIL_API_KEY: 'node-test-mail-key',
+    ...options.vars,
   }
   const args = [
     'dev',
