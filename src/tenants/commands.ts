@@ -17,6 +17,7 @@ import { oauthClientCommands } from './oauth-client-commands.ts'
 import { parseScopeFlag } from './scope-flag.ts'
 import { setCommands } from './set-command.ts'
 import { signingKeyCommands } from './signing-key-commands.ts'
+import { webhookCommands } from './webhook-commands.ts'
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
 export { checkId, CliError, type Command, type CommandContext, type CommandResult }
 import { mintCredentials, newTenantDocument, type CredentialLimits, type MintedSecrets } from './mint.ts'
@@ -333,4 +334,6 @@ export const commands: Record<string, Command> = {
   ...signingKeyCommands,
 
   ...setCommands,
+
+  ...webhookCommands,
 }

@@ -6,7 +6,7 @@
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
 
 /** Calls the Worker's app API for a tenant; returns the status and the JSON body. */
-async function callWorker(
+export async function callWorker(
   ctx: CommandContext,
   tenantId: string,
   request: { method: 'GET' | 'POST'; path: string; body?: unknown },
@@ -39,7 +39,8 @@ async function callWorker(
   return { status: res.status, json }
 }
 
-function failure(status: number, json: Record<string, unknown>): CliError {
+/** The error for an answer of the Worker that the command did not expect. */
+export function failure(status: number, json: Record<string, unknown>): CliError {
   return new CliError(`the Worker answered ${status}: ${String(json.detail ?? json.reason ?? 'no detail')}`)
 }
 

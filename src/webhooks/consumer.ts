@@ -130,20 +130,19 @@ async function deliverWebhook(
   }
   const next = await nextDue(scope, webhook.id)
   // One wake-up in flight per webhook: the runs that find one scheduled early enough leave it be.
-  return next && (await claimWake(scope, webhook.id, new Date(Math.max(Date.parse(next), Date.now() + 1000))))
-    ? next
-    : undefined
+  const wakeAt = next && new Date(Math.max(Date.parse(next), scope.now().getTime() + 1000))
+  return wakeAt && (await claimWake(scope, webhook.id, wakeAt)) ? next : undefined
 }
 
 /** Delivers one tenant's events to each of its webhooks, then wakes itself for the next retry. */
 export async function deliverTenant(tenantKey: string, deps: WebhookDeps): Promise<void> {
   const scope = await deps.scope(tenantKey)
   if (!scope || scope.tenant.status !== 'active' || !scope.tenant.webhooks?.length) return
-  const until = Date.now() + (deps.budgetMs ?? 20_000)
+  const until = scope.now().getTime() + (deps.budgetMs ?? 20_000)
   const due = await Promise.all(scope.tenant.webhooks.map((w) => deliverWebhook(scope, w, deps, until)))
   const next = due.filter((d): d is string => Boolean(d)).sort()[0]
   if (next) {
-    const delay = Math.ceil((Date.parse(next) - Date.now()) / 1000)
+    const delay = Math.ceil((Date.parse(next) - scope.now().getTime()) / 1000)
     await deps.wake(tenantKey, Math.min(Math.max(delay, 0), MAX_DELAY_SECONDS))
   }
 }
