@@ -16,7 +16,7 @@ CREATE TABLE `events` (
 	PRIMARY KEY(`tenant_id`, `seq`)
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `events_id` ON `events` (`id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `events_tenant_id` ON `events` (`tenant_id`,`id`);--> statement-breakpoint
 CREATE INDEX `events_tenant_at` ON `events` (`tenant_id`,`at`);--> statement-breakpoint
 CREATE INDEX `events_receipt_due` ON `events` (`receipt_due_at`) WHERE confirmed_at IS NULL AND overdue_at IS NULL;--> statement-breakpoint
 CREATE TABLE `webhook_deliveries` (

@@ -234,7 +234,7 @@ export const events = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.seq] }),
-    uniqueIndex('events_id').on(t.id),
+    uniqueIndex('events_tenant_id').on(t.tenantId, t.id),
     index('events_tenant_at').on(t.tenantId, t.at),
     index('events_receipt_due').on(t.receiptDueAt).where(sql`confirmed_at IS NULL AND overdue_at IS NULL`),
   ],

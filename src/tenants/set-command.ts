@@ -32,6 +32,9 @@ export const setCommands: Record<string, Command> = {
       'access-token-minutes': {
         description: `OAuth access token lifetime (${ACCESS_TOKEN_MINUTES.min} to ${ACCESS_TOKEN_MINUTES.max})`,
       },
+      'receipt-minutes': {
+        description: 'minutes the app has to confirm a deactivation or deletion before it is flagged (1 to 1440)',
+      },
     },
     summary: "change a tenant's name, app URL or settings",
     async run(ctx, args, flags) {
@@ -60,9 +63,16 @@ export const setCommands: Record<string, Command> = {
           ACCESS_TOKEN_MINUTES.min,
           ACCESS_TOKEN_MINUTES.max,
         )
+      if (flags['receipt-minutes'] !== undefined)
+        settings.receiptMinutes = changed.receiptMinutes = wholeNumber(
+          'receipt-minutes',
+          flags['receipt-minutes'],
+          1,
+          1440,
+        )
       if (!Object.keys(changed).length)
         throw new CliError(
-          'set needs at least one of --name, --app-url, --invite-ttl-days, --rate-tier, --access-token-minutes',
+          'set needs at least one of --name, --app-url, --invite-ttl-days, --rate-tier, --access-token-minutes, --receipt-minutes',
           2,
         )
       await ctx.store.put(next)

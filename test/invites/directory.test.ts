@@ -42,3 +42,27 @@ it('canSignIn, getUser, acceptInvite, createUser and createGroup', async () => {
   })
   await expect(directory.canSignIn('no-such-tenant', { userName: 'x' })).rejects.toThrow(/No such tenant/)
 })
+
+it('events and ackEvent: the feed of the RPC, user.joined once however often the link is accepted', async () => {
+  const directory = new Directory(createExecutionContext(), env)
+  const tenant = await newTenant()
+  const sink = await newSink()
+  const { user, message } = await userWithInvite(tenant, 'feed@example.com')
+  await consume(consumerDeps(sink.url), [message])
+  const token = (await sink.messages())[0]!.link!.split('#').at(-1)!
+  await directory.acceptInvite(token)
+  await directory.acceptInvite(token)
+
+  const page = await directory.events(tenant.id)
+  expect(page.events.map((e) => e.type)).toEqual(['user.created', 'user.joined'])
+  expect(page.events[1]).toMatchObject({ resource: { type: 'User', id: user.id }, actor: { kind: 'system' } })
+  expect(await directory.events(tenant.id, { after: page.cursor })).toEqual({
+    events: [],
+    cursor: page.cursor,
+    more: false,
+  })
+  expect((await directory.events(tenant.id, { limit: 1 })).events).toHaveLength(1)
+  await expect(directory.events(tenant.id, { after: 'x' })).rejects.toThrow(/after must be the cursor/)
+  await expect(directory.ackEvent(tenant.id, page.events[0]!.id)).rejects.toThrow(/needs no receipt/)
+  await expect(directory.events('no-such-tenant')).rejects.toThrow(/No such tenant/)
+})
