@@ -206,6 +206,23 @@ export async function claimWake(scope: Tenant & Pick<Scope, 'now'>, webhookId: s
   )
 }
 
+/**
+ * Drops the state and deliveries of webhooks the tenant document no longer has (revoked), so the cron
+ * stops waking the tenant for them. Returns how many rows went.
+ */
+export async function forgetWebhooks(scope: Tenant, keep: string[]): Promise<number> {
+  const kept = sql`(SELECT value FROM json_each(${JSON.stringify(keep)}))`
+  const b = batch(scope.db)
+  const deliveries = b.changes(
+    statement(sql`DELETE FROM webhook_deliveries WHERE tenant_id = ${scope.tenantKey} AND webhook_id NOT IN ${kept}`),
+  )
+  const states = b.changes(
+    statement(sql`DELETE FROM webhook_state WHERE tenant_id = ${scope.tenantKey} AND webhook_id NOT IN ${kept}`),
+  )
+  const results = await b.run()
+  return results.get(deliveries) + results.get(states)
+}
+
 /** Support re-enables a disabled webhook: it delivers again, from where it stopped. */
 export async function enableWebhook(scope: Tenant, webhookId: string): Promise<boolean> {
   return (

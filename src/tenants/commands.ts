@@ -5,6 +5,7 @@
  */
 import {
   DEFAULT_INVITE_TTL_DAYS,
+  DEFAULT_RECEIPT_MINUTES,
   tenantBaseUrl,
   tenantKey,
   type Credential,
@@ -71,6 +72,7 @@ export function effectiveSettings(settings: TenantSettings) {
     inviteTtlDays: settings.inviteTtlDays ?? DEFAULT_INVITE_TTL_DAYS,
     rateLimitTier: settings.rateLimitTier ?? 'standard',
     accessTokenMinutes: accessTokenMinutes(settings),
+    receiptMinutes: settings.receiptMinutes ?? DEFAULT_RECEIPT_MINUTES,
   }
 }
 

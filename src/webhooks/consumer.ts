@@ -10,6 +10,7 @@ import {
   claimDue,
   claimWake,
   fanOut,
+  forgetWebhooks,
   nextDue,
   recordOutcomes,
   webhookState,
@@ -137,7 +138,13 @@ async function deliverWebhook(
 /** Delivers one tenant's events to each of its webhooks, then wakes itself for the next retry. */
 export async function deliverTenant(tenantKey: string, deps: WebhookDeps): Promise<void> {
   const scope = await deps.scope(tenantKey)
-  if (!scope || scope.tenant.status !== 'active' || !scope.tenant.webhooks?.length) return
+  if (!scope || scope.tenant.status !== 'active') return
+  // Revoked webhooks leave nothing behind that would wake the tenant again.
+  await forgetWebhooks(
+    scope,
+    (scope.tenant.webhooks ?? []).map((w) => w.id),
+  )
+  if (!scope.tenant.webhooks?.length) return
   const until = scope.now().getTime() + (deps.budgetMs ?? 20_000)
   const due = await Promise.all(scope.tenant.webhooks.map((w) => deliverWebhook(scope, w, deps, until)))
   const next = due.filter((d): d is string => Boolean(d)).sort()[0]

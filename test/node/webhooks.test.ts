@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { AppEvent } from '../../src/signals/event.ts'
 import { newWebhookSecret } from '../../src/signals/standard-webhooks.ts'
 import type { WebhookConfig } from '../../src/tenants/document.ts'
+import { main } from '../../src/tenants/cli.ts'
 import { startReceiver, type Delivery, type Receiver } from './webhook-receiver.ts'
 import { APP_API_KEY, eventually, startTestWorker, type TestWorker } from './worker-server.ts'
 
@@ -237,4 +238,78 @@ describe('reliability', () => {
     expect(receipts).toHaveLength(30)
     expect(receipts.every((e) => e.receipt!.via === 'webhook:wh_flaky')).toBe(true)
   }, 300_000)
+})
+
+/** The support CLI in-process on the Worker's KV and D1; `--json` runs must print exactly one object. */
+async function cli(...args: string[]) {
+  let stdout = ''
+  let stderr = ''
+  const code = await main([...args, '--persist-to', worker.persistTo, '--public-url', worker.url], {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    env: { APP_API_KEY },
+  })
+  return { code, stdout, stderr, json: args.includes('--json') ? JSON.parse(stdout) : undefined }
+}
+
+describe('made with the CLI', () => {
+  test('webhook create --json: signed user.created and user.deactivated verify with the printed secret; the feed and log agree', async () => {
+    const tenantId = `cli-hooks-${Date.now().toString(36)}`
+    const made = await cli('create', tenantId, '--json')
+    expect(made.code, made.stderr).toBe(0)
+    const receiver = await startReceiver()
+    try {
+      const hook = await cli('webhook', 'create', tenantId, `${receiver.url}/in`, '--events', 'user.*', '--json')
+      expect(hook.code, hook.stderr).toBe(0)
+      expect(hook.json.secret).toMatch(/^whsec_/)
+      const auth = { authorization: `Bearer ${made.json.bearerToken}`, 'content-type': 'application/scim+json' }
+      const base = `${worker.url}/scim/v2/${tenantId}`
+      const res = await fetch(`${base}/Users`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ schemas: [USER], userName: 'cli-hook@example.com' }),
+      })
+      expect(res.status).toBe(201)
+      const { id } = (await res.json()) as { id: string }
+      const off = await fetch(`${base}/Users/${id}`, {
+        method: 'PATCH',
+        headers: auth,
+        body: JSON.stringify({ schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] }),
+      })
+      expect(off.status).toBe(200)
+      const got = await eventually(
+        () => (receiver.accepted().length >= 2 ? receiver.accepted() : undefined),
+        'two deliveries',
+      )
+      const events = got.map(
+        (d) =>
+          (
+            new Webhook(hook.json.secret).verify(d.body, {
+              'webhook-id': d.id,
+              'webhook-timestamp': d.timestamp,
+              'webhook-signature': d.signature,
+            }) as { data: AppEvent }
+          ).data,
+      )
+      expect(events.map((e) => e.type)).toEqual(['user.created', 'user.deactivated'])
+      const feed = (await (
+        await fetch(`${worker.url}/app/v1/${tenantId}/events`, { headers: { authorization: `Bearer ${APP_API_KEY}` } })
+      ).json()) as { events: AppEvent[] }
+      expect(feed.events.map((e) => e.id)).toEqual(events.map((e) => e.id))
+
+      const log = await eventually(async () => {
+        const run = await cli('log', tenantId, '--user', 'cli-hook@example.com')
+        return /app confirmed at/.test(run.stdout) ? run : undefined
+      }, 'the receipt in the log')
+      expect(log.stdout).toMatch(/user\.deactivated at \S+, app confirmed at \S+ \(\+[\d.]+ (ms|s)\) via webhook:wh_/)
+
+      const listed = await cli('webhook', 'list', tenantId, '--json')
+      expect(listed.json.webhooks[0].progress).toMatchObject({ pending: 0, dead: 0, delivered: 2 })
+      const tested = await cli('webhook', 'test', tenantId, hook.json.id, '--json')
+      expect(tested.json).toMatchObject({ ok: true, status: 200 })
+      expect(JSON.parse(receiver.deliveries.at(-1)!.body)).toMatchObject({ type: 'webhook.test' })
+    } finally {
+      await receiver.close()
+    }
+  }, 90_000)
 })

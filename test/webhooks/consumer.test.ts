@@ -7,14 +7,14 @@
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it } from 'vitest'
 import { readJournal } from '../../src/db/journal.ts'
-import { webhookProgress } from '../../src/db/webhook-deliveries.ts'
+import { tenantsBehind, webhookProgress } from '../../src/db/webhook-deliveries.ts'
 import { createScimUser, patchScimUser } from '../../src/provisioning/users.ts'
 import { newWebhookSecret } from '../../src/signals/standard-webhooks.ts'
 import type { WebhookConfig } from '../../src/tenants/document.ts'
 import { reenableWebhook } from '../../src/webhooks/admin.ts'
 import { deliverTenant, type WebhookDeps } from '../../src/webhooks/consumer.ts'
 import type { DeadDelivery } from '../../src/webhooks/message.ts'
-import { scopeOf } from '../helpers/scope.ts'
+import { scopeOf, systemScopeAt } from '../helpers/scope.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
@@ -193,5 +193,20 @@ describe('signatures', () => {
     await t.deliver()
     const second = t.sent[1]!
     expect(second.headers.get('webhook-signature')).toBe(signature(fresh, second))
+  })
+})
+
+describe('revoked webhooks', () => {
+  it('leave no state behind once the tenant is woken, so the cron stops waking it', async () => {
+    const t = await setup({ answer: () => new Response(null, { status: 500 }), retrySeconds: [60] })
+    await createScimUser(t.scope(), { schemas: [USER], userName: 'gone@example.com' })
+    await t.deliver()
+    expect((await webhookProgress(t.scope(), ['wh_test']))[0]).toMatchObject({ pending: 1 })
+    later(t.clock, 120_000)
+    expect(await tenantsBehind(systemScopeAt(t.clock.now))).toContain(t.tenant.key)
+    t.tenant.doc.webhooks = []
+    await t.deliver()
+    expect((await webhookProgress(t.scope(), ['wh_test']))[0]).toMatchObject({ pending: 0, cursor: 0 })
+    expect(await tenantsBehind(systemScopeAt(t.clock.now))).not.toContain(t.tenant.key)
   })
 })
