@@ -9,6 +9,10 @@
  *
  * It also takes the seed data: `POST /__bench/batch` with `[{ sql, params }]` runs them as one D1
  * batch. Plain HTTP on 127.0.0.1 is far faster for 100,000 rows than Miniflare's Node-side D1 proxy.
+ * It also consumes the webhook dead letter queue (which has no consumer in production): what lands
+ * there is kept in memory and `GET /__bench/dlq` returns it, so the webhook rows can check that
+ * nothing did.
+ *
  * This Worker exists only inside `npm run bench`; it is never deployed.
  */
 import scim from '../src/index.ts'
@@ -54,9 +58,13 @@ function countingD1(db: D1Database, tally: Tally): D1Database {
   return new internals.constructor(fetcher)
 }
 
+/** Messages of the dead letter queues this Worker consumes, in arrival order (one isolate: module state). */
+const deadLetters: { queue: string; body: unknown }[] = []
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const path = new URL(request.url).pathname
+    if (path === '/__bench/dlq' && request.method === 'GET') return Response.json({ messages: deadLetters })
     if (path === '/__bench/batch' && request.method === 'POST') {
       const statements = (await request.json()) as { sql: string; params: unknown[] }[]
       const results = await env.DB.batch(statements.map((s) => env.DB.prepare(s.sql).bind(...s.params)))
@@ -74,4 +82,10 @@ export default {
     out.headers.set('x-d1-round-trips', String(tally.roundTrips))
     return out
   },
-} satisfies ExportedHandler<Env>
+  async queue(batch: MessageBatch<unknown>): Promise<void> {
+    for (const m of batch.messages) {
+      deadLetters.push({ queue: batch.queue, body: m.body })
+      m.ack()
+    }
+  },
+} satisfies ExportedHandler<Env, unknown>

@@ -19,6 +19,7 @@ import {
   tenantKey,
   type OAuthClientCredential,
   type TenantDocument,
+  type WebhookConfig,
 } from '../src/tenants/document.ts'
 import { parseBearerToken, randomId, randomSecret, sha256Hex } from '../src/tenants/secrets.ts'
 
@@ -151,7 +152,8 @@ const MEMBERS_SQL = `INSERT INTO group_members (tenant_id, group_id, member_id) 
 
 /**
  * Creates tenant `id` in KV (a document as newTenantDocument makes it, plus an OAuth client: see
- * addBenchCredentials) and seeds its users and groups.
+ * addBenchCredentials, and `options.webhooks` in its `webhooks` field, as the CLI's `webhook create`
+ * stores them) and seeds its users and groups.
  */
 export async function seedTenant(
   exec: SeedExec,
@@ -159,10 +161,12 @@ export async function seedTenant(
   id: string,
   shape: TenantShape,
   now: Date,
+  options: { webhooks?: WebhookConfig[] } = {},
 ): Promise<SeededTenant> {
   // Tier "off": the bench measures the service, not the per-tenant limiter (the server declares no limiter).
   const { doc, secrets } = await newTenantDocument({ id, name: `bench ${id}`, settings: { rateLimitTier: 'off' } }, now)
   const { bearer, oauthClient } = await addBenchCredentials(doc, secrets.bearerToken, now)
+  if (options.webhooks) doc.webhooks = options.webhooks
   // Rows under the tenant id (as for tenants made before keys), so the baseline Worker and the checks
   // address them by id; the key's length is all that differs from a minted key.
   const { key: _minted, ...legacy } = doc
