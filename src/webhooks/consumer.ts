@@ -37,8 +37,11 @@ export interface WebhookDeps {
   budgetMs?: number
 }
 
-/** Deliveries sent at once per webhook. */
-const CONCURRENCY = 50
+/**
+ * Deliveries sent at once per webhook: a Worker invocation keeps at most 6 outgoing connections open,
+ * and a send queued behind them would spend its timeout waiting.
+ */
+const CONCURRENCY = 6
 /** Queues delay a message by at most 12 hours. */
 const MAX_DELAY_SECONDS = 43_200
 

@@ -72,8 +72,23 @@ function retryAfter(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000)
 }
 
-/** Posts a prepared request; never throws. */
+/**
+ * Posts a prepared request; never throws. A connection the receiver closed as it was reused ("Network
+ * connection lost") is tried once more at once: the receiver saw nothing, and the webhook-id makes a
+ * repeat harmless anyway.
+ */
 export async function post(
+  url: string,
+  request: { body: string; headers: Record<string, string> },
+  ctx: Pick<SendContext, 'fetch' | 'timeoutMs'>,
+): Promise<SendResult> {
+  const first = await postOnce(url, request, ctx)
+  if (first.ok || first.status !== null || !/connection lost/i.test(first.error)) return first
+  const again = await postOnce(url, request, ctx)
+  return { ...again, ms: again.ms + first.ms }
+}
+
+async function postOnce(
   url: string,
   request: { body: string; headers: Record<string, string> },
   ctx: Pick<SendContext, 'fetch' | 'timeoutMs'>,

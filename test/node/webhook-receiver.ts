@@ -71,7 +71,6 @@ export async function startReceiver(behave: Receiver['behave'] = () => 200): Pro
     res.writeHead(answer, { 'content-type': 'application/json' })
     res.end('{}')
   })
-  server.keepAliveTimeout = 1000
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const address = server.address()
   receiver.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
