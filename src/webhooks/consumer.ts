@@ -14,11 +14,12 @@ import {
   nextDue,
   recordOutcomes,
   webhookState,
+  type ClaimedDelivery,
   type DeliveryOutcome,
 } from '../db/webhook-deliveries.ts'
 import { log } from '../observability/log.ts'
 import type { Scope } from '../scope/scope.ts'
-import { EVENT_TYPES, matchesEventFilter } from '../signals/event.ts'
+import { EVENT_TYPES, matchesEventFilter, type AppEvent } from '../signals/event.ts'
 import type { WebhookConfig } from '../tenants/document.ts'
 import type { DeadDelivery, WebhookMessage } from './message.ts'
 import { sendEvent, type SendContext } from './send.ts'
@@ -59,7 +60,12 @@ function retryAt(attempts: number, deps: WebhookDeps, now: Date, retryAfterSecon
   return new Date(now.getTime() + seconds * 1000)
 }
 
-/** Fans out and sends for one webhook; returns when its next pending delivery is due, if any. */
+/**
+ * Fans out and sends for one webhook; returns when its next pending delivery is due, if any.
+ * Sends run as a pool of CONCURRENCY: as each one ends, its outcome is recorded and the next due
+ * delivery is claimed, so a receiver that hangs on one request holds one slot, not a whole round.
+ * Only the head of each person's or group's deliveries is claimable, which keeps their order.
+ */
 async function deliverWebhook(
   scope: Scope,
   webhook: WebhookConfig,
@@ -70,67 +76,90 @@ async function deliverWebhook(
   if (state.disabledAt) return undefined
   const types = webhookTypes(webhook)
   const ctx: SendContext = { ...deps.send, baseUrl: scope.baseUrl }
+  const inFlight = new Map<number, Promise<void>>()
   let cursor = state.cursor
-  for (;;) {
-    // New events first, on every round, so a long run picks up what committed meanwhile.
+  let disabled = false
+  let failed = 0
+
+  const deliver = async (claimed: ClaimedDelivery, event: AppEvent | undefined): Promise<void> => {
+    let outcome: DeliveryOutcome
+    if (!event) {
+      // Pruned before it was delivered: nothing to send, nothing to retry.
+      outcome = { seq: claimed.seq, ok: false, status: null, error: 'event no longer kept' }
+    } else {
+      const result = await sendEvent(webhook, event, ctx)
+      outcome = result.ok
+        ? { seq: claimed.seq, ok: true, status: result.status }
+        : {
+            seq: claimed.seq,
+            ok: false,
+            status: result.status,
+            error: result.error,
+            retryAt: retryAt(claimed.attempts + 1, deps, scope.now(), result.retryAfterSeconds),
+          }
+    }
+    const recorded = await recordOutcomes(scope, webhook.id, [outcome], {
+      disableBefore: new Date(scope.now().getTime() - deps.disableAfterHours * 3_600_000),
+    })
+    if (recorded.disabled) disabled = true
+    if (outcome.ok && event?.receipt && !event.receipt.confirmedAt)
+      await confirmReceipt(scope, event, `webhook:${webhook.id}`)
+    if (!outcome.ok) failed++
+    if (!outcome.ok && !outcome.retryAt && event) {
+      await deps.dead({
+        v: 1,
+        tenantKey: scope.tenantKey,
+        webhookId: webhook.id,
+        eventId: event.id,
+        seq: outcome.seq,
+        type: event.type,
+        attempts: claimed.attempts + 1,
+        lastError: outcome.error,
+      })
+    }
+  }
+
+  /** Fans out what committed meanwhile, then fills the free slots with due deliveries. */
+  const refill = async (): Promise<void> => {
     for (;;) {
       const passed = await fanOut(scope, { id: webhook.id, cursor, types })
       if (!passed) break
       cursor += passed
     }
     const now = scope.now()
-    if (now.getTime() >= until) break
+    const free = CONCURRENCY - inFlight.size
+    if (disabled || free <= 0 || now.getTime() >= until) return
     const claimed = await claimDue(scope, webhook.id, {
       leaseUntil: new Date(now.getTime() + deps.send.timeoutMs + 30_000),
-      limit: CONCURRENCY,
+      limit: free,
     })
-    if (!claimed.length) break
+    if (!claimed.length) return
     const events = await readEventsBySeq(
       scope,
       claimed.map((c) => c.seq),
     )
-    const outcomes: DeliveryOutcome[] = await Promise.all(
-      claimed.map(async (c): Promise<DeliveryOutcome> => {
-        const event = events.get(c.seq)
-        // Pruned before it was delivered: nothing to send, nothing to retry.
-        if (!event) return { seq: c.seq, ok: false, status: null, error: 'event no longer kept' }
-        const result = await sendEvent(webhook, event, ctx)
-        if (result.ok) return { seq: c.seq, ok: true, status: result.status }
-        return {
-          seq: c.seq,
-          ok: false,
-          status: result.status,
-          error: result.error,
-          retryAt: retryAt(c.attempts + 1, deps, scope.now(), result.retryAfterSeconds),
-        }
-      }),
-    )
-    const { disabled } = await recordOutcomes(scope, webhook.id, outcomes, {
-      disableBefore: new Date(scope.now().getTime() - deps.disableAfterHours * 3_600_000),
-    })
-    for (const o of outcomes) {
-      const event = events.get(o.seq)
-      if (o.ok && event?.receipt && !event.receipt.confirmedAt)
-        await confirmReceipt(scope, event, `webhook:${webhook.id}`)
-      if (!o.ok && !o.retryAt && event) {
-        await deps.dead({
-          v: 1,
-          tenantKey: scope.tenantKey,
-          webhookId: webhook.id,
-          eventId: event.id,
-          seq: o.seq,
-          type: event.type,
-          attempts: (claimed.find((c) => c.seq === o.seq)?.attempts ?? 0) + 1,
-          lastError: o.error,
-        })
-      }
+    for (const c of claimed) {
+      inFlight.set(
+        c.seq,
+        deliver(c, events.get(c.seq)).finally(() => inFlight.delete(c.seq)),
+      )
     }
-    const failed = outcomes.filter((o) => !o.ok).length
-    if (failed) log('warn', 'webhook_failures', { tenantKey: scope.tenantKey, webhookId: webhook.id, failed })
-    if (disabled) {
-      log('error', 'webhook_disabled', { tenantKey: scope.tenantKey, webhookId: webhook.id })
-      return undefined
+  }
+
+  try {
+    await refill()
+    while (inFlight.size) {
+      await Promise.race(inFlight.values())
+      await refill()
     }
+  } finally {
+    // On an error, the sends already out still finish and record before the message is retried.
+    await Promise.allSettled(inFlight.values())
+  }
+  if (failed) log('warn', 'webhook_failures', { tenantKey: scope.tenantKey, webhookId: webhook.id, failed })
+  if (disabled) {
+    log('error', 'webhook_disabled', { tenantKey: scope.tenantKey, webhookId: webhook.id })
+    return undefined
   }
   const next = await nextDue(scope, webhook.id)
   // One wake-up in flight per webhook: the runs that find one scheduled early enough leave it be.
