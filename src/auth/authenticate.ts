@@ -18,7 +18,16 @@ import { constantTimeEqual, parseBearerToken, sha256Hex } from '../tenants/secre
 
 export type AuthResult =
   | { ok: true; tenant: TenantDocument; credential: Credential; scopes: CredentialScope[] }
-  | { ok: false; reason: string }
+  | {
+      ok: false
+      reason: string
+      /** The tenant, when the URL names one that exists: its journal counts the failure. */
+      tenant?: TenantDocument
+      /** The credential id the request named (never its secret). */
+      credentialId?: string
+      /** The credentials were right, but the tenant is disabled: the answer says so (403). */
+      disabled?: boolean
+    }
 
 /** What authentication reads: KV through the isolate cache, the signing keys, the clock. */
 export interface AuthContext {
@@ -76,8 +85,10 @@ async function findCredential(
 
 /** Checks that hold for every kind: the credential has not expired and the tenant is active. */
 function usable(tenant: TenantDocument, credential: Credential, now: Date, scopes: CredentialScope[]): AuthResult {
-  if (credentialExpired(credential, now)) return { ok: false, reason: `credential expired at ${credential.expiresAt}` }
-  if (tenant.status !== 'active') return { ok: false, reason: `tenant is ${tenant.status}` }
+  const named = { tenant, credentialId: credential.id }
+  if (credentialExpired(credential, now))
+    return { ok: false, reason: `credential expired at ${credential.expiresAt}`, ...named }
+  if (tenant.status !== 'active') return { ok: false, reason: `tenant is ${tenant.status}`, disabled: true, ...named }
   return { ok: true, tenant, credential, scopes }
 }
 
@@ -104,8 +115,9 @@ export async function authenticate(
     (c) => c.id === presented.credentialId && c.kind === presented.kind,
   )
   const matches = constantTimeEqual(hash, secretHash(credential) ?? '0'.repeat(64))
-  if (!credential) return { ok: false, reason: 'unknown credential for this tenant' }
-  if (!matches) return { ok: false, reason: 'wrong secret' }
+  const named = { tenant, credentialId: presented.credentialId.slice(0, 64) }
+  if (!credential) return { ok: false, reason: 'unknown credential for this tenant', ...named }
+  if (!matches) return { ok: false, reason: 'wrong secret', ...named }
   return usable(tenant, credential, ctx.now, credentialScopes(credential))
 }
 
@@ -123,7 +135,11 @@ async function authenticateAccessToken(ctx: AuthContext, tenantId: string, token
     tenantId,
     now: ctx.now,
   })
-  if ('refused' in claims) return { ok: false, reason: claims.refused }
+  if ('refused' in claims) {
+    // The tenant's journal counts refused tokens too (an expired token is an IdP that does not refresh).
+    const tenant = await loadTenant(ctx.kv, tenantId, ctx.cacheSeconds)
+    return { ok: false, reason: claims.refused, ...(tenant ? { tenant } : {}) }
+  }
   const loaded = await loadTenant(ctx.kv, tenantId, ctx.cacheSeconds)
   if (!loaded) return { ok: false, reason: 'unknown tenant' }
   const { tenant, credential } = await findCredential(
@@ -131,7 +147,13 @@ async function authenticateAccessToken(ctx: AuthContext, tenantId: string, token
     loaded,
     (c) => c.id === claims.clientId && c.kind === 'oauth-client',
   )
-  if (!credential) return { ok: false, reason: "the access token's client is revoked or unknown" }
+  if (!credential)
+    return {
+      ok: false,
+      reason: "the access token's client is revoked or unknown",
+      tenant,
+      credentialId: claims.clientId.slice(0, 64),
+    }
   const held = credentialScopes(credential)
   const granted = parseScopes(claims.scope, held)
   const scopes = Array.isArray(granted) ? granted.filter((s) => held.includes(s)) : []

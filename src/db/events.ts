@@ -24,7 +24,8 @@ export interface EventChange {
 /** The actor of a scope as events name it. */
 export function eventActor(actor: Scope['actor']): EventActor {
   if (actor.kind === 'idp') return { kind: 'idp', id: actor.credentialId }
-  if (actor.kind === 'app') return { kind: 'app', id: actor.keyId }
+  if (actor.kind === 'app')
+    return actor.operator ? { kind: 'support', id: actor.operator } : { kind: 'app', id: actor.keyId }
   if (actor.kind === 'system') return { kind: 'system', id: actor.task }
   return { kind: 'support', id: null }
 }

@@ -12,6 +12,28 @@ import { userIsLive, userStateStatement } from './users.ts'
 export type { InviteState }
 
 type Tenant = Pick<Scope, 'db' | 'tenantKey'>
+/** A tenant's scope as the invite writes need it: each journals what it did in its own batch. */
+type Journaled = Tenant & Pick<Scope, 'journal'>
+
+/** An invite's reason without the addresses in it (a mail API may quote the recipient). */
+function withoutAddresses(text: string): string {
+  return text.replace(/[^\s<>"',;:()]+@[^\s<>"',;:()]+/g, '…@…').slice(0, 300)
+}
+
+/** The journal entry of an invite's step, under `guard` (usually: the statement before it changed a row). */
+function inviteNote(
+  scope: Pick<Scope, 'journal'>,
+  step: { action: string; userId: string; summary: string; outcome?: string; guard: SQL },
+): Statement {
+  return scope.journal.note({
+    action: step.action,
+    resourceType: 'User',
+    resourceId: step.userId,
+    outcome: step.outcome ?? 'ok',
+    summary: step.summary,
+    guard: step.guard,
+  })
+}
 
 export type InviteRecord = typeof invites.$inferSelect & { state: InviteState }
 
@@ -56,35 +78,51 @@ export async function invitesOfUser(scope: Tenant, userId: string): Promise<Invi
  * never queues two mails for one person). `guard` makes it conditional on the user write it joins.
  */
 export function insertInvite(
-  scope: Pick<Scope, 'tenantKey' | 'now'>,
+  scope: Pick<Scope, 'tenantKey' | 'now' | 'journal'>,
   invite: { id: string; userId: string },
   guard: SQL = sql`1`,
-): Statement {
+): Statement[] {
   const at = scope.now().toISOString()
   const tenantId = scope.tenantKey
-  return statement(
-    sql`INSERT INTO invites (tenant_id, id, user_id, state, attempts, created_at)
+  return [
+    statement(
+      sql`INSERT INTO invites (tenant_id, id, user_id, state, attempts, created_at)
         SELECT ${tenantId}, ${invite.id}, ${invite.userId}, 'pending', 0, ${at}
         WHERE NOT EXISTS (SELECT 1 FROM invites WHERE tenant_id = ${tenantId} AND user_id = ${invite.userId} AND state = 'pending') AND ${guard}`,
-  )
+    ),
+    inviteNote(scope, {
+      action: 'invite-queued',
+      userId: invite.userId,
+      summary: `invite ${invite.id} queued for sending`,
+      guard: sql`changes() = 1`,
+    }),
+  ]
 }
 
 /** Voids the user's pending and sent invites: their links stop working and no mail goes out. */
 export function voidInvites(
-  scope: Pick<Scope, 'db' | 'tenantKey'>,
+  scope: Pick<Scope, 'db' | 'tenantKey' | 'journal'>,
   change: { userId: string; reason: string; guard?: SQL },
-): Statement {
-  return scope.db
-    .update(invites)
-    .set({ state: 'void', lastError: change.reason, leaseUntil: null })
-    .where(
-      and(
-        eq(invites.tenantId, scope.tenantKey),
-        eq(invites.userId, change.userId),
-        inArray(invites.state, ['pending', 'sent']),
-        change.guard,
+): Statement[] {
+  return [
+    scope.db
+      .update(invites)
+      .set({ state: 'void', lastError: change.reason, leaseUntil: null })
+      .where(
+        and(
+          eq(invites.tenantId, scope.tenantKey),
+          eq(invites.userId, change.userId),
+          inArray(invites.state, ['pending', 'sent']),
+          change.guard,
+        ),
       ),
-    )
+    inviteNote(scope, {
+      action: 'invite-withdrawn',
+      userId: change.userId,
+      summary: `open invite withdrawn: ${change.reason}`,
+      guard: sql`changes() > 0`,
+    }),
+  ]
 }
 
 /**
@@ -129,7 +167,7 @@ function inviteIs(scope: Pick<Scope, 'tenantKey'>, id: string, state: InviteStat
  * `user`'s move (provisioned to invited), in one batch (the user only if the invite was still pending).
  */
 export async function markSent(
-  scope: Tenant & Pick<Scope, 'now'>,
+  scope: Journaled & Pick<Scope, 'now'>,
   sent: { invite: { id: string; userId: string }; ttlDays: number; user: UserMove },
 ): Promise<boolean> {
   const now = scope.now()
@@ -140,6 +178,14 @@ export async function markSent(
       .update(invites)
       .set({ state: 'sent', sentAt: now.toISOString(), expiresAt, leaseUntil: null, lastError: null })
       .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.id, sent.invite.id), eq(invites.state, 'pending'))),
+  )
+  b.add(
+    inviteNote(scope, {
+      action: 'invite-sent',
+      userId: sent.invite.userId,
+      summary: `invite ${sent.invite.id} accepted by the mail API; the link works until ${expiresAt}`,
+      guard: sql`changes() = 1`,
+    }),
   )
   b.add(
     userStateStatement(scope, {
@@ -153,27 +199,50 @@ export async function markSent(
 
 /** Ends a pending invite for good (`failed` or `void`) with the reason. */
 export async function finishInvite(
-  scope: Tenant,
-  end: { id: string; state: 'failed' | 'void'; reason: string },
+  scope: Journaled,
+  end: { id: string; userId: string; state: 'failed' | 'void'; reason: string },
 ): Promise<void> {
-  await d1Call(() =>
+  const b = batch(scope.db)
+  b.add(
     scope.db
       .update(invites)
       .set({ state: end.state, lastError: end.reason.slice(0, 500), leaseUntil: null })
-      .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.id, end.id), eq(invites.state, 'pending')))
-      .run(),
+      .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.id, end.id), eq(invites.state, 'pending'))),
   )
+  b.add(
+    inviteNote(scope, {
+      action: end.state === 'failed' ? 'invite-failed' : 'invite-withdrawn',
+      userId: end.userId,
+      outcome: end.state === 'failed' ? 'error' : 'ok',
+      summary: `invite ${end.id} ${end.state === 'failed' ? 'not sent' : 'withdrawn'}: ${withoutAddresses(end.reason)}`,
+      guard: sql`changes() = 1`,
+    }),
+  )
+  await b.run()
 }
 
 /** Gives a pending invite back after a failed attempt that will be retried. */
-export async function releaseInvite(scope: Tenant, id: string, reason: string): Promise<void> {
-  await d1Call(() =>
+export async function releaseInvite(
+  scope: Journaled,
+  release: { id: string; userId: string; reason: string; retryInSeconds: number },
+): Promise<void> {
+  const b = batch(scope.db)
+  b.add(
     scope.db
       .update(invites)
-      .set({ lastError: reason.slice(0, 500), leaseUntil: null })
-      .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.id, id), eq(invites.state, 'pending')))
-      .run(),
+      .set({ lastError: release.reason.slice(0, 500), leaseUntil: null })
+      .where(and(eq(invites.tenantId, scope.tenantKey), eq(invites.id, release.id), eq(invites.state, 'pending'))),
   )
+  b.add(
+    inviteNote(scope, {
+      action: 'invite-retry',
+      userId: release.userId,
+      outcome: 'error',
+      summary: `invite ${release.id} not sent yet (${withoutAddresses(release.reason)}); trying again in ${release.retryInSeconds} s`,
+      guard: sql`changes() = 1`,
+    }),
+  )
+  await b.run()
 }
 
 /**
@@ -182,7 +251,7 @@ export async function releaseInvite(scope: Tenant, id: string, reason: string): 
  * Returns true when this call made the change.
  */
 export async function markAccepted(
-  scope: Tenant & Pick<Scope, 'now'>,
+  scope: Journaled & Pick<Scope, 'now'>,
   accepted: {
     invite: { id: string; userId: string }
     user: UserMove
@@ -208,6 +277,14 @@ export async function markAccepted(
       ),
   )
   b.addAll(accepted.joined ?? [])
+  b.add(
+    inviteNote(scope, {
+      action: 'invite-accepted',
+      userId: invite.userId,
+      summary: `invite ${invite.id} accepted; the person has joined`,
+      guard: sql`EXISTS (SELECT 1 FROM invites WHERE tenant_id = ${scope.tenantKey} AND id = ${invite.id} AND state = 'accepted' AND accepted_at = ${at})`,
+    }),
+  )
   b.add(userStateStatement(scope, { userId: invite.userId, ...user, when: inviteIs(scope, invite.id, 'accepted') }))
   return (await b.run()).get(marked) === 1
 }

@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm'
 import { readRows, runWrite, statement, type Statement } from '../d1/batch.ts'
 import { summarizeChange } from '../observability/summary.ts'
 import { canonicalLookup } from '../scim/resource/canonical.ts'
-import type { Journal, JournalChange, Scope, SystemScope } from '../scope/scope.ts'
+import type { Journal, JournalChange, JournalNote, Scope, SystemScope } from '../scope/scope.ts'
 import { newId } from './ids.ts'
 
 /** One journal entry; no secrets, no attribute values beyond booleans. */
@@ -22,6 +22,20 @@ export interface JournalEntry {
   action: string
   outcome: string
   summary: string | null
+  /** Who acted, for people: `idp:{credential}`, `app:{key}`, `support:{operator} via {key}`, `system:{task}`. */
+  actor?: string | null
+  /** A failed request's scimType and detail, values redacted. */
+  detail?: string | null
+}
+
+/** An entry as read back: its id, the userName or displayName of what it names, how often it happened. */
+export interface ReadEntry extends JournalEntry {
+  id: string
+  actor: string | null
+  detail: string | null
+  /** The user's userName or the group's displayName, also for deleted ones; null when unknown. */
+  resourceName: string | null
+  repeats: number
 }
 
 /** What the journal knows of the unit of work before any change: who asks, and how. */
@@ -35,12 +49,14 @@ export interface JournalOrigin {
   path: string
   /** The status a change answers when it applies (HTTP), recorded as `ok {status}`. */
   okStatus?: number
+  /** Who acts, as the journal names them (src/runtime/scopes.ts actorLabel). */
+  actor: string
 }
 
 /** The insert of one entry, when `guard` holds (a statement of the batch of what it records). */
 export function journalStatement(tenantKey: string, e: JournalEntry, guard = sql`1`): Statement {
-  return statement(sql`INSERT INTO audit_events (tenant_id, id, at, credential_id, request_id, method, path, resource_type, resource_id, action, outcome, summary)
-    SELECT ${tenantKey}, ${newId()}, ${e.at}, ${e.credentialId}, ${e.requestId}, ${e.method}, ${e.path}, ${e.resourceType}, ${e.resourceId}, ${e.action}, ${e.outcome}, ${e.summary}
+  return statement(sql`INSERT INTO audit_events (tenant_id, id, at, credential_id, request_id, method, path, resource_type, resource_id, action, outcome, summary, actor, detail)
+    SELECT ${tenantKey}, ${newId()}, ${e.at}, ${e.credentialId}, ${e.requestId}, ${e.method}, ${e.path}, ${e.resourceType}, ${e.resourceId}, ${e.action}, ${e.outcome}, ${e.summary}, ${e.actor ?? null}, ${e.detail ?? null}
     WHERE ${guard}`)
 }
 
@@ -72,6 +88,7 @@ class ChangeJournal implements Journal {
         action: change.action,
         outcome: o.okStatus === undefined ? 'ok' : `ok ${o.okStatus}`,
         summary: summarizeChange(o.method, change.body),
+        actor: o.actor,
       },
       change.guard,
     )
@@ -81,6 +98,28 @@ class ChangeJournal implements Journal {
         if (result.meta.changes === 1) this.#committed = true
       },
     }
+  }
+
+  note(note: JournalNote): Statement {
+    const o = this.origin
+    return journalStatement(
+      o.tenantKey,
+      {
+        at: new Date().toISOString(),
+        credentialId: o.credentialId,
+        requestId: o.requestId,
+        method: o.method,
+        path: o.path,
+        resourceType: note.resourceType ?? null,
+        resourceId: note.resourceId ?? null,
+        action: note.action,
+        outcome: note.outcome ?? 'ok',
+        summary: note.summary ?? null,
+        actor: o.actor,
+        detail: note.detail ?? null,
+      },
+      note.guard,
+    )
   }
 }
 
@@ -104,24 +143,100 @@ export async function pruneJournal(scope: SystemScope, before: Date, limit = 500
   )
 }
 
-/** A tenant's journal, newest first: all of it, or the entries about the users who had `userName`. */
-export async function readJournal(
-  scope: Pick<Scope, 'db' | 'tenantKey'>,
-  query: { userName?: string; since?: Date; limit: number },
-): Promise<(JournalEntry & { id: string })[]> {
+/** How `readJournal` narrows and pages the journal. */
+export interface JournalQuery {
+  /** Entries about the users who had this userName (deleted ones too). */
+  userName?: string
+  /** An action (`create`), or a family of them (`invite` matches `invite-sent`, `invite-failed`, ...). */
+  action?: string
+  /** `ok` or `error` (any status), or an outcome as recorded (`error 409`). */
+  outcome?: string
+  since?: Date
+  until?: Date
+  /** A cursor from a previous page's `next`: only entries older than it. */
+  before?: string
+  limit: number
+}
+
+/** A page of the journal, newest first, and the cursor of the next (older) page if there is one. */
+export interface JournalPage {
+  entries: ReadEntry[]
+  next: string | null
+}
+
+/** The cursor of an entry: its time and id, so entries with the same time page without gaps. */
+function cursorOf(e: { at: string; id: string }): string {
+  return `${e.at}~${e.id}`
+}
+
+/** A cursor back into its time and id, or undefined when it is not one. */
+export function parseJournalCursor(text: string): { at: string; id: string } | undefined {
+  const tilde = text.indexOf('~')
+  if (tilde < 0) return undefined
+  const at = text.slice(0, tilde)
+  const id = text.slice(tilde + 1)
+  return Number.isNaN(Date.parse(at)) || !id ? undefined : { at, id }
+}
+
+/** A tenant's journal, newest first, narrowed by `query`, one page of at most `limit` entries. */
+export async function readJournal(scope: Pick<Scope, 'db' | 'tenantKey'>, query: JournalQuery): Promise<JournalPage> {
   const tenantId = scope.tenantKey
   const conditions = [sql`e.tenant_id = ${tenantId}`]
   if (query.since) conditions.push(sql`e.at >= ${query.since.toISOString()}`)
+  if (query.until) conditions.push(sql`e.at < ${query.until.toISOString()}`)
+  if (query.before) {
+    const cursor = parseJournalCursor(query.before)
+    if (cursor) conditions.push(sql`(e.at, e.id) < (${cursor.at}, ${cursor.id})`)
+  }
+  if (query.action) conditions.push(sql`(e.action = ${query.action} OR e.action LIKE ${`${query.action}-%`})`)
+  if (query.outcome === 'ok' || query.outcome === 'error') conditions.push(sql`e.outcome LIKE ${`${query.outcome}%`}`)
+  else if (query.outcome) conditions.push(sql`e.outcome = ${query.outcome}`)
   if (query.userName !== undefined) {
     // Tombstones too: "why was this person deleted?" is a question support gets.
     conditions.push(
       sql`e.resource_id IN (SELECT id FROM users WHERE tenant_id = ${tenantId} AND user_name = ${canonicalLookup(query.userName)})`,
     )
   }
-  return readRows<JournalEntry & { id: string }>(
+  const rows = await readRows<ReadEntry>(
     scope.db,
     statement(sql`SELECT e.id AS id, e.at AS at, e.credential_id AS credentialId, e.request_id AS requestId, e.method AS method, e.path AS path,
-               e.resource_type AS resourceType, e.resource_id AS resourceId, e.action AS action, e.outcome AS outcome, e.summary AS summary
-        FROM audit_events e WHERE ${sql.join(conditions, sql` AND `)} ORDER BY e.at DESC LIMIT ${query.limit}`),
+               e.resource_type AS resourceType, e.resource_id AS resourceId, e.action AS action, e.outcome AS outcome, e.summary AS summary,
+               e.actor AS actor, e.detail AS detail, e.repeats AS repeats,
+               CASE e.resource_type
+                 WHEN 'User' THEN (SELECT json_extract(u.resource, '$.userName') FROM users u WHERE u.tenant_id = e.tenant_id AND u.id = e.resource_id)
+                 WHEN 'Group' THEN (SELECT g.display_name FROM groups g WHERE g.tenant_id = e.tenant_id AND g.id = e.resource_id)
+               END AS resourceName
+        FROM audit_events e WHERE ${sql.join(conditions, sql` AND `)} ORDER BY e.at DESC, e.id DESC LIMIT ${sql.raw(String(query.limit + 1))}`),
+  )
+  const entries = rows.slice(0, query.limit)
+  return { entries, next: rows.length > query.limit ? cursorOf(entries[entries.length - 1]!) : null }
+}
+
+/** One minute's failed authentications of one credential for one reason: the entry they add to. */
+export interface AuthFailure {
+  at: Date
+  /** The credential id the request named (never its secret), or null when it named none. */
+  credentialId: string | null
+  reason: string
+  requestId: string
+  method: string
+  path: string
+}
+
+/**
+ * Counts a failed authentication in the journal: one entry per tenant, minute, credential and reason,
+ * whose `repeats` grows with each further failure.
+ */
+export async function recordAuthFailure(scope: Pick<Scope, 'db' | 'tenantKey'>, f: AuthFailure): Promise<void> {
+  const minute = f.at.toISOString().slice(0, 16)
+  const credential = f.credentialId?.slice(0, 64) ?? null
+  const reason = f.reason.slice(0, 200)
+  const id = `auth:${minute}:${credential ?? '-'}:${reason}`
+  await runWrite(
+    scope.db,
+    statement(sql`INSERT INTO audit_events (tenant_id, id, at, credential_id, request_id, method, path, resource_type, resource_id, action, outcome, summary, actor, detail, repeats)
+      VALUES (${scope.tenantKey}, ${id}, ${f.at.toISOString()}, ${credential}, ${f.requestId}, ${f.method}, ${f.path.slice(0, 300)}, NULL, NULL,
+        'auth-failed', 'error 401', ${`authentication failed: ${reason}`}, ${credential ? `idp:${credential}` : null}, ${reason}, 1)
+      ON CONFLICT (tenant_id, id) DO UPDATE SET repeats = repeats + 1, request_id = excluded.request_id`),
   )
 }

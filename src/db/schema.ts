@@ -150,6 +150,12 @@ export const auditEvents = sqliteTable(
     action: text('action').notNull(),
     outcome: text('outcome').notNull(),
     summary: text('summary'),
+    /** Who acted, for people: `idp:{credential}`, `app:{key}`, `support:{operator}`, `system:{task}`. */
+    actor: text('actor'),
+    /** A failed request's scimType and detail, values redacted. */
+    detail: text('detail'),
+    /** How many times this entry happened (failed authentications are one entry per minute, credential and reason). */
+    repeats: integer('repeats').notNull().default(1),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),

@@ -131,14 +131,14 @@ export async function handleInviteMessage(body: unknown, attempts: number, deps:
     return { action: 'retry', reason: 'held by another consumer', delaySeconds: wait }
   }
   const fail = async (reason: string): Promise<Outcome> => {
-    await finishInvite(scope, { id: inviteId, state: 'failed', reason })
+    await finishInvite(scope, { id: inviteId, userId: invite.userId, state: 'failed', reason })
     return { action: 'failed', reason }
   }
 
   const user = await getUser(scope, invite.userId)
   const gone = userGone(user)
   if (gone) {
-    await finishInvite(scope, { id: inviteId, state: 'void', reason: gone })
+    await finishInvite(scope, { id: inviteId, userId: invite.userId, state: 'void', reason: gone })
     return { action: 'skipped', reason: gone }
   }
   const tenant = scope.tenant
@@ -167,11 +167,18 @@ export async function handleInviteMessage(body: unknown, attempts: number, deps:
     // This retry sends the message to the dead letter queue; the row says so too.
     await finishInvite(scope, {
       id: inviteId,
+      userId: invite.userId,
       state: 'failed',
       reason: `gave up after ${attempts} attempts: ${result.reason}`,
     })
     return { action: 'retry', reason: `dead-lettered: ${result.reason}`, delaySeconds: 0 }
   }
-  await releaseInvite(scope, inviteId, result.reason)
-  return { action: 'retry', reason: result.reason, delaySeconds: retryDelay(attempts, result.retryAfterSeconds) }
+  const delaySeconds = retryDelay(attempts, result.retryAfterSeconds)
+  await releaseInvite(scope, {
+    id: inviteId,
+    userId: invite.userId,
+    reason: result.reason,
+    retryInSeconds: delaySeconds,
+  })
+  return { action: 'retry', reason: result.reason, delaySeconds }
 }

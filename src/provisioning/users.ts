@@ -59,7 +59,7 @@ export async function createScimUser(scope: Scope, body: unknown): Promise<UserR
     scope.journal.entry({ action: 'create', resourceType: 'User', resourceId: id, body }),
     eventStatement(scope, { type: 'user.created', resourceType: 'User', resourceId: id }),
   ]
-  if (inviteId) joined.push(insertInvite(scope, { id: inviteId, userId: id }))
+  if (inviteId) joined.push(...insertInvite(scope, { id: inviteId, userId: id }))
   const record = await createUser(scope, { id, resource, ...lifecycle, source, joined })
   if (inviteId) await scope.outbox.invites.announce([inviteId])
   await scope.outbox.events.announce()
@@ -101,8 +101,8 @@ export async function writeUser(
           const out = [scope.journal.entry({ ...plan.journal, resourceType: 'User', resourceId: id, guard })]
           if (event) out.push(eventStatement(scope, event, guard))
           if (plan.invite !== 'none')
-            out.push(voidInvites(scope, { userId: id, reason: plan.voidReason ?? 'user deactivated', guard }))
-          if (inviteId) out.push(insertInvite(scope, { id: inviteId, userId: id }, guard))
+            out.push(...voidInvites(scope, { userId: id, reason: plan.voidReason ?? 'user deactivated', guard }))
+          if (inviteId) out.push(...insertInvite(scope, { id: inviteId, userId: id }, guard))
           return out
         },
       })
@@ -172,7 +172,7 @@ export async function deleteScimUser(scope: Scope, id: string, ifMatch?: string)
     joined: (guard) => [
       memberLeavesGroups(scope, id, guard),
       dropUserMemberships(scope, id, guard),
-      voidInvites(scope, { userId: id, reason: 'user deleted', guard }),
+      ...voidInvites(scope, { userId: id, reason: 'user deleted', guard }),
       scope.journal.entry({ action: 'delete', resourceType: 'User', resourceId: id, guard }),
       eventStatement(scope, { type: 'user.deleted', resourceType: 'User', resourceId: id }, guard),
     ],

@@ -17,7 +17,7 @@ import { canonicalizeTenant } from '../provisioning/canonicalize.ts'
 import { createScimGroup } from '../provisioning/groups.ts'
 import { createScimUser, requireUser } from '../provisioning/users.ts'
 import { activeTenantScope, systemScope } from '../runtime/scopes.ts'
-import { InvalidValue, Unauthorized } from '../scim/errors.ts'
+import { InvalidValue, ScimError } from '../scim/errors.ts'
 import { isObject } from '../scim/resource/values.ts'
 import type { ScopedContext, ScopedEnv } from './context.ts'
 import { readScimJson } from './http.ts'
@@ -31,8 +31,12 @@ const requireApp = createMiddleware<ScopedEnv>(async (c, next) => {
   const result = await authenticateApp(c.env.TENANTS, tenantId, c.req.header('authorization'))
   if (!result.ok) {
     log('warn', 'app_auth_failed', { requestId: c.get('requestId'), keyId: result.keyId, reason: result.reason })
-    throw new Unauthorized(
-      'Send an app key: Authorization: Bearer sea_{id}_{secret} (npm run tenant -- app-key create)',
+    // The app API speaks of app keys, never of the IdP's Basic or bearer credentials.
+    throw new ScimError(
+      401,
+      `This request needs an app key allowed on tenant ${tenantId.slice(0, 63)}: Authorization: Bearer sea_{id}_{secret}. Support makes one with npm run tenant -- app-key create; a revoked key stops within a minute.`,
+      undefined,
+      { 'WWW-Authenticate': 'Bearer realm="scim-edge app API"' },
     )
   }
   const keyId = result.key.id
@@ -119,18 +123,19 @@ appApi.post('/reinvite', async (c) => {
 })
 
 /**
- * The provisioning journal, newest first (for support: `npm run tenant -- log`). `?userName=` narrows
- * it to one person, `?since=` (ISO date-time) to recent entries, `?limit=` (at most 1000, default 100).
- */
-/**
  * Support's migration of rows written before the canonical comparison form (`npm run tenant -- canonicalize`):
  * what was rewritten, and the rows that would collide (left unchanged, for a person to resolve).
  */
 appApi.post('/canonicalize', async (c) => c.json(await canonicalizeTenant(c.var.scope)))
 
+/**
+ * The provisioning journal, newest first (for support: `npm run tenant -- log`): `?userName=`,
+ * `?action=` (or its family, `invite`), `?outcome=` (`ok`, `error`, `error 409`), `?since=` and
+ * `?until=` (ISO date-times), `?limit=` (at most 1000, default 100), `?before=` the `next` of the page before.
+ */
 appApi.get('/journal', async (c) => {
-  const { userName, since, limit } = c.req.query()
-  return c.json({ entries: await readTenantJournal(c.var.scope, { userName, since, limit }) })
+  const { userName, action, outcome, since, until, before, limit } = c.req.query()
+  return c.json(await readTenantJournal(c.var.scope, { userName, action, outcome, since, until, before, limit }))
 })
 
 /** The change feed: `?after={cursor}&limit=` (1 to 1000, default 100), in sequence order. */

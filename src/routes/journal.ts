@@ -6,6 +6,7 @@
 import { createMiddleware } from 'hono/factory'
 import { summarizeChange } from '../observability/summary.ts'
 import { recordOutcome } from '../provisioning/journal.ts'
+import { actorLabel } from '../runtime/scopes.ts'
 import type { ScopedContext, ScopedEnv } from './context.ts'
 import { bodyForJournal } from './http.ts'
 
@@ -70,10 +71,33 @@ export const journal = createMiddleware<ScopedEnv>(async (c, next) => {
     action,
     outcome: status < 400 ? `ok ${status}` : `error ${status}`,
     summary: await bodySummary(c),
+    actor: actorLabel(scope.actor),
+    detail: status >= 400 ? await errorDetail(c.res) : null,
   }
   // Recorded before the response goes out.
   await recordOutcome(scope, entry)
 })
+
+/**
+ * A SCIM error's scimType and detail, for the journal: every quoted value (a userName, an email, a
+ * filter literal) becomes "…", so the entry says what went wrong without the personal data.
+ */
+export async function errorDetail(res: Response): Promise<string | null> {
+  if (!/json/.test(res.headers.get('content-type') ?? '')) return null
+  const body = (await res
+    .clone()
+    .json()
+    .catch(() => undefined)) as { scimType?: unknown; detail?: unknown } | undefined
+  if (!body || typeof body !== 'object') return null
+  const detail = typeof body.detail === 'string' ? redactValues(body.detail) : ''
+  const scimType = typeof body.scimType === 'string' ? body.scimType.slice(0, 40) : ''
+  return [scimType, detail].filter(Boolean).join(': ').slice(0, 500) || null
+}
+
+/** Text with its quoted values replaced by "…". */
+export function redactValues(text: string): string {
+  return text.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|“[^”]*”/g, '"…"')
+}
 
 /** A URL path segment decoded, or as it came when its percent-encoding is malformed (the route already answered). */
 function safeDecode(segment: string): string {

@@ -1,11 +1,11 @@
 /** Authenticates the IdP for the tenant named in the URL, checks the credential's scope, and builds the request's scope. */
 import { createMiddleware } from 'hono/factory'
 import { authenticate } from '../auth/authenticate.ts'
-import { noteCredentialUse } from '../auth/credential-use.ts'
+import { noteAuthFailure, noteCredentialUse } from '../auth/credential-use.ts'
 import { LOCKOUT_SECONDS, lockOut, lockedOut } from '../auth/lockout.ts'
 import { log } from '../observability/log.ts'
 import { authContext } from '../runtime/auth.ts'
-import { tenantScope } from '../runtime/scopes.ts'
+import { journalHandle, tenantScope } from '../runtime/scopes.ts'
 import { ScimError, Unauthorized } from '../scim/errors.ts'
 import type { CredentialScope } from '../tenants/document.ts'
 import type { ScopedEnv } from './context.ts'
@@ -30,6 +30,14 @@ export function insufficientScope(needed: CredentialScope, held: CredentialScope
   )
 }
 
+/** 403 for valid credentials of a disabled tenant. */
+export function tenantDisabled(tenantId: string): ScimError {
+  return new ScimError(
+    403,
+    `Tenant ${tenantId} is disabled: these credentials are valid, but every request is refused until the tenant is enabled again. Contact the app's support; changing the credentials will not help.`,
+  )
+}
+
 export const requireTenant = createMiddleware<ScopedEnv>(async (c, next) => {
   const tenantId = (c.req.param('tenant') ?? '').slice(0, 63)
   const byAddress = `address:${clientAddress(c)}`
@@ -40,8 +48,21 @@ export const requireTenant = createMiddleware<ScopedEnv>(async (c, next) => {
   }
   const result = await authenticate(authContext(c.env), tenantId, c.req.header('authorization'))
   if (!result.ok) {
-    // The client sees one 401 whatever failed; only the log says which check it was.
     log('warn', 'auth_failed', { requestId: c.get('requestId'), tenantId, reason: result.reason })
+    if (result.tenant) {
+      const failure = {
+        at: new Date(),
+        credentialId: result.credentialId ?? null,
+        reason: result.reason,
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+      }
+      noteAuthFailure(journalHandle(c.env, result.tenant), failure, background(c))
+    }
+    // Right credentials for a disabled tenant: say so, so the IdP admin calls support instead of re-pasting them.
+    if (result.disabled) throw tenantDisabled(result.tenant!.id)
+    // The client sees one 401 whatever else failed; only the log and the journal say which check it was.
     const addressOk = await withinLimit(c.env, 'AUTH_FAILURES_BY_ADDRESS', byAddress)
     const tenantOk = await withinLimit(c.env, 'AUTH_FAILURES_BY_TENANT', byTenant)
     if (!addressOk) await lockOut(byAddress)

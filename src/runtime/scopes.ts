@@ -37,6 +37,15 @@ function actorCredential(actor: Actor): string | null {
   return null
 }
 
+/** How the journal names who acts: `idp:{credential}`, `app:{key}`, `support:{operator} via {key}`, `system:{task}`. */
+export function actorLabel(actor: Actor): string {
+  if (actor.kind === 'idp') return `idp:${actor.credentialId}`
+  if (actor.kind === 'app')
+    return actor.operator ? `support:${actor.operator} via ${actor.keyId}` : `app:${actor.keyId}`
+  if (actor.kind === 'system') return `system:${actor.task}`
+  return 'support'
+}
+
 /** The scope of one tenant's work. */
 export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequest): Scope {
   const origin = publicUrl(env)
@@ -45,6 +54,7 @@ export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequ
     tenantKey: key,
     requestId: request.requestId,
     credentialId: actorCredential(request.actor),
+    actor: actorLabel(request.actor),
     ...request.origin,
   }
   return {
@@ -59,6 +69,11 @@ export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequ
     journal: createJournal(journal),
     now: request.now ?? (() => new Date()),
   }
+}
+
+/** A tenant's database and row key, for journal writes made before a scope exists (failed authentication). */
+export function journalHandle(env: Env, tenant: TenantDocument): { db: Scope['db']; tenantKey: string } {
+  return { db: createDb(env.DB), tenantKey: tenantKey(tenant) }
 }
 
 /** The scope of work across tenants (the cron sweep, the invite link lookup). */

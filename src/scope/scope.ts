@@ -14,7 +14,11 @@ import type { TenantDocument } from '../tenants/document.ts'
  */
 export type Actor =
   | { kind: 'idp'; credentialId: string }
-  | { kind: 'app'; keyId: string }
+  | {
+      kind: 'app'
+      keyId: string /** Set when support acts through the app API (the CLI's `--as`). */
+      operator?: string
+    }
   | { kind: 'support' }
   | { kind: 'system'; task: 'queue' | 'cron' | 'invite-page' }
 
@@ -47,10 +51,26 @@ export interface JournalChange {
   guard?: SQL
 }
 
+/** Anything else the journal records about this unit of work: an invite's progress, a support action. */
+export interface JournalNote {
+  /** Lower case words joined by `-`, the family first: `invite-sent`, `support-set`. */
+  action: string
+  resourceType?: 'User' | 'Group'
+  resourceId?: string
+  /** `ok` (the default) or `error ...`. */
+  outcome?: string
+  /** What happened, in words, without personal values. */
+  summary?: string
+  detail?: string
+  guard?: SQL
+}
+
 /** The provisioning journal of this unit of work (src/db/journal.ts). */
 export interface Journal {
   /** The entry of a change, as a statement of the change's own batch: both commit or neither. */
   entry(change: JournalChange): Statement
+  /** An entry that is not a SCIM change, as a statement (of a batch, under `guard`). */
+  note(note: JournalNote): Statement
   /** True once an entry committed with its change. */
   readonly committed: boolean
 }

@@ -21,6 +21,8 @@ export interface CommandContext {
   appApiKey?: () => string | undefined
   /** How those commands reach the Worker (tests pass a fake). */
   fetch?: typeof fetch
+  /** Who is acting, for the journal: `--as`, else the OS user name. */
+  operator?: string
 }
 
 /** A command's output: `json` is printed with `--json`, `lines` otherwise; warnings go to stderr. */

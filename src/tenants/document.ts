@@ -77,6 +77,10 @@ export interface TenantSettings {
   accessTokenMinutes?: number
   /** Minutes the app has to confirm a deactivation or deletion before it is flagged (default 5). */
   receiptMinutes?: number
+  /** An https image shown on the invite page above the tenant's name. */
+  logoUrl?: string
+  /** The invite page's button colour, `#rrggbb`. */
+  brandColor?: string
 }
 
 /** Minutes the app has to confirm a deactivation or deletion when the tenant does not say. */

@@ -234,7 +234,9 @@ describe('a D1 failure is a 503 with Retry-After and nothing half-written', () =
       { user_name: 'saved@example.com' },
     ])
     expect(
-      (await rows('SELECT outcome FROM audit_events WHERE tenant_id = ?', tenant.key)).map((r) => r.outcome),
+      (await rows('SELECT outcome FROM audit_events WHERE tenant_id = ? AND action = ?', tenant.key, 'create')).map(
+        (r) => r.outcome,
+      ),
     ).toEqual(['ok 201'])
   })
 })

@@ -21,11 +21,12 @@ describe('maintenance', () => {
           n: number
         }
       ).n
-    expect(await count('audit_events')).toBe(3)
+    // Each create and the invite it queued.
+    expect(await count('audit_events')).toBe(6)
     expect(await count('page_marks')).toBe(1)
     const now = new Date()
     expect(await runMaintenance(systemScopeAt(now), { retentionDays: 30 })).toMatchObject({ journal: 1, marks: 0 })
-    expect(await count('audit_events')).toBe(2)
+    expect(await count('audit_events')).toBe(5)
     await runMaintenance(systemScopeAt(new Date(now.getTime() + 2 * 3600_000)), { retentionDays: 30 })
     expect(await count('page_marks')).toBe(0)
   })

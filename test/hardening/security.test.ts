@@ -68,7 +68,11 @@ describe('authentication failures (RFC 7644 §3.12)', () => {
       ["other tenant's Basic", url(tenant.id), { headers: { authorization: other.basic } }],
       ["other tenant's Bearer", url(tenant.id), { headers: { authorization: other.bearer } }],
       ['own Basic on the other tenant', url(other.id), { headers: { authorization: tenant.basic } }],
-      ['disabled tenant', url(disabled.id), { headers: { authorization: disabled.basic } }],
+      [
+        'disabled tenant, wrong password',
+        url(disabled.id),
+        { headers: { authorization: `Basic ${btoa(`${disabled.username}:wrong`)}` } },
+      ],
       ['unknown tenant', url('no-such-tenant'), { headers: { authorization: tenant.basic } }],
       ['malformed tenant id', url('UPPER_case'), { headers: { authorization: tenant.basic } }],
       ['unknown endpoint', url(tenant.id, '/Nope'), { headers: { authorization: other.basic } }],

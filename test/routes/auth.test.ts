@@ -47,9 +47,23 @@ describe('authentication', () => {
     }
   })
 
-  it('rejects a disabled tenant, a deleted tenant and an unknown or invalid tenant id', async () => {
+  it('tells valid credentials of a disabled tenant that it is disabled (403), and wrong ones nothing (401)', async () => {
     const disabled = await newTenant({ status: 'disabled' })
-    await expectUnauthorized(await disabled.fetch('/Users'))
+    for (const authorization of [disabled.basic, disabled.bearer]) {
+      const res = await disabled.fetch('/Users', { headers: { authorization } })
+      expect(res.status).toBe(403)
+      expect(res.headers.get('content-type')).toContain('application/scim+json')
+      const body = (await res.json()) as { status: string; detail: string }
+      expect(body.status).toBe('403')
+      expect(body.detail).toContain(`Tenant ${disabled.id} is disabled`)
+      expect(body.detail).toContain('Contact')
+    }
+    await expectUnauthorized(
+      await disabled.fetch('/Users', { headers: { authorization: `Basic ${btoa(`${disabled.username}:wrong`)}` } }),
+    )
+  })
+
+  it('rejects a deleted tenant and an unknown or invalid tenant id', async () => {
     const deleted = await newTenant()
     await env.TENANTS.delete(tenantDocumentKey(deleted.id))
     await expectUnauthorized(await deleted.fetch('/Users'))

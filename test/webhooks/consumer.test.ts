@@ -141,7 +141,7 @@ describe('health', () => {
     await t.deliver()
     const progress = (await webhookProgress(t.scope(), ['wh_test']))[0]!
     expect(progress.disabledAt).toBe(t.clock.now.toISOString())
-    const entry = (await readJournal(t.scope(), { limit: 20 })).find((e) => e.action === 'webhook-disabled')
+    const entry = (await readJournal(t.scope(), { limit: 20 })).entries.find((e) => e.action === 'webhook-disabled')
     expect(entry).toMatchObject({ path: 'wh_test', outcome: 'disabled' })
     const count = t.sent.length
     later(t.clock, 7200_000)
