@@ -1,12 +1,15 @@
 /**
  * A local stand-in for the mail API: accepts Resend (`POST /emails`),
  * Postmark (`POST /email`) and SendGrid (`POST /v3/mail/send`) requests, prints each message's
- * recipient, subject and first link, and serves them back at `GET /messages` (`DELETE` clears).
- * `node src/dev/mail-sink.ts` runs it on MAIL_SINK_PORT (default 8025); tests use startMailSink.
+ * recipient, subject and first link, and serves them back at `GET /messages` as JSON (`DELETE` clears).
+ * A browser gets pages (src/dev/mail-sink-pages.ts): the list at `/`, each message at `/messages/{id}`
+ * (JSON there for clients that do not ask for HTML), and `/signed-in`, where a local tenant's app URL can
+ * point. `node src/dev/mail-sink.ts` runs it on MAIL_SINK_PORT (default 8025); tests use startMailSink.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { listPage, messagePage, notFoundPage, PAGE_HEADERS, signedInPage } from './mail-sink-pages.ts'
 
 /** One received message, normalised across providers. */
 export interface SinkMessage {
@@ -117,6 +120,8 @@ export function startMailSink(options: Options = {}): Promise<MailSink> {
   const messages: SinkMessage[] = []
   const failures: number[] = []
   let seq = 0
+  /** This sink's own origin, once it listens (the empty-list page names it). */
+  let origin = ''
   const log =
     options.log === false
       ? () => {}
@@ -138,7 +143,25 @@ export function startMailSink(options: Options = {}): Promise<MailSink> {
   })
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const path = new URL(req.url ?? '/', 'http://sink').pathname
+    const url = new URL(req.url ?? '/', 'http://sink')
+    const path = url.pathname
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (path === '/') return sendPage(res, 200, listPage(messages, origin))
+      if (path === '/signed-in') return sendPage(res, 200, signedInPage(url.searchParams))
+      const one = /^\/messages\/([^/]+)$/.exec(path)
+      if (one) {
+        const id = decoded(one[1]!)
+        const message = messages.find((m) => m.id === id)
+        if (wantsHtml(req)) {
+          return message
+            ? sendPage(res, 200, messagePage(message))
+            : sendPage(res, 404, notFoundPage(`There is no message ${id ?? one[1]} (it may have been cleared).`))
+        }
+        return message
+          ? send(res, 200, message)
+          : send(res, 404, { statusCode: 404, message: `no message ${id ?? one[1]}` })
+      }
+    }
     if (path === '/messages' && req.method === 'GET') return send(res, 200, messages)
     if (path === '/messages' && req.method === 'DELETE') {
       messages.length = 0
@@ -153,8 +176,10 @@ export function startMailSink(options: Options = {}): Promise<MailSink> {
       return send(res, 200, { queued: failures.length })
     }
     const parse = PROVIDERS[path]
-    if (!parse || !Object.hasOwn(PROVIDERS, path))
+    if (!parse || !Object.hasOwn(PROVIDERS, path)) {
+      if (req.method === 'GET' && wantsHtml(req)) return sendPage(res, 404, notFoundPage(`Nothing is at ${path}.`))
       return send(res, 404, { statusCode: 404, message: `no route ${req.method} ${path}` })
+    }
     if (req.method !== 'POST') return send(res, 405, { statusCode: 405, message: 'use POST' })
 
     const body = parseJson(await readBody(req))
@@ -200,8 +225,9 @@ export function startMailSink(options: Options = {}): Promise<MailSink> {
       server.off('error', reject)
       const address = server.address()
       const port = typeof address === 'object' && address ? address.port : (options.port ?? 8025)
+      origin = `http://${options.host ?? '127.0.0.1'}:${port}`
       resolvePromise({
-        url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+        url: origin,
         port,
         messages,
         failNext(status, count = 1) {
@@ -239,9 +265,30 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body))
 }
 
+function sendPage(res: ServerResponse, status: number, html: string) {
+  res.writeHead(status, PAGE_HEADERS)
+  res.end(html)
+}
+
+/** Whether the client asks for a page (a browser's Accept names text/html); fetch and curl accept anything and get JSON. */
+function wantsHtml(req: IncomingMessage): boolean {
+  return /\btext\/html\b/.test(req.headers.accept ?? '')
+}
+
+/** A percent-decoded path segment, or undefined when its encoding is broken. */
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const sink = await startMailSink({ port: Number(process.env.MAIL_SINK_PORT ?? 8025) })
-  console.log(`mail-sink: listening on ${sink.url} (POST /emails, /email, /v3/mail/send; GET|DELETE /messages)`)
+  console.log(
+    `mail-sink: listening on ${sink.url} (open it in a browser; POST /emails, /email, /v3/mail/send; GET|DELETE /messages)`,
+  )
   const stop = () => void sink.close().then(() => process.exit(0))
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)

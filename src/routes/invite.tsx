@@ -8,7 +8,7 @@
  * are moved into the fragment with a 303. Every route is rate limited per client address.
  */
 import { Hono } from 'hono'
-import type { Child, FC, PropsWithChildren } from 'hono/jsx'
+import type { Child } from 'hono/jsx'
 import { acceptInvite, inviteStatus, type DeadReason, type InviteLookup } from '../invites/accept.ts'
 import { personName } from '../invites/consumer.ts'
 import { appUser } from '../lifecycle/access.ts'
@@ -16,40 +16,8 @@ import { log } from '../observability/log.ts'
 import { systemScope, systemTenantScopes } from '../runtime/scopes.ts'
 import { appName } from '../runtime/settings.ts'
 import type { PageContext, PageEnv } from './context.ts'
+import { appHost, expiryText, Layout, tenantBrand } from './invite-layout.tsx'
 import { clientAddress, RETRY_AFTER_SECONDS } from './rate-limit.ts'
-const STYLE = `
-*{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#f4f4f5}
-main{max-width:34rem;margin:3rem auto;padding:2rem;background:#fff;border:1px solid #d4d4d8;border-radius:12px}
-h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1.25rem 0}
-dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
-button,.button{display:inline-block;font:inherit;font-weight:600;padding:.7rem 1.4rem;border:0;border-radius:8px;background:#1d4ed8;color:#fff;text-decoration:none;cursor:pointer}
-button:hover,.button:hover{background:#1e40af}
-button:focus-visible,.button:focus-visible,a:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
-a{color:#1d4ed8}
-.note{color:#3f3f46;font-size:.95rem}
-`
-
-const Layout: FC<PropsWithChildren<{ title: string; script?: { nonce: string; source: string } }>> = ({
-  title,
-  script,
-  children,
-}) => (
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="robots" content="noindex" />
-      <title>{title}</title>
-      <style>{STYLE}</style>
-    </head>
-    <body>
-      <main>{children}</main>
-      {script ? <script nonce={script.nonce} dangerouslySetInnerHTML={{ __html: script.source }} /> : null}
-    </body>
-  </html>
-)
 
 /** Each dead link: its status, heading and what the person can do. */
 const DEAD: Record<
@@ -110,9 +78,10 @@ function html(c: PageContext, node: Child, status: 200 | 403 | 404 | 410 | 429 |
 
 /**
  * Headers of every invite page: never cached, no Referer, never framed, and a policy that runs no
- * script but the one carrying `nonce` (when given) and submits forms only here and to the app.
+ * script but the one carrying `nonce` (when given), loads images only over https and only when the
+ * page shows a logo, and submits forms only here and to the app.
  */
-function securityHeaders(c: PageContext, options: { appUrl?: string; nonce?: string } = {}) {
+function securityHeaders(c: PageContext, options: { appUrl?: string; nonce?: string; images?: boolean } = {}) {
   let formAction = "'self'"
   try {
     // A form's redirect target must be allowed too: the accept button ends at the app.
@@ -124,7 +93,7 @@ function securityHeaders(c: PageContext, options: { appUrl?: string; nonce?: str
   c.header('X-Content-Type-Options', 'nosniff')
   c.header(
     'Content-Security-Policy',
-    `default-src 'none'; script-src ${script}; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    `default-src 'none'; script-src ${script}; style-src 'unsafe-inline'; img-src ${options.images ? 'https:' : "'none'"}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
   )
 }
 
@@ -246,10 +215,13 @@ invitePage.post('/status', async (c) => {
     const person = appUser(status.user)
     const app = appName(c.env, status.tenant)
     const title = `Join ${app} at ${status.tenant.name}`
-    securityHeaders(c, { appUrl: status.tenant.appUrl })
+    const brand = tenantBrand(status.tenant)
+    const host = appHost(status.tenant.appUrl)
+    const expiresAt = status.invite.expiresAt! // an open invite has one (inviteStatus)
+    securityHeaders(c, { appUrl: status.tenant.appUrl, images: Boolean(brand.logoUrl) })
     return html(
       c,
-      <Layout title={title}>
+      <Layout title={title} brand={brand}>
         <h1>{title}</h1>
         <p>
           {status.tenant.name} has given you access to {app}. Check that this is you, then accept the invitation.
@@ -267,11 +239,20 @@ invitePage.post('/status', async (c) => {
           ) : null}
           <dt>Organisation</dt>
           <dd>{status.tenant.name}</dd>
+          <dt>Invite expires</dt>
+          <dd>
+            <time datetime={expiresAt}>{expiryText(expiresAt)}</time>
+          </dd>
         </dl>
         <form method="post" action="/invite/accept">
           <input type="hidden" name="token" value={token} />
           <button type="submit">Accept invitation</button>
         </form>
+        {host ? (
+          <p class="where">
+            Accepting takes you to <strong>{host}</strong>.
+          </p>
+        ) : null}
         <p class="note">Not you? Close this page; nothing happens until you accept.</p>
       </Layout>,
     )

@@ -6,27 +6,24 @@
  * to /invite/status, whose page has the accept button. Also: `npm run tenant -- reinvite` against that
  * running Worker.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/tenants/cli.ts'
+import {
+  CHROMIUM,
+  contrast,
+  cspViolations,
+  launchChromium,
+  overflowsSideways,
+  renderedFonts,
+  violationsAtBothWidths,
+  warnWithoutChromium,
+  type Web,
+} from './chromium.ts'
 import { APP_API_KEY, eventually, startTestWorker, type TestWorker } from './worker-server.ts'
 
-// CHROMIUM_PATH names the binary (an empty or missing path means none); else Debian's.
-const candidates =
-  process.env.CHROMIUM_PATH !== undefined
-    ? [process.env.CHROMIUM_PATH]
-    : ['/usr/bin/chromium', '/usr/bin/chromium-browser']
-const CHROMIUM = candidates.find((p) => p && existsSync(p))
-if (!CHROMIUM) {
-  console.warn(
-    '\n⚠️  SKIPPING the invite page browser tests: no Chromium found (apt-get install -y chromium, or set CHROMIUM_PATH).\n' +
-      '   .ci/run installs it in CI; without it the page is only checked by test/routes/invite-page.test.ts.\n',
-  )
-}
+warnWithoutChromium('the invite page browser tests', 'the page is only checked by test/routes/invite-page.test.ts')
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 
@@ -37,6 +34,14 @@ let appUrl: string
 let acme: { id: string; basic: string }
 let hasty: { id: string; basic: string }
 let resend: { id: string; basic: string }
+let brand: { id: string; basic: string }
+
+/** The brand tenant's logo: answered inside the browser by `context.route`, never fetched from a network. */
+const LOGO_URL = 'https://logo.example/brand.png'
+const PNG_1PX = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+)
 
 beforeAll(async () => {
   // Stands in for the tenant's app: where the accept button leads.
@@ -52,8 +57,9 @@ beforeAll(async () => {
     // inviteTtlDays 0: the link expires the moment the mail is sent.
     { appUrl, name: 'Hasty Inc', settings: { inviteTtlDays: 0 } },
     { appUrl, name: 'Resend Ltd' },
+    { appUrl, name: 'Brand Co', settings: { brandColor: '#ffcc00', logoUrl: LOGO_URL } },
   ])
-  ;[acme, hasty, resend] = worker.tenants as [typeof acme, typeof hasty, typeof resend]
+  ;[acme, hasty, resend, brand] = worker.tenants as [typeof acme, typeof hasty, typeof resend, typeof brand]
 }, 180_000)
 
 afterAll(async () => {
@@ -127,64 +133,84 @@ async function access(tenantId: string, email: string) {
   return res.json()
 }
 
-/** WCAG relative luminance contrast of two CSS rgb() colours. */
-function contrast(a: string, b: string): number {
-  const lum = (css: string) => {
-    const [r, g, bl] = css
-      .match(/\d+(\.\d+)?/g)!
-      .slice(0, 3)
-      .map(Number)
-      .map((v) => {
-        const c = v / 255
-        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
-      })
-    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!
-  }
-  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x)
-  return (hi! + 0.05) / (lo! + 0.05)
+/** The page's style element text, what the body is set in, and what Chromium really drew the heading with. */
+async function typography(page: Page) {
+  const css = await page.evaluate(() => {
+    const w = globalThis as unknown as Web
+    const style = w.document.querySelector('style') as { textContent: string } | null
+    return { style: style?.textContent ?? '', body: w.getComputedStyle(w.document.body).fontFamily }
+  })
+  return { ...css, drawn: await renderedFonts(page, 'h1') }
+}
+
+/** Checks the page's type: the style sheet arrived unescaped and the text is drawn in a sans-serif face. */
+async function expectSansSerif(page: Page) {
+  const { style, body, drawn } = await typography(page)
+  expect(style).toContain('"Segoe UI"')
+  expect(style).not.toContain('&quot;')
+  expect(body).toContain('system-ui')
+  expect(body).toMatch(/sans-serif$/)
+  // An escaped sheet leaves the browser's default serif face (Times or its Linux stand-ins).
+  expect(drawn.length).toBeGreaterThan(0)
+  for (const family of drawn) expect(family).not.toMatch(/times|tinos|nimbus roman|(?<!sans[ -]?)serif/i)
+}
+
+/** The accept button's colours against the page, and the body text's. */
+async function colours(page: Page) {
+  return page.getByRole('button', { name: 'Accept invitation' }).evaluate((el) => {
+    const w = globalThis as unknown as Web
+    const s = w.getComputedStyle(el)
+    return {
+      fg: s.color,
+      bg: s.backgroundColor,
+      body: w.getComputedStyle(w.document.body).color,
+      page: w.getComputedStyle(w.document.querySelector('main')).backgroundColor,
+    }
+  })
+}
+
+/** No serious or critical axe-core violation at 1280 px and at 390 px, and no sideways scroll on the phone. */
+async function expectAccessible(page: Page) {
+  const { desktop, phone } = await violationsAtBothWidths(page)
+  expect(desktop, JSON.stringify(desktop, null, 1)).toEqual([])
+  expect(phone, JSON.stringify(phone, null, 1)).toEqual([])
+  await page.setViewportSize({ width: 390, height: 844 })
+  expect(await overflowsSideways(page)).toBe(false)
+  await page.setViewportSize({ width: 1280, height: 720 })
 }
 
 describe.skipIf(!CHROMIUM)('the invite page in headless Chromium', () => {
   let browser: BrowserContext
-  let profile: string
+  let close: () => Promise<void>
 
   beforeAll(async () => {
-    profile = mkdtempSync(join(tmpdir(), 'scim-edge-chromium-'))
-    // A fresh profile each run; playwright passes it as --user-data-dir.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    ;({ context: browser, close } = await launchChromium())
+    await browser.route(`${LOGO_URL}*`, (route) =>
+      route.fulfill({ status: 200, contentType: 'image/png', body: PNG_1PX }),
+    )
   }, 60_000)
 
   afterAll(async () => {
-    await browser?.close()
-    if (profile) rmSync(profile, { recursive: true, force: true })
+    await close?.()
   })
 
   it('renders an accessible page naming app, tenant and person; its one button joins and lands on the app', async () => {
     const tenant = acme
     const email = 'grace@acme.example'
+    const before = Date.now()
     const { id, link } = await provision(tenant, email)
+    const after = Date.now()
     expect(link.startsWith(`${worker.url}/invite#`)).toBe(true)
     const token = tokenOf(link)
 
     const page = await browser.newPage()
+    const csp = cspViolations(page)
     const response = await open(page, link)
     expect(response.status()).toBe(200)
     // The token left the address bar, and the shell's history entry has no fragment either.
     expect(page.url()).toBe(`${worker.url}/invite/status`)
     expect(page.url()).not.toContain(token)
-    expect(await page.evaluate(() => document.compatMode)).toBe('CSS1Compat')
+    expect(await page.evaluate(() => (globalThis as unknown as Web).document.compatMode)).toBe('CSS1Compat')
     expect(await page.getAttribute('html', 'lang')).toBe('en')
     expect(await page.title()).toBe('Join Demo App at Acme Corp')
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Join Demo App at Acme Corp')
@@ -193,23 +219,37 @@ describe.skipIf(!CHROMIUM)('the invite page in headless Chromium', () => {
     expect(text).toContain(email)
     expect(text).toContain('Acme Corp')
 
+    // The expiry: the link works for 7 days from sending, said in UTC.
+    const expiry = page.locator('dd time')
+    expect(await expiry.isVisible()).toBe(true)
+    const expiresAt = Date.parse((await expiry.getAttribute('datetime'))!)
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 7 * 86_400_000 - 1000)
+    expect(expiresAt).toBeLessThanOrEqual(after + 7 * 86_400_000 + 1000)
+    const day = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' })
+    const at = new Date(expiresAt)
+    expect(await expiry.textContent()).toBe(`${day.format(at)} at ${at.toISOString().slice(11, 16)} UTC`)
+    // Where the button leads: the app's host.
+    const where = page.getByText(`Accepting takes you to ${new URL(appUrl).host}.`)
+    expect(await where.isVisible()).toBe(true)
+
+    await expectSansSerif(page)
     const buttons = page.getByRole('button')
     expect(await buttons.count()).toBe(1)
-    const accept = page.getByRole('button', { name: 'Accept invitation' })
-    const colours = await accept.evaluate((el) => {
-      const s = getComputedStyle(el)
-      return {
-        fg: s.color,
-        bg: s.backgroundColor,
-        body: getComputedStyle(document.body).color,
-        page: getComputedStyle(document.querySelector('main')!).backgroundColor,
-      }
-    })
-    expect(contrast(colours.fg, colours.bg)).toBeGreaterThanOrEqual(4.5)
-    expect(contrast(colours.body, colours.page)).toBeGreaterThanOrEqual(4.5)
+    const c = await colours(page)
+    expect(c.bg).toBe('rgb(29, 78, 216)')
+    expect(c.fg).toBe('rgb(255, 255, 255)')
+    expect(contrast(c.fg, c.bg)).toBeGreaterThanOrEqual(4.5)
+    expect(contrast(c.body, c.page)).toBeGreaterThanOrEqual(4.5)
+    expect(await page.locator('img').count()).toBe(0)
+    await expectAccessible(page)
+    expect(csp).toEqual([])
+
     // Reachable from the keyboard.
+    const accept = page.getByRole('button', { name: 'Accept invitation' })
     await accept.focus()
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Accept invitation')
+    expect(await page.evaluate(() => (globalThis as unknown as Web).document.activeElement?.textContent)).toBe(
+      'Accept invitation',
+    )
 
     await Promise.all([page.waitForURL(appUrl), accept.click()])
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Welcome to the app')
@@ -223,10 +263,35 @@ describe.skipIf(!CHROMIUM)('the invite page in headless Chromium', () => {
       'This invite has already been used',
     )
     expect(await page.getByRole('button').count()).toBe(0)
+    await expectAccessible(page)
     await page.close()
   })
 
-  it('shows an expired link its own page, with status 410 and no button', async () => {
+  it("shows the tenant's logo and its brand colour on the button, with black text on the light colour", async () => {
+    const { link } = await provision(brand, 'bea@brand.example', 'Bea Brand')
+    const page = await browser.newPage()
+    const csp = cspViolations(page)
+    expect((await open(page, link)).status()).toBe(200)
+    const logo = page.getByRole('img', { name: 'Brand Co' })
+    expect(await logo.isVisible()).toBe(true)
+    expect(await logo.getAttribute('src')).toBe(LOGO_URL)
+    // Loaded under the page's policy (img-src https:), from the route above.
+    const loaded = await logo.evaluate((el) => {
+      const img = el as unknown as { complete: boolean; naturalWidth: number }
+      return img.complete && img.naturalWidth > 0
+    })
+    expect(loaded).toBe(true)
+    const c = await colours(page)
+    expect(c.bg).toBe('rgb(255, 204, 0)')
+    expect(c.fg).toBe('rgb(0, 0, 0)')
+    expect(contrast(c.fg, c.bg)).toBeGreaterThanOrEqual(4.5)
+    await expectSansSerif(page)
+    await expectAccessible(page)
+    expect(csp).toEqual([])
+    await page.close()
+  })
+
+  it('shows an expired link its own accessible page, with status 410 and no button', async () => {
     const tenant = hasty
     const { link } = await provision(tenant, 'late@hasty.example', 'Lou Late')
     const page = await browser.newPage()
@@ -235,6 +300,8 @@ describe.skipIf(!CHROMIUM)('the invite page in headless Chromium', () => {
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('This invite has expired')
     expect(await page.getByRole('button').count()).toBe(0)
     expect(await page.locator('body').innerText()).not.toMatch(/Error|stack|\.ts:\d+/)
+    await expectSansSerif(page)
+    await expectAccessible(page)
     await page.close()
   })
 })

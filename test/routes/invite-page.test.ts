@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { getUser } from '../../src/db/users.ts'
 import { reinvite } from '../../src/invites/reinvite.ts'
 import { deleteScimUser, patchScimUser } from '../../src/provisioning/users.ts'
+import { styleSheet } from '../../src/routes/invite-layout.tsx'
 import { tenantDocumentKey } from '../../src/tenants/document.ts'
 import { PATCH, consume, consumerDeps, newSink, userWithInvite } from '../invites/helpers.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
@@ -145,6 +146,95 @@ describe('POST /invite/status', () => {
     const { token } = await invited(tenant, 'paused@example.com')
     await env.TENANTS.put(tenantDocumentKey(tenant.id), JSON.stringify({ ...tenant.doc, status: 'disabled' }))
     await expectPage(await status(token), 403, 'This organisation is not available')
+  })
+})
+
+/** A tenant whose document carries `settings` (the page reads it from KV). */
+async function tenantWith(settings: Record<string, unknown>, options: { name?: string; appUrl?: string } = {}) {
+  const tenant = await newTenant(options)
+  tenant.doc.settings = { ...tenant.doc.settings, ...settings }
+  await env.TENANTS.put(tenantDocumentKey(tenant.id), JSON.stringify(tenant.doc))
+  return tenant
+}
+
+/** The text of the page's one style element. */
+function styleText(html: string): string {
+  const styles = [...html.matchAll(/<style>([^]*?)<\/style>/g)]
+  expect(styles).toHaveLength(1)
+  return styles[0]![1]!
+}
+
+describe("the status page: style, expiry, where Accept leads, the tenant's logo and colour", () => {
+  it('sends the style sheet unescaped, says when the invite expires and names the host Accept leads to', async () => {
+    const tenant = await newTenant({ appUrl: 'https://app.example.com/start?from=invite' })
+    // Sent on 4 March 2099 at 05:06:07 UTC: the link works 7 days, until 11 March.
+    const { token } = await invited(tenant, 'when@example.com', new Date('2099-03-04T05:06:07Z'))
+    const res = await status(token)
+    const html = await expectPage(res, 200, /<h1>Join Demo App at /)
+    const css = styleText(html)
+    expect(css).toContain('font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif')
+    expect(html).not.toContain('&quot;Segoe UI&quot;')
+    expect(css).toContain('--button:#1d4ed8')
+    expect(html).toContain(
+      '<dt>Invite expires</dt><dd><time datetime="2099-03-11T05:06:07.000Z">11 March 2099 at 05:06 UTC</time></dd>',
+    )
+    expect(html).toContain('<p class="where">Accepting takes you to <strong>app.example.com</strong>.</p>')
+    expect(html).not.toContain('<img')
+    expect(res.headers.get('content-security-policy')).toContain("img-src 'none'")
+    expect(res.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'")
+  })
+
+  it("shows the tenant's https logo with its name as alt text, and its colour on the button with black or white text", async () => {
+    const tenant = await tenantWith(
+      { logoUrl: 'https://cdn.example.com/acme logo.png', brandColor: '#FFCC00' },
+      { name: 'Acme "Yellow" <Co>' },
+    )
+    const { token } = await invited(tenant, 'brand@example.com')
+    const res = await status(token)
+    const html = await expectPage(res, 200, /<h1>Join Demo App at Acme &quot;Yellow&quot; &lt;Co&gt;<\/h1>/)
+    expect(html).toContain(
+      '<img class="logo" src="https://cdn.example.com/acme%20logo.png" alt="Acme &quot;Yellow&quot; &lt;Co&gt;"/>',
+    )
+    // A light colour gets black text; the hover is lighter still.
+    expect(styleText(html)).toContain(':root{--button:#ffcc00;--button-hover:#ffd633;--button-text:#000}')
+    expect(res.headers.get('content-security-policy')).toContain('img-src https:;')
+
+    const dark = await tenantWith({ brandColor: '#14532d' })
+    const darkHtml = await expectPage(await status((await invited(dark, 'dark@example.com')).token), 200, /<h1>/)
+    expect(styleText(darkHtml)).toContain(':root{--button:#14532d;--button-hover:#114726;--button-text:#fff}')
+  })
+
+  it('ignores a logo that is not https and a colour that is not #rrggbb: no setting adds markup or CSS', async () => {
+    const hostile = [
+      { logoUrl: 'http://cdn.example.com/logo.png', brandColor: 'red' },
+      { logoUrl: 'javascript:alert(1)', brandColor: '#fff' },
+      { logoUrl: '"><script>alert(1)</script>', brandColor: '#123456;}</style><script>alert(1)</script>' },
+      { logoUrl: 'https://user:pw@cdn.example.com/logo.png', brandColor: '#12345g' },
+      { logoUrl: 42, brandColor: ['#123456'] },
+    ]
+    for (const [i, settings] of hostile.entries()) {
+      const tenant = await tenantWith(settings)
+      const { token } = await invited(tenant, `hostile${i}@example.com`)
+      const res = await status(token)
+      const html = await expectPage(res, 200, /<h1>Join Demo App at /)
+      expect(html, JSON.stringify(settings)).not.toContain('<img')
+      expect(html).not.toContain('<script')
+      expect(html).not.toContain('alert(1)')
+      expect(styleText(html)).not.toMatch(/:root\{--button:(?!#1d4ed8)/)
+      expect(res.headers.get('content-security-policy')).toContain("img-src 'none'")
+    }
+  })
+
+  it('the style sheet refuses any text that could close its element', () => {
+    const button = { background: '#000</style><script>', hover: '#000', text: '#fff' }
+    expect(() => styleSheet({ logoAlt: 'x', button })).toThrow('must not contain "<"')
+    expect(styleSheet()).not.toContain('<')
+  })
+
+  it('dead-link pages get the same unescaped style sheet', async () => {
+    const html = await expectPage(await status('A'.repeat(43)), 404, 'This invite link is not valid')
+    expect(styleText(html)).toContain('"Segoe UI"')
+    expect(html).not.toContain('&quot;')
   })
 })
 
