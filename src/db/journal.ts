@@ -73,22 +73,30 @@ class ChangeJournal implements Journal {
     return this.#committed
   }
 
+  /** What every entry of this unit of work says of its origin: when, who, and which request. */
+  #originFields() {
+    const o = this.origin
+    return {
+      at: new Date().toISOString(),
+      credentialId: o.credentialId,
+      requestId: o.requestId,
+      method: o.method,
+      path: o.path,
+      actor: o.actor,
+    }
+  }
+
   entry(change: JournalChange): Statement {
     const o = this.origin
     const insert = journalStatement(
       o.tenantKey,
       {
-        at: new Date().toISOString(),
-        credentialId: o.credentialId,
-        requestId: o.requestId,
-        method: o.method,
-        path: o.path,
+        ...this.#originFields(),
         resourceType: change.resourceType,
         resourceId: change.resourceId,
         action: change.action,
         outcome: o.okStatus === undefined ? 'ok' : `ok ${o.okStatus}`,
         summary: summarizeChange(o.method, change.body),
-        actor: o.actor,
       },
       change.guard,
     )
@@ -101,21 +109,15 @@ class ChangeJournal implements Journal {
   }
 
   note(note: JournalNote): Statement {
-    const o = this.origin
     return journalStatement(
-      o.tenantKey,
+      this.origin.tenantKey,
       {
-        at: new Date().toISOString(),
-        credentialId: o.credentialId,
-        requestId: o.requestId,
-        method: o.method,
-        path: o.path,
+        ...this.#originFields(),
         resourceType: note.resourceType ?? null,
         resourceId: note.resourceId ?? null,
         action: note.action,
         outcome: note.outcome ?? 'ok',
         summary: note.summary ?? null,
-        actor: o.actor,
         detail: note.detail ?? null,
       },
       note.guard,

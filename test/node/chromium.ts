@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { expect } from 'vitest'
 
 // CHROMIUM_PATH names the binary (an empty or missing path means none); else Debian's.
 const candidates =
@@ -151,4 +152,14 @@ export function contrast(a: string, b: string): number {
   }
   const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x)
   return (hi! + 0.05) / (lo! + 0.05)
+}
+
+/** No serious or critical axe-core violation at either width, and no sideways scroll at 390 px. */
+export async function expectAccessible(page: Page) {
+  const { desktop, phone } = await violationsAtBothWidths(page)
+  expect(desktop, JSON.stringify(desktop, null, 1)).toEqual([])
+  expect(phone, JSON.stringify(phone, null, 1)).toEqual([])
+  await page.setViewportSize({ width: 390, height: 844 })
+  expect(await overflowsSideways(page)).toBe(false)
+  await page.setViewportSize({ width: 1280, height: 720 })
 }

@@ -15,9 +15,8 @@ import {
   contrast,
   cspViolations,
   launchChromium,
-  overflowsSideways,
+  expectAccessible,
   renderedFonts,
-  violationsAtBothWidths,
   warnWithoutChromium,
   type Web,
 } from './chromium.ts'
@@ -167,16 +166,6 @@ async function colours(page: Page) {
       page: w.getComputedStyle(w.document.querySelector('main')).backgroundColor,
     }
   })
-}
-
-/** No serious or critical axe-core violation at 1280 px and at 390 px, and no sideways scroll on the phone. */
-async function expectAccessible(page: Page) {
-  const { desktop, phone } = await violationsAtBothWidths(page)
-  expect(desktop, JSON.stringify(desktop, null, 1)).toEqual([])
-  expect(phone, JSON.stringify(phone, null, 1)).toEqual([])
-  await page.setViewportSize({ width: 390, height: 844 })
-  expect(await overflowsSideways(page)).toBe(false)
-  await page.setViewportSize({ width: 1280, height: 720 })
 }
 
 describe.skipIf(!CHROMIUM)('the invite page in headless Chromium', () => {

@@ -11,9 +11,8 @@ import {
   CHROMIUM,
   cspViolations,
   launchChromium,
-  overflowsSideways,
+  expectAccessible,
   renderedFonts,
-  violationsAtBothWidths,
   warnWithoutChromium,
 } from './chromium.ts'
 
@@ -33,16 +32,6 @@ async function sendMail(mail: Record<string, unknown>) {
     body: JSON.stringify({ from: 'Demo App <noreply@demo.example>', ...mail }),
   })
   expect(res.status).toBe(200)
-}
-
-/** No serious or critical axe-core violation at either width, and no sideways scroll at 390 px. */
-async function expectAccessible(page: Page) {
-  const { desktop, phone } = await violationsAtBothWidths(page)
-  expect(desktop, JSON.stringify(desktop, null, 1)).toEqual([])
-  expect(phone, JSON.stringify(phone, null, 1)).toEqual([])
-  await page.setViewportSize({ width: 390, height: 844 })
-  expect(await overflowsSideways(page)).toBe(false)
-  await page.setViewportSize({ width: 1280, height: 720 })
 }
 
 describe.skipIf(!CHROMIUM)('the mail sink in headless Chromium', () => {
