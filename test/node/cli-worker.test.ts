@@ -81,11 +81,23 @@ describe('npm run tenant -- log', () => {
     const { entries } = JSON.parse(log.out) as {
       entries: { action: string; outcome: string; resourceId: string; summary: string }[]
     }
-    expect(entries.map((e) => [e.action, e.outcome, e.resourceId])).toEqual([
+    // The SCIM changes newest first; beside them, the invite the create queued and the deactivation withdrew.
+    const changes = entries.filter((e) => !e.action.startsWith('invite-'))
+    expect(changes.map((e) => [e.action, e.outcome, e.resourceId])).toEqual([
       ['update', 'ok 200', id],
       ['create', 'ok 201', id],
     ])
-    expect(entries[0]!.summary).toBe('replace {active=false}')
+    expect(changes[0]!.summary).toBe('replace {active=false}')
+    expect(
+      entries
+        .filter((e) => e.action.startsWith('invite-'))
+        .map((e) => [e.action, e.outcome, e.resourceId])
+        .sort(),
+    ).toEqual([
+      ['invite-queued', 'ok', id],
+      ['invite-withdrawn', 'ok', id],
+    ])
+    expect(entries).toHaveLength(4)
     const text = await cli(['log', tenant.id, '--limit', '2'])
     expect(text.out.trim().split('\n')).toHaveLength(2)
     expect(text.out).toMatch(/create\s+ok 201\s+User/)
