@@ -7,6 +7,7 @@
  *    event was accepted, per-user order violations, duplicates, dead and pending deliveries.
  * 2. Healthy receiver: the lag from commit (the event's time) to arrival, p50/p95/p99/max.
  */
+import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { newWebhookSecret } from '../src/signals/standard-webhooks.ts'
 import type { AppEvent } from '../src/signals/event.ts'
@@ -213,6 +214,8 @@ async function main() {
     )
     console.log(`  verdict: ${lags.length === hEvents.length && p99 < 2000 ? 'meets' : 'MISSES'} (p99 < 2 s)`)
   } finally {
+    // BENCH_WORKER_LOG=file keeps what wrangler dev and the Worker printed, to see why a run missed.
+    if (process.env.BENCH_WORKER_LOG) writeFileSync(process.env.BENCH_WORKER_LOG, worker.output())
     await worker.close()
     await flaky.close()
     await healthy.close()

@@ -149,6 +149,8 @@ export async function pruneJournal(scope: SystemScope, before: Date, limit = 500
 export interface JournalQuery {
   /** Entries about the users who had this userName (deleted ones too). */
   userName?: string
+  /** Entries about this resource (a user's or group's id). */
+  resourceId?: string
   /** An action (`create`), or a family of them (`invite` matches `invite-sent`, `invite-failed`, ...). */
   action?: string
   /** `ok` or `error` (any status), or an outcome as recorded (`error 409`). */
@@ -193,6 +195,7 @@ export async function readJournal(scope: Pick<Scope, 'db' | 'tenantKey'>, query:
   if (query.action) conditions.push(sql`(e.action = ${query.action} OR e.action LIKE ${`${query.action}-%`})`)
   if (query.outcome === 'ok' || query.outcome === 'error') conditions.push(sql`e.outcome LIKE ${`${query.outcome}%`}`)
   else if (query.outcome) conditions.push(sql`e.outcome = ${query.outcome}`)
+  if (query.resourceId !== undefined) conditions.push(sql`e.resource_id = ${query.resourceId}`)
   if (query.userName !== undefined) {
     // Tombstones too: "why was this person deleted?" is a question support gets.
     conditions.push(

@@ -149,6 +149,20 @@ export async function latestTombstone(scope: Tenant, who: Who): Promise<string |
   return row?.id
 }
 
+/** The user with this id whether live or deleted (support's view), with its deletion time; undefined when none. */
+export async function getUserAnyState(
+  scope: Tenant,
+  id: string,
+): Promise<(UserRecord & { deletedAt: string | null }) | undefined> {
+  const [row] = await readRows<Record<string, unknown>>(
+    scope.db,
+    statement(
+      sql`SELECT ${RECORD_COLUMNS}, deleted_at AS deletedAt FROM users WHERE tenant_id = ${scope.tenantKey} AND id = ${id}`,
+    ),
+  )
+  return row ? { ...toUserRecord(row), deletedAt: (row.deletedAt as string | null) ?? null } : undefined
+}
+
 /** A condition that holds while the user is live (and, when given, in one of `states`). */
 export function userIsLive(scope: Pick<Scope, 'tenantKey'>, id: string, states?: readonly UserState[]): SQL {
   const inStates = states

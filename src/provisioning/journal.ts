@@ -1,5 +1,6 @@
 /** The provisioning journal as the routes use it: recording requests that changed nothing, reading it for support. */
 import { parseJournalCursor, readJournal, recordJournal, type JournalEntry, type JournalPage } from '../db/journal.ts'
+import { runWrite } from '../d1/batch.ts'
 import { log } from '../observability/log.ts'
 import { InvalidValue } from '../scim/errors.ts'
 import type { Scope } from '../scope/scope.ts'
@@ -63,4 +64,17 @@ export async function recordOutcome(scope: Scope, entry: JournalEntry): Promise<
   await recordJournal(scope, entry).catch((error: Error) =>
     log('error', 'journal_write_failed', { requestId: entry.requestId, message: error.message }),
   )
+}
+
+/**
+ * Records what support did outside the Worker (`set`, `rotate`, `disable`, ...: the CLI writes KV):
+ * `action` is the command (`set`, `oauth-client-create`), `summary` what changed, never a secret.
+ */
+export async function recordSupportAction(scope: Scope, body: { action: unknown; summary: unknown }): Promise<void> {
+  const { action, summary } = body
+  if (typeof action !== 'string' || !/^[a-z][a-z-]{0,39}$/.test(action))
+    throw new InvalidValue('action must be a command name such as set, rotate or oauth-client-create')
+  if (summary !== undefined && (typeof summary !== 'string' || summary.length > 500))
+    throw new InvalidValue('summary must be a string of at most 500 characters')
+  await runWrite(scope.db, scope.journal.note({ action: `support-${action}`, summary }))
 }

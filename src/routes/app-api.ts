@@ -16,8 +16,10 @@ import { log } from '../observability/log.ts'
 import { canonicalizeTenant } from '../provisioning/canonicalize.ts'
 import { createScimGroup } from '../provisioning/groups.ts'
 import { createScimUser, requireUser } from '../provisioning/users.ts'
-import { activeTenantScope, systemScope } from '../runtime/scopes.ts'
-import { InvalidValue, ScimError } from '../scim/errors.ts'
+import { activeTenantScope, findTenant, systemScope, tenantScope } from '../runtime/scopes.ts'
+import { InvalidValue, NotFound, ScimError } from '../scim/errors.ts'
+import { findUsers, userReport } from '../provisioning/user-report.ts'
+import { recordSupportAction } from '../provisioning/journal.ts'
 import { isObject } from '../scim/resource/values.ts'
 import type { ScopedContext, ScopedEnv } from './context.ts'
 import { readScimJson } from './http.ts'
@@ -45,12 +47,42 @@ const requireApp = createMiddleware<ScopedEnv>(async (c, next) => {
     throw tooManyRequests('for this app key')
   }
   const origin = { method: c.req.method, path: new URL(c.req.url).pathname.slice(0, 300) }
-  c.set(
-    'scope',
-    await activeTenantScope(c.env, tenantId, { actor: { kind: 'app', keyId }, requestId: c.get('requestId'), origin }),
-  )
+  const operator = operatorOf(c.req.header('x-operator'))
+  const request = {
+    actor: { kind: 'app' as const, keyId, ...(operator ? { operator } : {}) },
+    requestId: c.get('requestId'),
+    origin,
+  }
+  // Support (the CLI names its operator) also looks at and fixes disabled tenants; apps only reach active ones.
+  if (operator) {
+    const tenant = await findTenant(c.env, tenantId)
+    if (!tenant) throw new NotFound(`No such tenant: ${tenantId.slice(0, 63)}`)
+    c.set('scope', tenantScope(c.env, tenant, request))
+  } else {
+    c.set('scope', await activeTenantScope(c.env, tenantId, request))
+  }
   await next()
 })
+
+/** The operator the CLI names in `X-Operator` (its `--as`, else the OS user): printable, at most 64 characters. */
+function operatorOf(header: string | undefined): string | undefined {
+  const name = header?.trim()
+  if (!name) return undefined
+  if (!/^[\x21-\x7e][\x20-\x7e]{0,63}$/.test(name))
+    throw new InvalidValue('X-Operator must be a name of at most 64 printable ASCII characters')
+  return name
+}
+
+/** Support routes need the operator's name: the journal says who acted. */
+function requireOperator(c: ScopedContext): string {
+  const actor = c.var.scope.actor
+  if (actor.kind !== 'app' || !actor.operator)
+    throw new ScimError(
+      403,
+      'Support routes need an X-Operator header naming who acts (npm run tenant -- ... --as NAME)',
+    )
+  return actor.operator
+}
 
 /** `?userName=` or `?email=` (exactly one), or the same keys of a JSON body. */
 function who(source: Record<string, unknown>): Who {
@@ -158,3 +190,26 @@ appApi.post('/webhooks/:id/test', async (c) => {
 
 /** Support: a disabled webhook delivers again; its dead deliveries are tried again. */
 appApi.post('/webhooks/:id/enable', async (c) => c.json(await reenableWebhook(c.var.scope, c.req.param('id'))))
+
+/** Support: everything about one person, by id, userName or email (`npm run tenant -- user show`). */
+appApi.get('/support/user', async (c) => {
+  requireOperator(c)
+  const result = await userReport(c.var.scope, c.req.query('who') ?? '')
+  if (result.ok) return c.json(result.report)
+  return c.json({ ok: false, reason: result.reason }, result.reason === 'unknown' ? 404 : 409)
+})
+
+/** Support: the people a SCIM filter selects (`npm run tenant -- user find`). */
+appApi.get('/support/users', async (c) => {
+  requireOperator(c)
+  const { filter, count } = c.req.query()
+  return c.json(await findUsers(c.var.scope, { filter, count }))
+})
+
+/** Support: a change made outside the Worker (the CLI writes KV), recorded in the journal. */
+appApi.post('/support/actions', async (c) => {
+  requireOperator(c)
+  const { action, summary } = await jsonBody(c)
+  await recordSupportAction(c.var.scope, { action, summary })
+  return c.json({ recorded: true }, 201)
+})

@@ -16,6 +16,7 @@ const GLOBAL_FLAGS = {
   local: { type: 'boolean', description: 'use the local storage of `wrangler dev` (default)' },
   remote: { type: 'boolean', description: 'use the Cloudflare account wrangler is logged in to' },
   json: { type: 'boolean', description: 'print exactly one JSON object on stdout' },
+  as: { type: 'string', description: 'who is acting, for the journal (default: your OS user name)' },
   'public-url': {
     type: 'string',
     description: `base of the Base URL (default: $PUBLIC_URL, else http://127.0.0.1:$PORT, else ${DEFAULT_PUBLIC_URL})`,
@@ -78,7 +79,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return 0
     }
     for (const w of result.warnings ?? []) io.stderr(w + '\n')
-    io.stdout(json ? JSON.stringify(result.json, null, 2) + '\n' : result.lines.join('\n') + '\n')
+    if (json) {
+      io.stdout(JSON.stringify(result.json, null, 2) + '\n')
+      for (const h of result.hints ?? []) io.stderr(h + '\n')
+    } else {
+      io.stdout([...result.lines, ...(result.hints?.length ? ['', ...result.hints] : [])].join('\n') + '\n')
+    }
     return 0
   } catch (error) {
     const known = error instanceof CliError
@@ -130,7 +136,14 @@ async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'>
   const args = Object.fromEntries(command.args.map((a, i) => [a, rest[i]!]))
   const flags = Object.fromEntries(Object.keys(command.flags ?? {}).map((f) => [f, values[f] as string | undefined]))
   const appApiKey = () => io.env.APP_API_KEY || (target.remote ? undefined : devAppApiKey(target.persistTo))
-  return command.run({ store, publicUrl, now: io.now ?? (() => new Date()), appApiKey, fetch: io.fetch }, args, flags)
+  const operator = typeof values.as === 'string' ? values.as.trim() : undefined
+  if (operator !== undefined && !/^[\x21-\x7e][\x20-\x7e]{0,63}$/.test(operator))
+    throw new CliError('--as must be a name of at most 64 printable ASCII characters', 2)
+  return command.run(
+    { store, publicUrl, now: io.now ?? (() => new Date()), appApiKey, fetch: io.fetch, operator },
+    args,
+    flags,
+  )
 }
 
 /** The APP_API_KEY that `npm start` generated for the local Worker (src/dev/start.ts keeps it there). */

@@ -30,6 +30,8 @@ export interface CommandResult {
   json: Record<string, unknown>
   lines: string[]
   warnings?: string[]
+  /** What to do next: printed after the lines, or on stderr with `--json`. */
+  hints?: string[]
 }
 
 /** One row of the command table. */

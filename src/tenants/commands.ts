@@ -24,7 +24,10 @@ export { checkId, CliError, type Command, type CommandContext, type CommandResul
 import { mintCredentials, newTenantDocument, type CredentialLimits, type MintedSecrets } from './mint.ts'
 import { appKeyCommands } from './app-key-commands.ts'
 import { erasureCommands } from './erasure-commands.ts'
-import { workerCommands } from './worker-commands.ts'
+import { addUser, workerCommands } from './worker-commands.ts'
+import { nextSteps } from './next-steps.ts'
+import { userCommands } from './user-commands.ts'
+import { withSupportJournal } from './support-journal.ts'
 
 /** The Base URL an IdP admin configures. */
 export const baseUrl = tenantBaseUrl
@@ -46,6 +49,30 @@ function secretLines(url: string, secrets: MintedSecrets): string[] {
     `  Bearer token: ${secrets.bearerToken}`,
     SHOWN_ONCE,
   ]
+}
+
+/** When new credentials start working: at once locally, within KV's propagation remotely. */
+function firstUseNote(ctx: CommandContext): string[] {
+  return ctx.store.where === 'remote'
+    ? ['They work within about 60 s, once Cloudflare KV has carried them to every location.']
+    : ['They work on their first use: the Worker reads the tenant again when it sees a credential it does not know.']
+}
+
+/** Adds a first user through the Worker's app API; a warning instead when it cannot. */
+async function addSeedUser(
+  ctx: CommandContext,
+  tenantId: string,
+  email: string,
+): Promise<{ userId?: string; warning?: string }> {
+  const later = `add it later with: npm run tenant -- user add ${tenantId} ${email}`
+  try {
+    const userId = await addUser(ctx, tenantId, email)
+    return { userId }
+  } catch (error) {
+    return {
+      warning: `warning: the tenant is created, but the first user was not added (${(error as Error).message}); ${later}`,
+    }
+  }
 }
 
 function remoteNote(ctx: CommandContext): string[] {
@@ -73,6 +100,8 @@ export function effectiveSettings(settings: TenantSettings) {
     rateLimitTier: settings.rateLimitTier ?? 'standard',
     accessTokenMinutes: accessTokenMinutes(settings),
     receiptMinutes: settings.receiptMinutes ?? DEFAULT_RECEIPT_MINUTES,
+    logoUrl: settings.logoUrl ?? 'none',
+    brandColor: settings.brandColor ?? '#1d4ed8',
   }
 }
 
@@ -174,16 +203,26 @@ async function setStatus(ctx: CommandContext, id: string, status: TenantDocument
 }
 
 /** The command table. Keys may be two words (`group create`); the CLI matches the longest first. */
-export const commands: Record<string, Command> = {
+export const commands: Record<string, Command> = withSupportJournal({
   create: {
     args: ['id'],
     flags: {
       name: { description: 'display name (default: the id)' },
-      'app-url': { description: 'where invitees land after accepting' },
+      'app-url': { description: 'where invitees land after accepting (required with --remote)' },
+      'seed-user': { description: "add a first user with this email (Okta's SPEC test needs one; through the Worker)" },
       ...LIMIT_FLAGS,
     },
-    summary: 'create a tenant and print its Base URL and credentials once',
+    summary: 'create a tenant and print its Base URL and credentials once, and the next steps for Okta and Entra',
     async run(ctx, args, flags) {
+      // Invitees land on the app URL: a remote tenant must not default to this machine.
+      if (ctx.store.where === 'remote' && flags['app-url'] === undefined)
+        throw new CliError(
+          'create --remote needs --app-url: invitees are sent there after accepting (the local default is http://127.0.0.1:3000)',
+          2,
+        )
+      const seedUser = flags['seed-user']?.trim()
+      if (seedUser !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(seedUser))
+        throw new CliError(`invalid --seed-user "${flags['seed-user']}": use an email address`, 2)
       const limits = limitsFromFlags(ctx, flags)
       const { doc, secrets } = await createTenant(ctx, {
         id: args.id!,
@@ -192,14 +231,23 @@ export const commands: Record<string, Command> = {
         limits,
       })
       const url = baseUrl(ctx.publicUrl, doc.id)
+      const seeded = seedUser ? await addSeedUser(ctx, doc.id, seedUser) : undefined
       return {
         json: {
           tenantId: doc.id,
           baseUrl: url,
           ...secrets,
           ...(limits.expiresAt ? { expiresAt: limits.expiresAt } : {}),
+          ...(seeded?.userId ? { seedUserId: seeded.userId } : {}),
         },
-        lines: [`Created tenant ${doc.id} (${ctx.store.where}).`, ...secretLines(url, secrets)],
+        lines: [
+          `Created tenant ${doc.id} (${ctx.store.where}).`,
+          ...secretLines(url, secrets),
+          ...(seeded?.userId ? [`Added the first user ${seedUser} (${seeded.userId}).`] : []),
+          ...firstUseNote(ctx),
+        ],
+        warnings: seeded?.warning ? [seeded.warning] : [],
+        hints: nextSteps({ tenantId: doc.id, baseUrl: url, secrets, seeded: Boolean(seeded?.userId) }),
       }
     },
   },
@@ -283,6 +331,7 @@ export const commands: Record<string, Command> = {
         lines: [
           `Added credentials ${secrets.username} (basic) and ${secrets.bearerToken.split('_')[1]} (bearer) to tenant ${doc.id}.`,
           ...secretLines(url, secrets),
+          ...firstUseNote(ctx),
           previous.length ? `Once the IdP uses them, revoke the old ones: ${previous.join(', ')}` : '',
         ].filter(Boolean),
       }
@@ -338,4 +387,6 @@ export const commands: Record<string, Command> = {
   ...setCommands,
 
   ...webhookCommands,
-}
+
+  ...userCommands,
+})

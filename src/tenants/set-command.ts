@@ -13,6 +13,15 @@ function wholeNumber(flag: string, text: string, min: number, max: number): numb
   return n
 }
 
+function isLogoUrl(text: string): boolean {
+  try {
+    const url = new URL(text)
+    return url.protocol === 'https:' && !url.username && !url.password && text.length <= 2048
+  } catch {
+    return false
+  }
+}
+
 function httpUrl(text: string): string {
   try {
     const url = new URL(text)
@@ -21,21 +30,26 @@ function httpUrl(text: string): string {
   throw new CliError(`invalid --app-url "${text}": use an http(s) URL`, 2)
 }
 
+/** The settings `set` changes, each a flag. */
+const SET_FLAGS = {
+  name: { description: 'display name' },
+  'app-url': { description: 'where invitees land after accepting' },
+  'invite-ttl-days': { description: 'days an invite link stays valid (1 to 90)' },
+  'rate-tier': { description: 'rate limit tier: standard, another tier of wrangler.toml, or off' },
+  'access-token-minutes': {
+    description: `OAuth access token lifetime (${ACCESS_TOKEN_MINUTES.min} to ${ACCESS_TOKEN_MINUTES.max})`,
+  },
+  'receipt-minutes': {
+    description: 'minutes the app has to confirm a deactivation or deletion before it is flagged (1 to 1440)',
+  },
+  'logo-url': { description: 'an https image shown on the invite page ("" removes it)' },
+  'brand-color': { description: 'the invite button colour, #rrggbb ("" removes it)' },
+}
+
 export const setCommands: Record<string, Command> = {
   set: {
     args: ['id'],
-    flags: {
-      name: { description: 'display name' },
-      'app-url': { description: 'where invitees land after accepting' },
-      'invite-ttl-days': { description: 'days an invite link stays valid (1 to 90)' },
-      'rate-tier': { description: 'rate limit tier: standard, another tier of wrangler.toml, or off' },
-      'access-token-minutes': {
-        description: `OAuth access token lifetime (${ACCESS_TOKEN_MINUTES.min} to ${ACCESS_TOKEN_MINUTES.max})`,
-      },
-      'receipt-minutes': {
-        description: 'minutes the app has to confirm a deactivation or deletion before it is flagged (1 to 1440)',
-      },
-    },
+    flags: SET_FLAGS,
     summary: "change a tenant's name, app URL or settings",
     async run(ctx, args, flags) {
       const doc = await ctx.store.get(checkId(args.id!))
@@ -70,9 +84,27 @@ export const setCommands: Record<string, Command> = {
           1,
           1440,
         )
+      if (flags['logo-url'] !== undefined) {
+        const logo = flags['logo-url'].trim()
+        if (logo && !isLogoUrl(logo))
+          throw new CliError(`invalid --logo-url "${flags['logo-url']}": use an https URL of an image`, 2)
+        if (logo) settings.logoUrl = logo
+        else delete settings.logoUrl
+        changed.logoUrl = logo || null
+      }
+      if (flags['brand-color'] !== undefined) {
+        const color = flags['brand-color'].trim().toLowerCase()
+        if (color && !/^#[0-9a-f]{6}$/.test(color))
+          throw new CliError(`invalid --brand-color "${flags['brand-color']}": use #rrggbb, e.g. #1d4ed8`, 2)
+        if (color) settings.brandColor = color
+        else delete settings.brandColor
+        changed.brandColor = color || null
+      }
       if (!Object.keys(changed).length)
         throw new CliError(
-          'set needs at least one of --name, --app-url, --invite-ttl-days, --rate-tier, --access-token-minutes, --receipt-minutes',
+          `set needs at least one of ${Object.keys(SET_FLAGS)
+            .map((f) => `--${f}`)
+            .join(', ')}`,
           2,
         )
       await ctx.store.put(next)

@@ -4,6 +4,7 @@
  * queries the service uses. Locally that Worker is `npm start`; remotely, `--public-url`.
  */
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
+import { operatorName } from './operator.ts'
 
 /** Calls the Worker's app API for a tenant; returns the status and the JSON body. */
 export async function callWorker(
@@ -23,7 +24,12 @@ export async function callWorker(
   try {
     res = await (ctx.fetch ?? fetch)(url, {
       method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        // Support acts: the journal names who, and disabled tenants can be looked at and fixed.
+        'x-operator': operatorName(ctx),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
   } catch (error) {
@@ -66,6 +72,18 @@ export async function reinviteUser(ctx: CommandContext, tenantId: string, userNa
   throw why[String(json.reason ?? '')] ? new CliError(why[String(json.reason)]!) : failure(status, json)
 }
 
+/** Adds a person as the app would (joined, no invite), e.g. the first user Okta's SPEC test reads; returns its id. */
+export async function addUser(ctx: CommandContext, tenantId: string, email: string): Promise<string> {
+  const { status, json } = await callWorker(ctx, tenantId, {
+    method: 'POST',
+    path: '/users',
+    body: { userName: email, emails: [{ value: email, type: 'work', primary: true }] },
+  })
+  if (status === 201) return String(json.id)
+  if (status === 409) throw new CliError(`tenant "${tenantId}" already has a user "${email}"`)
+  throw failure(status, json)
+}
+
 /** Creates a group that exists in the app before any IdP, so an Okta import can find and link it. */
 export async function createGroup(ctx: CommandContext, tenantId: string, displayName: string): Promise<CommandResult> {
   if (!displayName.trim()) throw new CliError('the group needs a displayName', 2)
@@ -82,7 +100,7 @@ export async function createGroup(ctx: CommandContext, tenantId: string, display
 }
 
 /** `1h`, `30m`, `7d` or `2w` before now, or an ISO date-time. */
-export function parseSince(text: string, now: Date): Date {
+export function parseSince(text: string, now: Date, flag = 'since'): Date {
   const match = /^(\d+)([smhdw])$/.exec(text.trim())
   if (match) {
     const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[match[2] as 's' | 'm' | 'h' | 'd' | 'w']
@@ -90,20 +108,42 @@ export function parseSince(text: string, now: Date): Date {
   }
   const date = new Date(text)
   if (Number.isNaN(date.getTime()))
-    throw new CliError(`invalid --since "${text}": use a duration such as 24h or 7d, or an ISO date-time`, 2)
+    throw new CliError(`invalid --${flag} "${text}": use a duration such as 24h or 7d, or an ISO date-time`, 2)
   return date
 }
 
 interface JournalEntry {
+  id: string
   at: string
   method: string
   action: string
   outcome: string
   resourceType: string | null
   resourceId: string | null
+  resourceName: string | null
   credentialId: string | null
   requestId: string | null
   summary: string | null
+  actor: string | null
+  detail: string | null
+  repeats: number
+}
+
+/** One journal entry as a line: when, what, how it went, about whom, by whom. */
+function entryLine(e: JournalEntry): string {
+  const about = e.resourceType ? `${e.resourceType} ${e.resourceName ?? e.resourceId ?? '-'}` : '-'
+  return [
+    e.at,
+    e.action.padEnd(16),
+    e.outcome.padEnd(9),
+    about,
+    e.summary ?? '',
+    e.detail && e.detail !== e.summary ? `[${e.detail}]` : '',
+    e.repeats > 1 ? `×${e.repeats}` : '',
+    `(by ${e.actor ?? e.credentialId ?? '-'}, request ${e.requestId ?? '-'})`,
+  ]
+    .filter(Boolean)
+    .join('  ')
 }
 
 /** The provisioning journal of a tenant, newest first: who changed what, when, and how it went. */
@@ -114,26 +154,29 @@ export async function showLog(
 ): Promise<CommandResult> {
   const params = new URLSearchParams({ limit: flags.limit ?? '100' })
   if (flags.user) params.set('userName', flags.user)
+  if (flags.action) params.set('action', flags.action)
+  if (flags.outcome) params.set('outcome', flags.outcome)
   if (flags.since) params.set('since', parseSince(flags.since, ctx.now()).toISOString())
+  if (flags.until) params.set('until', parseSince(flags.until, ctx.now(), 'until').toISOString())
+  if (flags.before) params.set('before', flags.before)
   const { status, json } = await callWorker(ctx, tenantId, { method: 'GET', path: `/journal?${params}` })
+  if (status === 400) throw new CliError(String(json.detail ?? 'the Worker refused the query'), 2)
   if (status !== 200) throw failure(status, json)
   const entries = (json.entries ?? []) as JournalEntry[]
+  const next = typeof json.next === 'string' ? json.next : null
+  const narrowed = [
+    flags.user && `user ${flags.user}`,
+    flags.action && `action ${flags.action}`,
+    flags.outcome && `outcome ${flags.outcome}`,
+  ]
+    .filter(Boolean)
+    .join(', ')
   return {
-    json: { tenantId, entries },
+    json: { tenantId, entries, next },
     lines: entries.length
-      ? entries.map((e) =>
-          [
-            e.at,
-            e.action.padEnd(7),
-            e.outcome.padEnd(9),
-            `${e.resourceType ?? '-'} ${e.resourceId ?? '-'}`,
-            e.summary ?? '',
-            `(credential ${e.credentialId ?? '-'}, request ${e.requestId ?? '-'})`,
-          ]
-            .join('  ')
-            .trim(),
-        )
-      : [`No journal entries for tenant ${tenantId}${flags.user ? ` and user ${flags.user}` : ''}.`],
+      ? entries.map(entryLine)
+      : [`No journal entries for tenant ${tenantId}${narrowed ? ` with ${narrowed}` : ''}.`],
+    warnings: next ? [`more: add --before '${next}' for older entries`] : [],
   }
 }
 
@@ -186,7 +229,14 @@ export const workerCommands: Record<string, Command> = {
     args: ['id'],
     flags: {
       user: { description: 'only entries about this userName (deleted users included)' },
+      action: {
+        description:
+          'only this action or family: create, update, delete, invite, invite-sent, auth-failed, support, ...',
+      },
+      outcome: { description: 'only ok, error, or an outcome such as "error 409"' },
       since: { description: 'only entries newer than a duration (24h, 7d) or an ISO date-time' },
+      until: { description: 'only entries older than a duration or an ISO date-time' },
+      before: { description: 'the page after this cursor (printed as "more: --before ...")' },
       limit: { description: 'at most this many entries (1-1000, default 100)' },
     },
     summary: "show the provisioning journal, newest first (through the Worker's app API)",
