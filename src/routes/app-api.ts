@@ -20,6 +20,7 @@ import { activeTenantScope, findTenant, systemScope, tenantScope } from '../runt
 import { InvalidValue, NotFound, ScimError } from '../scim/errors.ts'
 import { findUsers, userReport } from '../provisioning/user-report.ts'
 import { recordSupportAction } from '../provisioning/journal.ts'
+import { forgetTenant } from '../tenants/load.ts'
 import { isObject } from '../scim/resource/values.ts'
 import type { ScopedContext, ScopedEnv } from './context.ts'
 import { readScimJson } from './http.ts'
@@ -211,5 +212,6 @@ appApi.post('/support/actions', async (c) => {
   requireOperator(c)
   const { action, summary } = await jsonBody(c)
   await recordSupportAction(c.var.scope, { action, summary })
+  forgetTenant(c.var.scope.tenant.id)
   return c.json({ recorded: true }, 201)
 })

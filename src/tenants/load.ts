@@ -59,3 +59,12 @@ export async function reloadTenant(
   reloaded.set(id, now)
   return read(kv, id, ttlSeconds, now)
 }
+
+/**
+ * Drops this isolate's copy of a tenant's document, so its next request reads KV. The support CLI
+ * journals each change it makes in KV through the Worker, and the isolate that records it forgets
+ * what it held (other isolates still follow the TTL).
+ */
+export function forgetTenant(id: string): void {
+  cache.delete(id)
+}

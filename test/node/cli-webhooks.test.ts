@@ -305,11 +305,17 @@ describe('in-process: rotation over time, the limit, and the app API answers (fa
     const store = memory()
     const calls: Call[] = []
     let now = new Date('2030-01-01T00:00:00.000Z')
+    // Support actions the CLI journals through the Worker: answered as the Worker does, kept apart.
+    const journaled: { action: string; summary: string; operator: string | null }[] = []
     const fakeFetch = (async (input: string | URL, init?: RequestInit) => {
       const call = {
         method: init?.method ?? 'GET',
         url: String(input),
         authorization: new Headers(init?.headers).get('authorization'),
+      }
+      if (call.method === 'POST' && call.url.endsWith('/support/actions')) {
+        journaled.push({ ...JSON.parse(String(init?.body)), operator: new Headers(init?.headers).get('x-operator') })
+        return new Response('{"recorded":true}', { status: 201, headers: { 'content-type': 'application/json' } })
       }
       calls.push(call)
       const a = answer?.(call) ?? new Error('connect ECONNREFUSED')
@@ -334,6 +340,7 @@ describe('in-process: rotation over time, the limit, and the app API answers (fa
     return {
       store,
       calls,
+      journaled,
       run,
       advance: (ms: number) => void (now = new Date(now.getTime() + ms)),
       webhook: async (id: string): Promise<WebhookConfig> =>
@@ -356,6 +363,10 @@ describe('in-process: rotation over time, the limit, and the app API answers (fa
     expect(r2.stderr).toBe('')
     expect(r2.json.previousExpiresAt).toBe('2030-02-01T01:00:00.000Z')
     expect((await t.webhook(created.id)).secrets.map((s) => s.secret)).toEqual([r2.json.secret, r1.secret])
+    // Each change was journaled through the Worker, naming the webhook and never a secret.
+    expect(t.journaled.map((j) => j.action)).toEqual(['create', 'webhook-create', 'webhook-rotate', 'webhook-rotate'])
+    expect(t.journaled[2]!.summary).toBe(`rotated the signing secret of webhook ${created.id}`)
+    expect(t.journaled.every((j) => j.operator && !JSON.stringify(j).includes('whsec_'))).toBe(true)
   })
 
   test(`a tenant has at most ${MAX_WEBHOOKS} webhooks`, async () => {
