@@ -206,7 +206,99 @@ export function renderTables(r: BenchResult): string {
   ])
   out.push(table(['request', 'rows read', '×limit', 'rows written', 'statements', 'round trips', 'samples'], rowRows))
   for (const note of r.notes) out.push(`note: ${note}`)
+  out.push('', ...renderTargets(r))
   return out.join('\n') + '\n'
+}
+
+/** One target of the bench: what it asks, the figure this run measured, and whether it was met. */
+export interface TargetVerdict {
+  target: string
+  figure: string
+  met: boolean
+}
+
+/** Every target the bench measures (bench/README.md says where each comes from), judged on this run. */
+export function targetVerdicts(r: BenchResult): TargetVerdict[] {
+  const get = r.closed['users.get']
+  const filter = r.closed['users.filter']
+  const first = r.single['import.first']?.ms
+  const last = r.single['import.last']?.ms
+  const big = r.single['groups.patch.big']?.ms
+  const empty = r.single['groups.patch.empty']?.ms
+  const offered = r.mixed.tenants * r.mixed.ratePerTenant
+  const pageRows = ['import.first', 'import.middle', 'import.last'].map((k) => r.rows[k]?.read ?? Infinity)
+  const patchStatements = Math.max(
+    r.rows['groups.patch.big']?.statements ?? Infinity,
+    r.rows['groups.patch.empty']?.statements ?? Infinity,
+  )
+  const verdicts: TargetVerdict[] = []
+  if (get && filter) {
+    const p50 = filter.p50 / get.p50
+    const rate = get.rps / filter.rps
+    verdicts.push({
+      target: 'filter userName eq within 1.3× of GET by id (p50 and rate)',
+      figure: `p50 ${p50.toFixed(2)}×, rate ${rate.toFixed(2)}×`,
+      met: p50 <= 1.3 && rate <= 1.3,
+    })
+  }
+  if (first !== undefined && last !== undefined)
+    verdicts.push({
+      target: 'import: last page at most 1.5× the first',
+      figure: `${ms(last)} vs ${ms(first)} ms (${(last / first).toFixed(2)}×)`,
+      met: last <= 1.5 * first,
+    })
+  if (first !== undefined)
+    verdicts.push({
+      target: `import: all ${count(r.import.pages)} pages at most 1.5× pages × first page`,
+      figure: `${r.import.totalSeconds.toFixed(1)} s vs ${((r.import.pages * first) / 1000).toFixed(1)} s`,
+      met: r.import.totalSeconds * 1000 <= 1.5 * r.import.pages * first,
+    })
+  verdicts.push({
+    target: `D1 rows read per import page at most count + 10 = ${r.import.pageSize + 10}`,
+    figure: `${count(Math.max(...pageRows))} at most`,
+    met: Math.max(...pageRows) <= r.import.pageSize + 10,
+  })
+  if (big !== undefined && empty !== undefined)
+    verdicts.push({
+      target: 'group PATCH +members: big group at most 1.5× an empty group',
+      figure: `${ms(big)} vs ${ms(empty)} ms (${(big / empty).toFixed(2)}×)`,
+      met: big <= 1.5 * empty,
+    })
+  verdicts.push({
+    target: 'group PATCH +members: a handful of D1 statements (at most 10), whatever the size',
+    figure: `${count(patchStatements)} statements`,
+    met: patchStatements <= 10,
+  })
+  verdicts.push({
+    target: `mixed workload: at least 95% of ${offered} req/s offered, no errors`,
+    figure: `${count(Math.round(r.mixed.rps))} req/s (${Math.round((100 * r.mixed.rps) / offered)}%), ${count(r.mixed.errors)} errors`,
+    met: r.mixed.rps >= 0.95 * offered && r.mixed.errors === 0,
+  })
+  verdicts.push({
+    target: `GET /Users/{id} with an OAuth access token at least ${OAUTH_TARGET}× the static bearer rate`,
+    figure: `${r.oauth.getUser.ratio.toFixed(2)}×`,
+    met: r.oauth.getUser.meets,
+  })
+  verdicts.push({
+    target: 'contention: every concurrent PATCH answered 2xx and kept',
+    figure: r.contention.failures.length ? `${r.contention.failures.length} checks failed` : 'all kept',
+    met: r.contention.failures.length === 0,
+  })
+  return verdicts
+}
+
+/** The closing table: each target, its figure, met or not, and how many were met. */
+function renderTargets(r: BenchResult): string[] {
+  const verdicts = targetVerdicts(r)
+  const met = verdicts.filter((v) => v.met).length
+  return [
+    `Targets${r.mode === 'quick' ? ' (quick sizes: a check that the bench works, not the verdict of a full run)' : ''}`,
+    table(
+      ['target', 'figure', 'verdict'],
+      verdicts.map((v) => [v.target, v.figure, v.met ? 'met' : 'NOT MET']),
+    ),
+    `${met} of ${verdicts.length} targets met`,
+  ]
 }
 
 /** The OAuth table: the same GET with the static bearer token and with an access token, the ratio and its verdict, the token endpoint. */

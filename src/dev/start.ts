@@ -3,11 +3,11 @@
  * Applies local D1 migrations, makes sure the demo tenant exists with credentials it can print,
  * starts the mail sink, then runs `wrangler dev` in its own process group; SIGINT/SIGTERM stop it all.
  *
- * Environment: PORT (8787), MAIL_SINK_PORT (8025), APP_API_KEY (an app key) / MAIL_API_KEY / INVITE_TOKEN_KEY (else generated once
+ * Environment: PORT (8787), MAIL_SINK_PORT (8025), PUBLIC_URL (a tunnel's https URL, else http://127.0.0.1:PORT), APP_API_KEY (an app key) / MAIL_API_KEY / INVITE_TOKEN_KEY (else generated once
  * and kept in .wrangler/dev-secrets.json). Flag: --persist-to <dir> (default .wrangler/state).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -29,6 +29,8 @@ import {
 } from '../tenants/kv-store.ts'
 import type { MintedSecrets } from '../tenants/mint.ts'
 import { parseBearerToken, randomSecret, sha256Hex } from '../tenants/secrets.ts'
+import { DEFAULT_APP_URL } from '../tenants/mint.ts'
+import { devServerFile, type DevServer } from '../tenants/dev-server.ts'
 import { startMailSink, type MailSink } from './mail-sink.ts'
 
 const DEMO_TENANT = 'demo'
@@ -88,14 +90,20 @@ export async function demoSecretsValid(doc: TenantDocument, saved: DemoCredentia
 export async function ensureDemoTenant(
   ctx: CommandContext,
   file: string,
+  appUrl?: string,
 ): Promise<{ creds: DemoCredentials; action: string; doc: TenantDocument }> {
   const saved = readJson<DemoCredentials>(file)
-  const existing = await ctx.store.get(DEMO_TENANT)
+  let existing = await ctx.store.get(DEMO_TENANT)
+  if (existing && appUrl && existing.appUrl === DEFAULT_APP_URL) {
+    // A demo tenant made before the sink had its page: send accepted invites there too.
+    existing = { ...existing, appUrl }
+    await ctx.store.put(existing)
+  }
   let secrets: MintedSecrets
   let doc: TenantDocument
   let action: string
   if (!existing) {
-    ;({ doc, secrets } = await createTenant(ctx, { id: DEMO_TENANT, name: 'Demo' }))
+    ;({ doc, secrets } = await createTenant(ctx, { id: DEMO_TENANT, name: 'Demo', appUrl }))
     action = 'created'
   } else if (await demoSecretsValid(existing, saved)) {
     return { creds: { ...saved!, baseUrl: baseUrl(ctx.publicUrl, DEMO_TENANT) }, action: 'reused', doc: existing }
@@ -210,7 +218,9 @@ async function main() {
   const localDir = persistTo ?? join(REPO_ROOT, '.wrangler')
   const port = Number(process.env.PORT || 8787)
   const sinkPort = Number(process.env.MAIL_SINK_PORT || 8025)
-  const publicUrl = `http://127.0.0.1:${port}`
+  const localUrl = `http://127.0.0.1:${port}`
+  // Behind a tunnel (README "Testing with a real Okta or Entra"), Base URLs and invite links use its URL.
+  const publicUrl = publicUrlFrom(process.env.PUBLIC_URL) ?? localUrl
   const persistArgs = persistTo ? ['--persist-to', persistTo] : []
 
   await assertPortFree(port, 'the Worker', 'PORT')
@@ -229,7 +239,8 @@ async function main() {
   const store = createWranglerTenantStore({ remote: false, persistTo })
   const demoFile = join(localDir, 'demo-tenant.json')
   const demoCtx = { store, publicUrl, now: () => new Date() }
-  const demo = await ensureDemoTenant(demoCtx, demoFile)
+  // Accept on a demo invite ends on the sink's "you are in" page.
+  const demo = await ensureDemoTenant(demoCtx, demoFile, `http://127.0.0.1:${sinkPort}/signed-in`)
   const { action, doc } = demo
   const creds = await ensureDemoOAuthClient(demoCtx, demoFile, demo.creds)
   const secrets = await localSecrets(store, join(localDir, 'dev-secrets.json'))
@@ -258,10 +269,14 @@ async function main() {
   // Its own process group, so one kill reaches wrangler and the workerd it spawns.
   const dev = spawn(NODE_BIN, [WRANGLER_BIN, ...wranglerArgs], {
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: wranglerEnv(),
     detached: true,
   })
+  const output = new BannerReprint()
+  dev.stdout!.on('data', (chunk: Buffer) => output.write(process.stdout, chunk))
+  dev.stderr!.on('data', (chunk: Buffer) => output.write(process.stderr, chunk))
+  const serverFile = devServerFile(localDir)
 
   let stopping = false
   const killGroup = (signal: NodeJS.Signals) => {
@@ -271,7 +286,10 @@ async function main() {
       // The group is already gone.
     }
   }
-  process.on('exit', () => killGroup('SIGKILL'))
+  process.on('exit', () => {
+    killGroup('SIGKILL')
+    rmSync(serverFile, { force: true })
+  })
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return
     stopping = true
@@ -298,28 +316,73 @@ async function main() {
     process.exit(code || 1)
   })
 
-  const ready = await waitForWorker(`${publicUrl}/health`, dev)
+  const ready = await waitForWorker(`${localUrl}/health`, dev)
   if (stopping) return
   const rel = (p: string) => relative(REPO_ROOT, p) || p
-  console.log(
-    [
-      '',
-      `scim-edge is ${ready ? 'running' : 'starting (the Worker did not answer /health yet)'} — Ctrl-C stops everything`,
-      `  Worker:        ${publicUrl}  (GET /health)`,
-      `  Demo tenant:   ${creds.tenantId} (${action}${doc.status === 'disabled' ? ', DISABLED: npm run tenant -- enable demo' : ''})`,
-      `  Base URL:      ${creds.baseUrl}`,
-      `  Username:      ${creds.username}`,
-      `  Password:      ${creds.password}`,
-      `  Bearer token:  ${creds.bearerToken}`,
-      `  OAuth client:  ${creds.oauthClientId}  secret ${creds.oauthClientSecret}`,
-      `  Token URL:     ${tokenEndpoint(publicUrl, creds.tenantId)}  (client_secret_basic, grant_type=client_credentials)`,
-      `  App key:       ${secrets.APP_API_KEY}  (APP_API_KEY for the app API and the CLI)`,
-      `  Mail sink:     ${sink.url}/messages  (MAIL_API_URL=${sink.url}/emails)`,
-      `  Kept in ${rel(demoFile)} and ${rel(join(localDir, 'dev-secrets.json'))} (git-ignored).`,
-      ...(ready ?? []).map((w) => `  warning: ${w}`),
-      '',
-    ].join('\n'),
-  )
+  const bannerFile = join(localDir, 'banner.txt')
+  const banner = [
+    '',
+    `scim-edge is ${ready ? 'running' : 'starting (the Worker did not answer /health yet)'} — Ctrl-C stops everything`,
+    `  Worker:        ${localUrl}  (GET /health)${publicUrl === localUrl ? '' : `, public as ${publicUrl}`}`,
+    `  Demo tenant:   ${creds.tenantId} (${action}${doc.status === 'disabled' ? ', DISABLED: npm run tenant -- enable demo' : ''})`,
+    `  Base URL:      ${creds.baseUrl}`,
+    `  Username:      ${creds.username}`,
+    `  Password:      ${creds.password}`,
+    `  Bearer token:  ${creds.bearerToken}`,
+    `  OAuth client:  ${creds.oauthClientId}  secret ${creds.oauthClientSecret}`,
+    `  Token URL:     ${tokenEndpoint(publicUrl, creds.tenantId)}  (client_secret_basic, grant_type=client_credentials)`,
+    `  App key:       ${secrets.APP_API_KEY}  (APP_API_KEY for the app API and the CLI)`,
+    `  Mail sink:     ${sink.url}/messages  (MAIL_API_URL=${sink.url}/emails)`,
+    `  App URL:       ${doc.appUrl}  (where Accept on an invite leads)`,
+    `  Kept in ${rel(demoFile)} and ${rel(join(localDir, 'dev-secrets.json'))} (git-ignored); this banner in ${rel(bannerFile)}.`,
+    ...(ready ?? []).map((w) => `  warning: ${w}`),
+    '',
+  ].join('\n')
+  writeFileSync(bannerFile, `${banner.trim()}\n`, { mode: 0o600 })
+  // The CLI finds this Worker here, whatever PORT it was started with (src/dev/dev-server.ts).
+  const server: DevServer = { pid: process.pid, url: localUrl, publicUrl, mailSink: sink.url }
+  writeFileSync(serverFile, `${JSON.stringify(server, null, 2)}\n`, { mode: 0o600 })
+  output.banner = banner
+  console.log(banner)
+}
+
+/** PUBLIC_URL when set: an http(s) URL without a trailing slash; a bad value stops `npm start`. */
+function publicUrlFrom(value: string | undefined): string | undefined {
+  if (!value) return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new Error(`PUBLIC_URL "${value}" is not a URL: use the tunnel's https://... address`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error(`PUBLIC_URL "${value}" must be an http(s) URL`)
+  return value.replace(/\/+$/, '')
+}
+
+/**
+ * Passes wrangler's output through and prints the banner again once it has scrolled away: after at
+ * least {@link SCROLLED} lines of request logs, when the output has been quiet for {@link QUIET_MS}.
+ */
+class BannerReprint {
+  static readonly SCROLLED = 30
+  static readonly QUIET_MS = 5000
+  banner: string | undefined
+  private lines = 0
+  private timer: NodeJS.Timeout | undefined
+
+  write(stream: NodeJS.WriteStream, chunk: Buffer) {
+    stream.write(chunk)
+    if (!this.banner) return
+    for (const byte of chunk) if (byte === 10) this.lines++
+    clearTimeout(this.timer)
+    if (this.lines < BannerReprint.SCROLLED) return
+    this.timer = setTimeout(() => {
+      this.lines = 0
+      process.stdout.write(`${this.banner}\n`)
+    }, BannerReprint.QUIET_MS)
+    this.timer.unref()
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

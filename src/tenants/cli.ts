@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { CliError, commands, type Command, type CommandResult } from './commands.ts'
+import { findDevServer } from './dev-server.ts'
 import { REPO_ROOT, createWranglerTenantStore, type TenantStore } from './kv-store.ts'
 
 const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8787'
@@ -19,7 +20,7 @@ const GLOBAL_FLAGS = {
   as: { type: 'string', description: 'who is acting, for the journal (default: your OS user name)' },
   'public-url': {
     type: 'string',
-    description: `base of the Base URL (default: $PUBLIC_URL, else http://127.0.0.1:$PORT, else ${DEFAULT_PUBLIC_URL})`,
+    description: `base of the Base URL (default: $PUBLIC_URL, else the running npm start's, else http://127.0.0.1:$PORT, else ${DEFAULT_PUBLIC_URL})`,
   },
   'persist-to': {
     type: 'string',
@@ -28,16 +29,32 @@ const GLOBAL_FLAGS = {
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const
 
-/** Usage text built from the command table. */
+/** Words joined into lines of at most `width` characters, the first after `first`, the rest after `rest`. */
+function wrap(words: string[], width: number, first: string, rest: string): string[] {
+  const lines: string[] = []
+  let line = first
+  for (const word of words) {
+    const blank = line === first || line === rest
+    if (!blank && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = rest
+    }
+    line += line === first || line === rest ? word : ` ${word}`
+  }
+  lines.push(line)
+  return lines
+}
+
+/** Usage text built from the command table: each command, wrapped, with its summary below it. */
 export function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => {
-    const args = c.args.map((a) => `<${a}>`).join(' ')
-    const flags = Object.keys(c.flags ?? {})
-      .map((f) => `[--${f} ${f.toUpperCase().replace('-', '_')}]`)
-      .join(' ')
-    return [`${name} ${args} ${flags}`.replace(/\s+/g, ' ').trim(), c.summary] as const
+    const words = [
+      name,
+      ...c.args.map((a) => `<${a}>`),
+      ...Object.keys(c.flags ?? {}).map((f) => `[--${f} ${f.toUpperCase().replaceAll('-', '_')}]`),
+    ]
+    return [...wrap(words, 98, '  ', '    '), ...wrap(c.summary.split(' '), 98, '      ', '      '), '']
   })
-  const width = Math.max(...rows.map(([l]) => l.length)) + 2
   const flagRows = Object.entries(GLOBAL_FLAGS).map(
     ([f, d]) => [`--${f}${d.type === 'string' ? ' <value>' : ''}`, d.description] as const,
   )
@@ -46,11 +63,12 @@ export function usage(): string {
     'Usage: npm run tenant -- <command> [args] [--local|--remote] [--json]',
     '',
     'Commands:',
-    ...rows.map(([l, s]) => `  ${l.padEnd(width)}${s}`),
-    `  ${'help'.padEnd(width)}show this help`,
+    ...rows.flat(),
+    '  help',
+    '      show this help',
     '',
     'Flags:',
-    ...flagRows.map(([l, s]) => `  ${l.padEnd(fwidth)}${s}`),
+    ...flagRows.flatMap(([l, s]) => wrap(s.split(' '), 98, `  ${l.padEnd(fwidth)}`, ' '.repeat(fwidth + 2))),
     '',
     'Secrets are printed once; KV keeps only their SHA-256.',
     'With --json, run `npm run -s tenant -- ...` so npm adds no header to stdout.',
@@ -120,17 +138,20 @@ async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'>
   if (values.local && values.remote) throw new CliError('use either --local or --remote', 2)
   if (values.remote && values['persist-to'] !== undefined) throw new CliError('--persist-to only applies to --local', 2)
 
-  // `PORT=8799 npm start` and `PORT=8799 npm run tenant -- ...` find each other, as `npm start` does by default.
+  const target = {
+    remote: Boolean(values.remote),
+    persistTo: values['persist-to'] === undefined ? undefined : resolve(String(values['persist-to'])),
+  }
+  // A running `npm start` (on this state) is found whatever PORT or PUBLIC_URL it has; else PORT.
+  const dev = target.remote ? undefined : findDevServer(target.persistTo ?? join(REPO_ROOT, '.wrangler'))
   const local = io.env.PORT && /^\d+$/.test(io.env.PORT) ? `http://127.0.0.1:${io.env.PORT}` : DEFAULT_PUBLIC_URL
-  const publicUrl = String(values['public-url'] ?? (io.env.PUBLIC_URL || local)).replace(/\/+$/, '')
+  const chosen = values['public-url'] ?? io.env.PUBLIC_URL
+  const publicUrl = String(chosen || dev?.publicUrl || local).replace(/\/+$/, '')
+  const workerUrl = chosen ? undefined : dev?.url
   try {
     new URL(publicUrl)
   } catch {
     throw new CliError(`invalid public URL "${publicUrl}"`, 2)
-  }
-  const target = {
-    remote: Boolean(values.remote),
-    persistTo: values['persist-to'] === undefined ? undefined : resolve(String(values['persist-to'])),
   }
   const store = (io.store ?? createWranglerTenantStore)(target)
   const args = Object.fromEntries(command.args.map((a, i) => [a, rest[i]!]))
@@ -140,7 +161,16 @@ async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'>
   if (operator !== undefined && !/^[\x21-\x7e][\x20-\x7e]{0,63}$/.test(operator))
     throw new CliError('--as must be a name of at most 64 printable ASCII characters', 2)
   return command.run(
-    { store, publicUrl, now: io.now ?? (() => new Date()), appApiKey, fetch: io.fetch, operator },
+    {
+      store,
+      publicUrl,
+      workerUrl,
+      mailSink: dev?.mailSink,
+      now: io.now ?? (() => new Date()),
+      appApiKey,
+      fetch: io.fetch,
+      operator,
+    },
     args,
     flags,
   )

@@ -19,6 +19,10 @@ export interface CommandContext {
   now: () => Date
   /** The running Worker's APP_API_KEY, for commands that go through its app API (`reinvite`). */
   appApiKey?: () => string | undefined
+  /** Where those commands call the Worker when it is not `publicUrl` (the local `npm start` behind a tunnel). */
+  workerUrl?: string
+  /** The local mail sink of a running `npm start`: local tenants' invitees land on its `/signed-in`. */
+  mailSink?: string
   /** How those commands reach the Worker (tests pass a fake). */
   fetch?: typeof fetch
   /** Who is acting, for the journal: `--as`, else the OS user name. */

@@ -21,7 +21,13 @@ import { signingKeyCommands } from './signing-key-commands.ts'
 import { webhookCommands } from './webhook-commands.ts'
 import { checkId, CliError, type Command, type CommandContext, type CommandResult } from './command.ts'
 export { checkId, CliError, type Command, type CommandContext, type CommandResult }
-import { mintCredentials, newTenantDocument, type CredentialLimits, type MintedSecrets } from './mint.ts'
+import {
+  DEFAULT_APP_URL,
+  mintCredentials,
+  newTenantDocument,
+  type CredentialLimits,
+  type MintedSecrets,
+} from './mint.ts'
 import { appKeyCommands } from './app-key-commands.ts'
 import { erasureCommands } from './erasure-commands.ts'
 import { addUser, workerCommands } from './worker-commands.ts'
@@ -208,7 +214,10 @@ export const commands: Record<string, Command> = withSupportJournal({
     args: ['id'],
     flags: {
       name: { description: 'display name (default: the id)' },
-      'app-url': { description: 'where invitees land after accepting (required with --remote)' },
+      'app-url': {
+        description:
+          "where invitees land after accepting (required with --remote; locally npm start's /signed-in page)",
+      },
       'seed-user': { description: "add a first user with this email (Okta's SPEC test needs one; through the Worker)" },
       ...LIMIT_FLAGS,
     },
@@ -217,7 +226,7 @@ export const commands: Record<string, Command> = withSupportJournal({
       // Invitees land on the app URL: a remote tenant must not default to this machine.
       if (ctx.store.where === 'remote' && flags['app-url'] === undefined)
         throw new CliError(
-          'create --remote needs --app-url: invitees are sent there after accepting (the local default is http://127.0.0.1:3000)',
+          `create --remote needs --app-url: invitees are sent there after accepting (the local default is the running npm start's mail sink page, else ${DEFAULT_APP_URL})`,
           2,
         )
       const seedUser = flags['seed-user']?.trim()
@@ -227,7 +236,8 @@ export const commands: Record<string, Command> = withSupportJournal({
       const { doc, secrets } = await createTenant(ctx, {
         id: args.id!,
         name: flags.name,
-        appUrl: flags['app-url'],
+        // Locally, with `npm start` running, invitees land on its "you are in" page.
+        appUrl: flags['app-url'] ?? (ctx.mailSink ? `${ctx.mailSink}/signed-in` : undefined),
         limits,
       })
       const url = baseUrl(ctx.publicUrl, doc.id)

@@ -8,6 +8,9 @@ import {
 import { formatBearerToken, randomId, randomSecret, sha256Hex } from './secrets.ts'
 
 /** What support hands an IdP admin, shown once. */
+/** Where invitees land after accepting when `create` is not given `--app-url` (local runs only). */
+export const DEFAULT_APP_URL = 'http://127.0.0.1:3000'
+
 export interface MintedSecrets {
   username: string
   password: string
@@ -55,7 +58,7 @@ export async function newTenantDocument(
     key: mintTenantKey(input.id),
     name: input.name ?? input.id,
     status: 'active',
-    appUrl: input.appUrl ?? 'http://127.0.0.1:3000',
+    appUrl: input.appUrl ?? DEFAULT_APP_URL,
     createdAt: now.toISOString(),
     settings: input.settings ?? {},
     credentials,

@@ -19,7 +19,8 @@ export async function callWorker(
     throw new CliError(
       'this command needs an app key in APP_API_KEY (npm run tenant -- app-key create; npm start prints a local one and keeps it in .wrangler/dev-secrets.json)',
     )
-  const url = `${ctx.publicUrl}/app/v1/${tenantId}${path}`
+  const worker = ctx.workerUrl ?? ctx.publicUrl
+  const url = `${worker}/app/v1/${tenantId}${path}`
   let res: Response
   try {
     res = await (ctx.fetch ?? fetch)(url, {
@@ -34,12 +35,12 @@ export async function callWorker(
     })
   } catch (error) {
     throw new CliError(
-      `cannot reach ${ctx.publicUrl} (${(error as Error).message}): is the Worker running (npm start), or pass --public-url`,
+      `cannot reach ${worker} (${(error as Error).message}): is the Worker running (npm start), or pass --public-url`,
     )
   }
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>
   if (res.status === 401)
-    throw new CliError(`the Worker at ${ctx.publicUrl} rejected APP_API_KEY (revoked, or not allowed on this tenant?)`)
+    throw new CliError(`the Worker at ${worker} rejected APP_API_KEY (revoked, or not allowed on this tenant?)`)
   if (res.status === 404 && typeof json.detail === 'string' && /tenant/i.test(json.detail))
     throw new CliError(`unknown tenant "${tenantId}"`)
   return { status: res.status, json }

@@ -45,6 +45,13 @@ test('npm run bench -- --quick completes, prints the tables and writes the JSON 
   expect(run.stdout).toMatch(/\d\.\d\d×/)
   // The verdict is printed either way; its outcome is a timing, so it is not asserted.
   expect(run.stdout).toMatch(/target ≥0\.95×: (meets|misses) ≥0\.95×/)
+  // It ends with the targets table: one row per target with its figure and a verdict, then the count.
+  const targets = run.stdout.slice(run.stdout.lastIndexOf('\nTargets'))
+  const rows = targets.split('\n').filter((l) => / (met|NOT MET)$/.test(l))
+  expect(rows.length).toBe(9)
+  const met = rows.filter((l) => / met$/.test(l)).length
+  expect(targets).toContain(`${met} of 9 targets met`)
+  expect(targets).toContain('import: last page at most 1.5× the first')
 
   const files = readdirSync(out).filter((f) => f.endsWith('-quick.json'))
   expect(files).toHaveLength(1)

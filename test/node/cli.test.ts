@@ -34,6 +34,12 @@ describe.concurrent('input errors (no wrangler call)', () => {
     expect(run.code).toBe(0)
     for (const c of ['create', 'show', 'list', 'rotate', 'revoke', 'disable', 'enable', 'delete'])
       expect(run.stdout).toContain(`  ${c}`)
+    // Fits a terminal; a placeholder is the flag in upper case with every "-" made "_".
+    expect(run.stdout.split('\n').filter((l) => l.length > 100)).toEqual([])
+    expect(run.stdout).toContain('[--invite-ttl-days INVITE_TTL_DAYS]')
+    expect(run.stdout).not.toMatch(/[A-Z]-[A-Z]/)
+    // Each command's summary starts on its own line, below the command.
+    expect(run.stdout).toMatch(/\n {2}list\n {6}list tenants\n/)
   })
 })
 
