@@ -147,6 +147,10 @@ async function main() {
     ],
     { vars: { WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_RETRY_SECONDS: retry } },
   )
+  // BENCH_WORKER_LOG=file keeps what wrangler dev and the Worker printed, to see why a run missed,
+  // written as the run goes (a stalled run is often stopped by hand).
+  const keepLog = () => process.env.BENCH_WORKER_LOG && writeFileSync(process.env.BENCH_WORKER_LOG, worker.output())
+  const logTimer = setInterval(keepLog, 5000)
   try {
     console.log(
       `webhooks, flaky receiver (500 on 30%, no answer on 5%; WEBHOOK_TIMEOUT_MS=2000, WEBHOOK_RETRY_SECONDS=${retry})`,
@@ -214,8 +218,8 @@ async function main() {
     )
     console.log(`  verdict: ${lags.length === hEvents.length && p99 < 2000 ? 'meets' : 'MISSES'} (p99 < 2 s)`)
   } finally {
-    // BENCH_WORKER_LOG=file keeps what wrangler dev and the Worker printed, to see why a run missed.
-    if (process.env.BENCH_WORKER_LOG) writeFileSync(process.env.BENCH_WORKER_LOG, worker.output())
+    clearInterval(logTimer)
+    keepLog()
     await worker.close()
     await flaky.close()
     await healthy.close()

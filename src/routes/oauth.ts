@@ -3,16 +3,17 @@
  * each tenant's token endpoint (client credentials), its RFC 8414 metadata, and the Worker's public keys.
  */
 import { Hono } from 'hono'
+import { noteAuthFailure } from '../auth/credential-use.ts'
 import { grantToken } from '../auth/token-grant.ts'
 import { StorageUnavailable } from '../d1/errors.ts'
 import { LOCKOUT_SECONDS, lockOut, lockedOut } from '../auth/lockout.ts'
 import { OAuthError } from '../oauth/errors.ts'
 import { authorizationServerMetadata } from '../oauth/metadata.ts'
 import { signingKeys } from '../oauth/signing-keys.ts'
-import { parseTokenRequest } from '../oauth/token-request.ts'
+import { parseTokenRequest, type TokenRequest } from '../oauth/token-request.ts'
 import { log } from '../observability/log.ts'
 import { grantContext } from '../runtime/auth.ts'
-import { findTenant } from '../runtime/scopes.ts'
+import { findTenant, journalHandle } from '../runtime/scopes.ts'
 import { publicUrl } from '../runtime/settings.ts'
 import { NotFound } from '../scim/errors.ts'
 import { CREDENTIAL_SCOPES, oauthIssuer, tokenEndpoint } from '../tenants/credentials.ts'
@@ -62,8 +63,9 @@ oauth.post('/oauth/:tenant/token', async (c) => {
       },
     )
   }
+  let request: TokenRequest | undefined
   try {
-    const request = parseTokenRequest(await readForm(c.req.raw), c.req.header('authorization'))
+    request = parseTokenRequest(await readForm(c.req.raw), c.req.header('authorization'))
     const { response, clientId } = await grantToken(
       grantContext(c.env, { requestId, background: background(c) }),
       tenantId,
@@ -75,6 +77,21 @@ oauth.post('/oauth/:tenant/token', async (c) => {
     if (error instanceof OAuthError) {
       log('warn', 'token_refused', { requestId, tenantId, error: error.code, reason: error.message })
       if (error.code === 'invalid_client') {
+        // Counted in the tenant's journal beside the SCIM endpoint's failures (never the secret).
+        const tenant = await findTenant(c.env, tenantId).catch(() => undefined)
+        if (tenant)
+          noteAuthFailure(
+            journalHandle(c.env, tenant),
+            {
+              at: new Date(),
+              credentialId: request?.client.clientId?.slice(0, 64) ?? null,
+              reason: `token request: ${error.message}`,
+              requestId,
+              method: 'POST',
+              path: `/oauth/${tenantId}/token`,
+            },
+            background(c),
+          )
         const addressOk = await withinLimit(c.env, 'AUTH_FAILURES_BY_ADDRESS', byAddress)
         const tenantOk = await withinLimit(c.env, 'AUTH_FAILURES_BY_TENANT', byTenant)
         if (!addressOk) await lockOut(byAddress)

@@ -10,6 +10,7 @@ import { appKeyDocumentKey, mintAppKey } from '../../src/tenants/app-keys.ts'
 import { tenantDocumentKey } from '../../src/tenants/document.ts'
 import { consume, consumerDeps, newSink, userWithInvite } from '../invites/helpers.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
+import { addClient, basicAuth, tokenRequest } from '../oauth/helpers.ts'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 
@@ -226,6 +227,39 @@ describe('journal', () => {
     expect(byCredential[tenant.username]).toMatchObject({ repeats: 3, outcome: 'error 401', detail: 'wrong secret' })
     expect(byCredential.czzzzzzzzzzzzzzz).toMatchObject({ repeats: 1, detail: 'unknown credential for this tenant' })
     expect(JSON.stringify(entries)).not.toContain('not-the-password-123')
+  })
+
+  it('counts refused token requests (invalid_client) beside the SCIM failures, never the secret', async () => {
+    const tenant = await newTenant()
+    const { key } = await appKey()
+    const { clientId } = await addClient(tenant)
+    for (let i = 0; i < 2; i++) {
+      const res = await tokenRequest(
+        tenant.id,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(clientId, 'not-the-client-secret-456') },
+      )
+      expect(res.status).toBe(401)
+    }
+    const unknown = await tokenRequest(tenant.id, {
+      grant_type: 'client_credentials',
+      client_id: 'cnobodyknowsthis',
+      client_secret: 'whatever-secret-789',
+    })
+    expect(unknown.status).toBe(401)
+    let entries: { credentialId: string | null; repeats: number; outcome: string; detail: string | null }[] = []
+    for (let i = 0; i < 30; i++) {
+      entries = (await journal(tenant, key, '?action=auth-failed')).entries
+      if (entries.reduce((n, e) => n + e.repeats, 0) >= 3) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const byCredential = Object.fromEntries(entries.map((e) => [e.credentialId, e]))
+    expect(byCredential[clientId]).toMatchObject({ repeats: 2, outcome: 'error 401' })
+    expect(byCredential[clientId]!.detail).toMatch(/^token request: /)
+    expect(byCredential.cnobodyknowsthis).toMatchObject({ repeats: 1 })
+    const text = JSON.stringify(entries)
+    expect(text).not.toContain('not-the-client-secret-456')
+    expect(text).not.toContain('whatever-secret-789')
   })
 
   it("keeps a failed request's scimType and detail without the values", async () => {
