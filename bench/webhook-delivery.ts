@@ -145,7 +145,8 @@ async function main() {
         webhooks: [hook('wh_healthy', healthy.url)],
       },
     ],
-    { vars: { WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_RETRY_SECONDS: retry } },
+    // The cron, as in production: it wakes a webhook whose wake-up message went missing.
+    { vars: { WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_RETRY_SECONDS: retry }, cron: true },
   )
   // BENCH_WORKER_LOG=file keeps what wrangler dev and the Worker printed, to see why a run missed,
   // written as the run goes (a stalled run is often stopped by hand).

@@ -6,6 +6,7 @@
  * Environment: PORT (8787), MAIL_SINK_PORT (8025), PUBLIC_URL (a tunnel's https URL, else http://127.0.0.1:PORT), APP_API_KEY (an app key) / MAIL_API_KEY / INVITE_TOKEN_KEY (else generated once
  * and kept in .wrangler/dev-secrets.json). Flag: --persist-to <dir> (default .wrangler/state).
  */
+import { startLocalCron, TEST_SCHEDULED_FLAG } from './local-cron.ts'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -254,6 +255,7 @@ async function main() {
     '--ip',
     '127.0.0.1',
     '--show-interactive-dev-session=false',
+    TEST_SCHEDULED_FLAG,
     ...persistArgs,
     '--var',
     `PUBLIC_URL:${publicUrl}`,
@@ -318,6 +320,7 @@ async function main() {
 
   const ready = await waitForWorker(`${localUrl}/health`, dev)
   if (stopping) return
+  startLocalCron(localUrl)
   const rel = (p: string) => relative(REPO_ROOT, p) || p
   const bannerFile = join(localDir, 'banner.txt')
   const banner = [

@@ -22,6 +22,7 @@ import type { Scope } from '../scope/scope.ts'
 import { EVENT_TYPES, matchesEventFilter, type AppEvent } from '../signals/event.ts'
 import type { WebhookConfig } from '../tenants/document.ts'
 import type { DeadDelivery, WebhookMessage } from './message.ts'
+import { SendSlots } from './send-slots.ts'
 import { sendEvent, type SendContext } from './send.ts'
 
 /** What the consumer needs, from env (src/runtime/scopes.ts builds it). */
@@ -38,11 +39,6 @@ export interface WebhookDeps {
   budgetMs?: number
 }
 
-/**
- * Deliveries sent at once per webhook: a Worker invocation keeps at most 6 outgoing connections open,
- * and a send queued behind them would spend its timeout waiting.
- */
-const CONCURRENCY = 6
 /** Queues delay a message by at most 12 hours. */
 const MAX_DELAY_SECONDS = 43_200
 
@@ -62,16 +58,17 @@ function retryAt(attempts: number, deps: WebhookDeps, now: Date, retryAfterSecon
 
 /**
  * Fans out and sends for one webhook; returns when its next pending delivery is due, if any.
- * Sends run as a pool of CONCURRENCY: as each one ends, its outcome is recorded and the next due
- * delivery is claimed, so a receiver that hangs on one request holds one slot, not a whole round.
+ * Sends draw on the invocation's send slots: as each one ends, its outcome is recorded and the next
+ * due delivery is claimed, so a receiver that hangs on one request holds one slot, not a whole round.
  * Only the head of each person's or group's deliveries is claimable, which keeps their order.
  */
 async function deliverWebhook(
   scope: Scope,
   webhook: WebhookConfig,
   deps: WebhookDeps,
-  until: number,
+  run: { until: number; slots: SendSlots },
 ): Promise<string | undefined> {
+  const { until, slots } = run
   const state = await webhookState(scope, webhook)
   if (state.disabledAt) return undefined
   const types = webhookTypes(webhook)
@@ -80,6 +77,8 @@ async function deliverWebhook(
   let cursor = state.cursor
   let disabled = false
   let failed = 0
+  /** Nothing of this webhook's is out and every slot is held by other webhooks: wait for one. */
+  let starved = false
 
   const deliver = async (claimed: ClaimedDelivery, event: AppEvent | undefined): Promise<void> => {
     let outcome: DeliveryOutcome
@@ -121,35 +120,51 @@ async function deliverWebhook(
 
   /** Fans out what committed meanwhile, then fills the free slots with due deliveries. */
   const refill = async (): Promise<void> => {
+    starved = false
     for (;;) {
       const passed = await fanOut(scope, { id: webhook.id, cursor, types })
       if (!passed) break
       cursor += passed
     }
     const now = scope.now()
-    const free = CONCURRENCY - inFlight.size
-    if (disabled || free <= 0 || now.getTime() >= until) return
-    const claimed = await claimDue(scope, webhook.id, {
-      leaseUntil: new Date(now.getTime() + deps.send.timeoutMs + 30_000),
-      limit: free,
-    })
-    if (!claimed.length) return
-    const events = await readEventsBySeq(
-      scope,
-      claimed.map((c) => c.seq),
-    )
+    if (disabled || now.getTime() >= until) return
+    const granted = slots.take(Infinity)
+    if (!granted) {
+      starved = inFlight.size === 0
+      return
+    }
+    let claimed: ClaimedDelivery[] = []
+    let events: Map<number, AppEvent>
+    try {
+      claimed = await claimDue(scope, webhook.id, {
+        leaseUntil: new Date(now.getTime() + deps.send.timeoutMs + 30_000),
+        limit: granted,
+      })
+      events = claimed.length
+        ? await readEventsBySeq(
+            scope,
+            claimed.map((c) => c.seq),
+          )
+        : new Map()
+    } finally {
+      slots.give(granted - claimed.length)
+    }
     for (const c of claimed) {
       inFlight.set(
         c.seq,
-        deliver(c, events.get(c.seq)).finally(() => inFlight.delete(c.seq)),
+        deliver(c, events.get(c.seq)).finally(() => {
+          inFlight.delete(c.seq)
+          slots.give()
+        }),
       )
     }
   }
 
   try {
     await refill()
-    while (inFlight.size) {
-      await Promise.race(inFlight.values())
+    while (inFlight.size || starved) {
+      if (inFlight.size) await Promise.race(inFlight.values())
+      else await slots.whenFree()
       await refill()
     }
   } finally {
@@ -168,7 +183,7 @@ async function deliverWebhook(
 }
 
 /** Delivers one tenant's events to each of its webhooks, then wakes itself for the next retry. */
-export async function deliverTenant(tenantKey: string, deps: WebhookDeps): Promise<void> {
+export async function deliverTenant(tenantKey: string, deps: WebhookDeps, slots = new SendSlots()): Promise<void> {
   const scope = await deps.scope(tenantKey)
   if (!scope || scope.tenant.status !== 'active') return
   // Revoked webhooks leave nothing behind that would wake the tenant again.
@@ -178,7 +193,7 @@ export async function deliverTenant(tenantKey: string, deps: WebhookDeps): Promi
   )
   if (!scope.tenant.webhooks?.length) return
   const until = scope.now().getTime() + (deps.budgetMs ?? 20_000)
-  const due = await Promise.all(scope.tenant.webhooks.map((w) => deliverWebhook(scope, w, deps, until)))
+  const due = await Promise.all(scope.tenant.webhooks.map((w) => deliverWebhook(scope, w, deps, { until, slots })))
   const next = due.filter((d): d is string => Boolean(d)).sort()[0]
   if (next) {
     const delay = Math.ceil((Date.parse(next) - scope.now().getTime()) / 1000)
@@ -197,10 +212,11 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookMessage>, de
     }
     byTenant.set(key, [...(byTenant.get(key) ?? []), m])
   }
+  const slots = new SendSlots()
   await Promise.all(
     [...byTenant].map(async ([key, messages]) => {
       try {
-        await deliverTenant(key, deps)
+        await deliverTenant(key, deps, slots)
         for (const m of messages) m.ack()
       } catch (error) {
         log('error', 'webhook_consumer_failed', { tenantKey: key, message: (error as Error).message })

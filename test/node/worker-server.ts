@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { startLocalCron, TEST_SCHEDULED_FLAG } from '../../src/dev/local-cron.ts'
 import { startMailSink, type MailSink } from '../../src/dev/mail-sink.ts'
 import { tenantDocumentKey, type TenantSettings, type WebhookConfig } from '../../src/tenants/document.ts'
 import { NODE_BIN, REPO_ROOT, WRANGLER_BIN } from '../../src/tenants/kv-store.ts'
@@ -79,7 +80,8 @@ function wrangler(args: string[]): Promise<void> {
 /** Starts the Worker with `tenants` in KV; `close()` stops it and removes its state. */
 export async function startTestWorker(
   specs: TenantSpec[],
-  options: { vars?: Record<string, string> } = {},
+  /** cron: fire the scheduled handler each minute, as `npm start` and production do. */
+  options: { vars?: Record<string, string>; cron?: boolean } = {},
 ): Promise<TestWorker> {
   const dir = mkdtempSync(join(tmpdir(), 'scim-edge-worker-'))
   const persist = ['--persist-to', join(dir, 'state')]
@@ -138,6 +140,7 @@ export async function startTestWorker(
     '--ip',
     '127.0.0.1',
     '--show-interactive-dev-session=false',
+    ...(options.cron ? [TEST_SCHEDULED_FLAG] : []),
     ...persist,
     ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
   ]
@@ -177,6 +180,7 @@ export async function startTestWorker(
     }
     await new Promise((r) => setTimeout(r, 300))
   }
+  const stopCron = options.cron ? startLocalCron(url) : () => {}
 
   return {
     url,
@@ -185,6 +189,7 @@ export async function startTestWorker(
     persistTo: join(dir, 'state'),
     output: () => output,
     async close() {
+      stopCron()
       await stop()
       await sink.close()
       rmSync(dir, { recursive: true, force: true })

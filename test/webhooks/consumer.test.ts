@@ -14,6 +14,7 @@ import type { WebhookConfig } from '../../src/tenants/document.ts'
 import { reenableWebhook } from '../../src/webhooks/admin.ts'
 import { deliverTenant, type WebhookDeps } from '../../src/webhooks/consumer.ts'
 import type { DeadDelivery } from '../../src/webhooks/message.ts'
+import { SEND_SLOTS, SendSlots } from '../../src/webhooks/send-slots.ts'
 import { scopeOf, systemScopeAt } from '../helpers/scope.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 
@@ -208,5 +209,32 @@ describe('revoked webhooks', () => {
     await t.deliver()
     expect((await webhookProgress(t.scope(), ['wh_test']))[0]).toMatchObject({ pending: 0, cursor: 0 })
     expect(await tenantsBehind(systemScopeAt(t.clock.now))).not.toContain(t.tenant.key)
+  })
+})
+
+describe('send slots', () => {
+  it('tenants of one batch share the invocation’s 6 connections, and every delivery still goes out', async () => {
+    let open = 0
+    let most = 0
+    const answer = async () => {
+      open++
+      most = Math.max(most, open)
+      await new Promise((r) => setTimeout(r, 15))
+      open--
+      return new Response(null, { status: 204 })
+    }
+    const a = await setup({ answer, retrySeconds: [1] })
+    const b = await setup({ answer, retrySeconds: [1] })
+    for (let i = 0; i < 8; i++) {
+      await createScimUser(a.scope(), { schemas: [USER], userName: `a${i}@example.com` })
+      await createScimUser(b.scope(), { schemas: [USER], userName: `b${i}@example.com` })
+    }
+    const slots = new SendSlots()
+    await Promise.all([deliverTenant(a.tenant.key, a.deps, slots), deliverTenant(b.tenant.key, b.deps, slots)])
+    expect(a.sent).toHaveLength(8)
+    expect(b.sent).toHaveLength(8)
+    expect(most).toBeGreaterThan(1)
+    expect(most).toBeLessThanOrEqual(SEND_SLOTS)
+    expect(slots.take(Infinity)).toBe(SEND_SLOTS)
   })
 })
