@@ -12,7 +12,10 @@ import { oauth } from './routes/oauth.ts'
 import { rateLimit } from './routes/rate-limit.ts'
 import { requireTenant } from './routes/scim-auth.ts'
 import { users } from './routes/users.ts'
-import { NotImplemented } from './scim/errors.ts'
+import { bulk } from './routes/bulk.ts'
+import { MethodNotAllowed, NotImplemented } from './scim/errors.ts'
+import { searchAll } from './provisioning/search-root.ts'
+import { scimList, searchParams } from './routes/http.ts'
 
 /** The Hono app: SCIM for IdPs, the invite page, the app-facing API and /health. */
 export function createApp() {
@@ -44,8 +47,10 @@ export function createApp() {
   scim.route('/', discovery)
   scim.route('/Users', users)
   scim.route('/Groups', groups)
-  scim.all('/Bulk', () => {
-    throw new NotImplemented('/Bulk is not supported (ServiceProviderConfig bulk.supported is false)')
+  scim.route('/Bulk', bulk)
+  scim.post('/.search', async (c) => scimList(await searchAll(c.var.scope, await searchParams(c))))
+  scim.all('/.search', (c) => {
+    throw new MethodNotAllowed(c.req.method, ['POST'])
   })
   scim.all('/Me', () => {
     throw new NotImplemented('/Me is not supported: scim-edge serves identity providers, not end users')

@@ -7,7 +7,7 @@ import type { Scope } from '../scope/scope.ts'
 export function countStatement(
   scope: Pick<Scope, 'tenantKey'>,
   what: 'users' | 'groups',
-  delta: 1 | -1,
+  delta: number,
   guard: SQL = sql`1`,
 ): Statement {
   const column = sql.raw(what)

@@ -54,6 +54,32 @@ export function eventStatement(scope: EventScope, change: EventChange, guard: SQ
 }
 
 /**
+ * The events of many changes in one statement with one JSON parameter (a bulk request's creates), in
+ * the order given, with consecutive sequence numbers.
+ */
+export function eventsStatement(scope: EventScope, changes: EventChange[]): Statement {
+  const at = scope.now()
+  const actor = eventActor(scope.actor)
+  const minutes = scope.tenant.settings.receiptMinutes ?? DEFAULT_RECEIPT_MINUTES
+  const dueAt = new Date(at.getTime() + minutes * 60_000).toISOString()
+  const json = JSON.stringify(
+    changes.map((c) => [
+      newEventId(),
+      c.type,
+      c.resourceType,
+      c.resourceId,
+      c.attributes?.length ? JSON.stringify({ attributes: c.attributes }) : null,
+      RECEIPT_TYPES.has(c.type) ? dueAt : null,
+    ]),
+  )
+  return statement(sql`INSERT INTO events (tenant_id, seq, id, at, type, actor_kind, actor_id, resource_type, resource_id, data, receipt_due_at)
+    SELECT ${scope.tenantKey}, base.n + j.key + 1, j.value ->> 0, ${at.toISOString()}, j.value ->> 1, ${actor.kind}, ${actor.id},
+      j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5
+    FROM (SELECT ${NEXT_SEQ(scope.tenantKey)} AS n) base, json_each(${json}) j
+    ORDER BY j.key`)
+}
+
+/**
  * `group.members_added` / `group.members_removed` events for the member ids `ids` selects (a query of
  * one column `value`), MEMBERS_PER_EVENT ids each. Placed before the membership statements, so `ids`
  * sees the members as they were.

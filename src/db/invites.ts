@@ -99,6 +99,30 @@ export function insertInvite(
   ]
 }
 
+/**
+ * New pending invites for users created in the same batch (a bulk request's creates), in one
+ * statement, and their journal notes in another. The users are new, so none has an invite yet.
+ */
+export function insertNewUserInvites(
+  scope: Pick<Scope, 'tenantKey' | 'now' | 'journal'>,
+  list: { id: string; userId: string }[],
+): Statement[] {
+  if (!list.length) return []
+  const json = JSON.stringify(list.map((i) => [i.id, i.userId]))
+  return [
+    statement(sql`INSERT INTO invites (tenant_id, id, user_id, state, attempts, created_at)
+      SELECT ${scope.tenantKey}, j.value ->> 0, j.value ->> 1, 'pending', 0, ${scope.now().toISOString()} FROM json_each(${json}) j`),
+    scope.journal.notes(
+      list.map((i) => ({
+        action: 'invite-queued',
+        resourceType: 'User' as const,
+        resourceId: i.userId,
+        summary: `invite ${i.id} queued for sending`,
+      })),
+    ),
+  ]
+}
+
 /** Voids the user's pending and sent invites: their links stop working and no mail goes out. */
 export function voidInvites(
   scope: Pick<Scope, 'db' | 'tenantKey' | 'journal'>,

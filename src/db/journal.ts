@@ -60,9 +60,32 @@ export function journalStatement(tenantKey: string, e: JournalEntry, guard = sql
     WHERE ${guard}`)
 }
 
+/** What differs between the entries of one multi-row insert. */
+type EntryRow = Pick<JournalEntry, 'resourceType' | 'resourceId' | 'action' | 'outcome' | 'summary' | 'detail'>
+
+/**
+ * The insert of many entries that share their origin, in one statement with one JSON parameter (D1
+ * binds at most 100 parameters a statement, and a bulk request writes hundreds of entries).
+ */
+export function journalRowsStatement(
+  tenantKey: string,
+  origin: Pick<JournalEntry, 'at' | 'credentialId' | 'requestId' | 'method' | 'path' | 'actor'>,
+  rows: EntryRow[],
+): Statement {
+  const json = JSON.stringify(
+    rows.map((r) => [newId(), r.resourceType, r.resourceId, r.action, r.outcome, r.summary, r.detail ?? null]),
+  )
+  return statement(sql`INSERT INTO audit_events (tenant_id, id, at, credential_id, request_id, method, path, resource_type, resource_id, action, outcome, summary, actor, detail)
+    SELECT ${tenantKey}, j.value ->> 0, ${origin.at}, ${origin.credentialId}, ${origin.requestId}, ${origin.method}, ${origin.path},
+      j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, ${origin.actor ?? null}, j.value ->> 6
+    FROM json_each(${json}) j`)
+}
+
 /** The journal of one unit of work: hands out the entries of its changes and knows whether one committed. */
 class ChangeJournal implements Journal {
   #committed = false
+  /** The journal of the request an operation's journal was made for (a /Bulk request's). */
+  #parent: ChangeJournal | undefined
   private readonly origin: JournalOrigin
 
   constructor(origin: JournalOrigin) {
@@ -71,6 +94,11 @@ class ChangeJournal implements Journal {
 
   get committed(): boolean {
     return this.#committed
+  }
+
+  #commit(): void {
+    this.#committed = true
+    if (this.#parent) this.#parent.#commit()
   }
 
   /** What every entry of this unit of work says of its origin: when, who, and which request. */
@@ -103,9 +131,51 @@ class ChangeJournal implements Journal {
     return {
       ...insert,
       settle: (result) => {
-        if (result.meta.changes === 1) this.#committed = true
+        if (result.meta.changes === 1) this.#commit()
       },
     }
+  }
+
+  entries(changes: Omit<JournalChange, 'guard'>[]): Statement {
+    const o = this.origin
+    const insert = journalRowsStatement(
+      o.tenantKey,
+      this.#originFields(),
+      changes.map((change) => ({
+        resourceType: change.resourceType,
+        resourceId: change.resourceId,
+        action: change.action,
+        outcome: o.okStatus === undefined ? 'ok' : `ok ${o.okStatus}`,
+        summary: summarizeChange(o.method, change.body),
+      })),
+    )
+    return {
+      ...insert,
+      settle: (result) => {
+        if (result.meta.changes > 0) this.#commit()
+      },
+    }
+  }
+
+  notes(notes: Omit<JournalNote, 'guard'>[]): Statement {
+    return journalRowsStatement(
+      this.origin.tenantKey,
+      this.#originFields(),
+      notes.map((note) => ({
+        resourceType: note.resourceType ?? null,
+        resourceId: note.resourceId ?? null,
+        action: note.action,
+        outcome: note.outcome ?? 'ok',
+        summary: note.summary ?? null,
+        detail: note.detail ?? null,
+      })),
+    )
+  }
+
+  forOperation(origin: Pick<JournalOrigin, 'method' | 'path' | 'okStatus'>): Journal {
+    const journal = new ChangeJournal({ ...this.origin, ...origin })
+    journal.#parent = this
+    return journal
   }
 
   note(note: JournalNote): Statement {

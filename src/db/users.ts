@@ -254,6 +254,90 @@ export async function createUser(
   return runUserBatch(b, input.resource, (results) => results.get(created)!)
 }
 
+/** The input of one user of `createUsers`. */
+export type NewUser = UserWrite & { id: string; source: 'scim' | 'app' }
+
+/**
+ * Creates many users in one batch (a bulk request's creates): their rows, emails and the kept count
+ * by statements with one JSON parameter each, so the batch stays a handful of statements whatever
+ * the number of users; `joined` statements (invites, events, the journal) commit with them. A taken
+ * userName fails the whole batch with 409 uniqueness (the unique index decides, so races are safe).
+ * Returns the records in the order given.
+ */
+export async function createUsers(
+  scope: Tenant & Pick<Scope, 'now'>,
+  inputs: NewUser[],
+  joined: Statement[] = [],
+): Promise<UserRecord[]> {
+  if (!inputs.length) return []
+  const at = scope.now().toISOString()
+  const tenantId = scope.tenantKey
+  const rows = inputs.map((u) => {
+    const c = userColumns(u.resource)
+    return [
+      u.id,
+      c.userName,
+      c.externalId,
+      c.displayName,
+      c.givenName,
+      c.familyName,
+      c.email,
+      c.employeeNumber,
+      c.department,
+      c.managerId,
+      c.active ? 1 : 0,
+      u.state,
+      u.stateBeforeDeactivation,
+      u.source,
+      JSON.stringify(u.resource),
+    ]
+  })
+  const emails = inputs.flatMap((u) => emailRows(u.resource).map((e) => [u.id, e.value, e.type, e.primary ? 1 : 0]))
+  const b = batch(scope.db)
+  b.add(
+    statement(sql`INSERT INTO users (tenant_id, id, seq, user_name, external_id, display_name, given_name, family_name, email,
+        employee_number, department, manager_id, active, state, state_before_deactivation, source, version, created_at, updated_at, resource)
+      SELECT ${tenantId}, j.value ->> 0, base.n + j.key + 1, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5,
+        j.value ->> 6, j.value ->> 7, j.value ->> 8, j.value ->> 9, j.value ->> 10, j.value ->> 11, j.value ->> 12, j.value ->> 13,
+        1, ${at}, ${at}, j.value ->> 14
+      FROM (SELECT coalesce(max(seq), 0) AS n FROM users WHERE tenant_id = ${tenantId}) base, json_each(${JSON.stringify(rows)}) j
+      ORDER BY j.key`),
+  )
+  if (emails.length)
+    b.add(
+      statement(sql`INSERT OR IGNORE INTO user_emails (tenant_id, user_id, value, type, is_primary)
+        SELECT ${tenantId}, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 FROM json_each(${JSON.stringify(emails)}) j`),
+    )
+  b.add(countStatement(scope, 'users', inputs.length))
+  b.addAll(joined)
+  const created = b.rows(
+    statement(sql`SELECT ${RECORD_COLUMNS} FROM users WHERE tenant_id = ${tenantId} AND deleted_at IS NULL
+      AND id IN (SELECT value FROM json_each(${JSON.stringify(inputs.map((u) => u.id))}))`),
+    toUserRecord,
+  )
+  return runUserBatch(b, { userName: 'one of the users' }, (results) => {
+    const byId = new Map(results.get(created).map((r) => [r.id, r]))
+    return inputs.map((u) => byId.get(u.id)!)
+  })
+}
+
+/** Of these userNames, the ones live users of the tenant hold (compared in canonical form). */
+export async function takenUserNames(scope: Tenant, userNames: string[]): Promise<Set<string>> {
+  const folded = [...new Set(userNames.map((n) => userColumns({ userName: n }).userName))]
+  if (!folded.length) return new Set()
+  const rows = await readRows<{ userName: string }>(
+    scope.db,
+    statement(sql`SELECT user_name AS userName FROM users WHERE tenant_id = ${scope.tenantKey} AND deleted_at IS NULL
+      AND user_name IN (SELECT value FROM json_each(${JSON.stringify(folded)}))`),
+  )
+  return new Set(rows.map((r) => r.userName))
+}
+
+/** The comparison form of a userName, as the unique index holds it. */
+export function userNameKey(userName: unknown): string {
+  return userColumns({ userName }).userName
+}
+
 /**
  * Replaces a user's resource if its version is still the one read (optimistic concurrency, RFC 7644
  * §3.14). Every statement is guarded by that version and runs before the update, so the batch applies

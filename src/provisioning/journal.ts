@@ -3,7 +3,7 @@ import { parseJournalCursor, readJournal, recordJournal, type JournalEntry, type
 import { runWrite } from '../d1/batch.ts'
 import { log } from '../observability/log.ts'
 import { InvalidValue } from '../scim/errors.ts'
-import type { Scope } from '../scope/scope.ts'
+import type { JournalNote, Scope } from '../scope/scope.ts'
 
 /** The journal's query parameters, as the app API takes them. */
 export interface JournalParams {
@@ -63,6 +63,14 @@ export async function readTenantJournal(scope: Scope, query: JournalParams): Pro
 export async function recordOutcome(scope: Scope, entry: JournalEntry): Promise<void> {
   await recordJournal(scope, entry).catch((error: Error) =>
     log('error', 'journal_write_failed', { requestId: entry.requestId, message: error.message }),
+  )
+}
+
+/** Records notes that did not commit with a change (the failed operations of a /Bulk request), in one statement. */
+export async function recordNotes(scope: Scope, notes: Omit<JournalNote, 'guard'>[]): Promise<void> {
+  if (!notes.length) return
+  await runWrite(scope.db, scope.journal.notes(notes)).catch((error: Error) =>
+    log('error', 'journal_write_failed', { requestId: scope.requestId, message: error.message }),
   )
 }
 

@@ -7,7 +7,7 @@ import {
   schemas,
   serviceProviderConfig,
 } from '../scim/discovery.ts'
-import { NotFound } from '../scim/errors.ts'
+import { MethodNotAllowed, NotFound } from '../scim/errors.ts'
 import { listResponse } from '../scim/list/response.ts'
 import { MAX_PAGE_SIZE } from '../scim/list/params.ts'
 import { oauthMetadataUrl, tokenEndpoint } from '../tenants/credentials.ts'
@@ -53,3 +53,10 @@ discovery.get('/Schemas/:id', (c) => {
     throw new NotFound(`Schema "${c.req.param('id')}" not found; known: ${schemas.map((s) => s.id).join(', ')}`)
   return scimJson(schemaResource(c.var.scope.baseUrl, schema))
 })
+
+// Discovery is read-only (RFC 7644 §4): any other method is 405 with the methods that work.
+for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/:id', '/Schemas', '/Schemas/:id']) {
+  discovery.all(path, (c) => {
+    throw new MethodNotAllowed(c.req.method, ['GET', 'HEAD'])
+  })
+}

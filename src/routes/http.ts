@@ -21,17 +21,17 @@ type BodyRead = { ok: true; json: unknown } | { ok: false }
 /** Bodies already read, by request: the journal summarises these instead of reading the body again. */
 const bodies = new WeakMap<Request, BodyRead>()
 
-function tooLarge(size: string): PayloadTooLarge {
-  return new PayloadTooLarge(`The request body is ${size} bytes; the limit is ${MAX_BODY_BYTES} bytes`)
+function tooLarge(size: string, limit: number): PayloadTooLarge {
+  return new PayloadTooLarge(`The request body is ${size} bytes; the limit is ${limit} bytes`)
 }
 
 /**
  * The body's bytes, read chunk by chunk: a declared Content-Length over the limit is refused before
  * reading, and a body without one (chunked) is cancelled as soon as more than MAX_BODY_BYTES arrived.
  */
-async function readBounded(request: Request): Promise<Uint8Array> {
+async function readBounded(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? '0')
-  if (declared > MAX_BODY_BYTES) throw tooLarge(String(declared))
+  if (declared > limit) throw tooLarge(String(declared), limit)
   if (!request.body) return new Uint8Array()
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
@@ -40,9 +40,9 @@ async function readBounded(request: Request): Promise<Uint8Array> {
     const { done, value } = await reader.read()
     if (done) break
     size += value.byteLength
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       await reader.cancel().catch(() => {})
-      throw tooLarge(`more than ${MAX_BODY_BYTES}`)
+      throw tooLarge(`more than ${limit}`, limit)
     }
     chunks.push(value)
   }
@@ -73,9 +73,10 @@ function parseJson(text: string): unknown {
 
 /**
  * Reads a request body as JSON: `application/scim+json` or `application/json` (a missing type is
- * tolerated), at most MAX_BODY_BYTES and MAX_JSON_DEPTH, otherwise a SCIM error that says what to change.
+ * tolerated), at most `maxBytes` (MAX_BODY_BYTES unless the endpoint takes more) and MAX_JSON_DEPTH,
+ * otherwise a SCIM error that says what to change.
  */
-export async function readScimJson(c: Context): Promise<unknown> {
+export async function readScimJson(c: Context, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
   if (type && type !== 'application/scim+json' && type !== 'application/json') {
     throw new UnsupportedMediaType(
@@ -84,7 +85,7 @@ export async function readScimJson(c: Context): Promise<unknown> {
   }
   const request = c.req.raw
   bodies.set(request, { ok: false })
-  const json = parseJson(new TextDecoder().decode(await readBounded(request)))
+  const json = parseJson(new TextDecoder().decode(await readBounded(request, maxBytes)))
   bodies.set(request, { ok: true, json })
   return json
 }

@@ -57,6 +57,8 @@ export const journal = createMiddleware<ScopedEnv>(async (c, next) => {
   await next()
   const scope = c.var.scope
   if (scope.journal.committed) return
+  // /Bulk journals its operations itself; only a refused request is recorded here.
+  if (/\/Bulk\/?$/.test(url.pathname) && c.res.status < 400) return
   const location = c.res.headers.get('location')
   const { resourceType, resourceId } = resourceOf(url.pathname)
   const status = c.res.status
@@ -84,10 +86,17 @@ export const journal = createMiddleware<ScopedEnv>(async (c, next) => {
  */
 export async function errorDetail(res: Response): Promise<string | null> {
   if (!/json/.test(res.headers.get('content-type') ?? '')) return null
-  const body = (await res
-    .clone()
-    .json()
-    .catch(() => undefined)) as { scimType?: unknown; detail?: unknown } | undefined
+  return errorBodyDetail(
+    await res
+      .clone()
+      .json()
+      .catch(() => undefined),
+  )
+}
+
+/** The same from an Error message's body (a /Bulk operation's `response`). */
+export function errorBodyDetail(value: unknown): string | null {
+  const body = value as { scimType?: unknown; detail?: unknown } | undefined
   if (!body || typeof body !== 'object') return null
   const detail = typeof body.detail === 'string' ? redactValues(body.detail) : ''
   const scimType = typeof body.scimType === 'string' ? body.scimType.slice(0, 40) : ''

@@ -1,4 +1,5 @@
 /** Discovery documents built from the schema definitions, RFC 7644 §4 and RFC 7643 §5–7. */
+import { MAX_BULK_OPERATIONS, MAX_BULK_PAYLOAD_BYTES } from './limits.ts'
 import { CURSOR_TIMEOUT_SECONDS } from './list/cursor.ts'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './list/params.ts'
 import { resourceTypes, schemas, type AttributeDef, type ResourceTypeDef, type SchemaDef } from './schemas/index.ts'
@@ -24,7 +25,7 @@ export function serviceProviderConfig(baseUrl: string, caps: Capabilities, oauth
     schemas: [URN.serviceProviderConfig],
     documentationUri: 'https://github.com/scim-edge/scim-edge#readme',
     patch: { supported: true },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    bulk: { supported: true, maxOperations: MAX_BULK_OPERATIONS, maxPayloadSize: MAX_BULK_PAYLOAD_BYTES },
     filter: { supported: true, maxResults: caps.maxFilterResults },
     changePassword: { supported: false },
     sort: { supported: caps.sort },

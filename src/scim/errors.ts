@@ -116,6 +116,13 @@ export class MethodNotAllowed extends ScimError {
   }
 }
 
+/** 409 without a scimType: the request conflicts with the state of the server (a /Bulk cycle, RFC 7644 §3.7.1). */
+export class Conflict extends ScimError {
+  constructor(detail: string) {
+    super(409, detail)
+  }
+}
+
 /** 412: If-Match did not match the current version (RFC 7644 §3.14). */
 export class PreconditionFailed extends ScimError {
   constructor(detail: string) {

@@ -14,6 +14,10 @@ export const MAX_PATCH_OPERATIONS = 1000
 export const MAX_JSON_DEPTH = 32
 /** Largest request body (bytes); a larger one is 413 and is not read past this. */
 export const MAX_BODY_BYTES = 1024 * 1024
+/** Most operations in one /Bulk request (ServiceProviderConfig bulk.maxOperations). */
+export const MAX_BULK_OPERATIONS = 1000
+/** Largest /Bulk request body (bytes; ServiceProviderConfig bulk.maxPayloadSize): 1,000 users of about 4 KB. */
+export const MAX_BULK_PAYLOAD_BYTES = 4 * 1024 * 1024
 
 /**
  * Bound parameters a compiled filter may use. D1 allows 100 per statement; a page statement binds up

@@ -69,8 +69,14 @@ export interface JournalNote {
 export interface Journal {
   /** The entry of a change, as a statement of the change's own batch: both commit or neither. */
   entry(change: JournalChange): Statement
+  /** The entries of many changes, as one statement (a bulk request's creates). */
+  entries(changes: Omit<JournalChange, 'guard'>[]): Statement
   /** An entry that is not a SCIM change, as a statement (of a batch, under `guard`). */
   note(note: JournalNote): Statement
+  /** Many notes, as one statement. */
+  notes(notes: Omit<JournalNote, 'guard'>[]): Statement
+  /** The journal of one operation of this request (a /Bulk operation): its own method and path. */
+  forOperation(origin: { method: string; path: string; okStatus?: number }): Journal
   /** True once an entry committed with its change. */
   readonly committed: boolean
 }

@@ -238,7 +238,7 @@ describe('GET, PUT, DELETE /Users/{id}', () => {
     const tenant = await newTenant()
     await expectError(await tenant.fetch('/Nope'), 404, undefined, /No endpoint/)
     await expectError(await tenant.fetch('/Users', { method: 'DELETE' }), 405, undefined, /DELETE is not supported/)
-    await expectError(await tenant.fetch('/Bulk', { method: 'POST', json: {} }), 501, undefined, /Bulk/)
+    await expectError(await tenant.fetch('/Bulk', { method: 'POST', json: {} }), 400, 'invalidSyntax', /Operations/)
     await expectError(await tenant.fetch('/Me'), 501, undefined, /Me/)
   })
 })
