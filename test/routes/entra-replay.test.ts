@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   accessToken,
   addClient,
@@ -66,4 +66,52 @@ describe('Entra ID replays with an OAuth 2.0 access token', () => {
       await replay(tenant, authorizedBy(recording, `Bearer ${await federatedToken(tenant)}`))
     })
   }
+})
+
+describe('Entra ID soft delete, when the old userName was taken meanwhile', () => {
+  it('the restore is a 409 naming the userName; the soft-deleted user keeps its state, and restores once the name is free', async () => {
+    const tenant = await newTenant()
+    const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
+    const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
+    const post = async (userName: string) =>
+      (await (
+        await tenant.fetch('/Users', {
+          method: 'POST',
+          headers: { authorization: tenant.bearer },
+          json: { schemas: [USER], userName },
+        })
+      ).json()) as { id: string }
+    const patch = (id: string, Operations: unknown[]) =>
+      tenant.fetch(`/Users/${id}`, {
+        method: 'PATCH',
+        headers: { authorization: tenant.bearer },
+        json: { schemas: [PATCH], Operations },
+      })
+    const adele = await post('AdeleV@contoso.com')
+    await patch(adele.id, [{ op: 'Replace', path: 'active', value: 'False' }])
+    await patch(adele.id, [{ op: 'Replace', path: 'userName', value: '8c6a2f7eAdeleV@contoso.com' }])
+    const newcomer = await post('adelev@contoso.com')
+    const restore = [
+      { op: 'Replace', path: 'userName', value: 'AdeleV@contoso.com' },
+      { op: 'Replace', path: 'active', value: 'True' },
+    ]
+    const refused = await patch(adele.id, restore)
+    expect(refused.status).toBe(409)
+    const error = (await refused.json()) as { scimType: string; detail: string }
+    expect(error.scimType).toBe('uniqueness')
+    expect(error.detail).toContain('AdeleV@contoso.com')
+    // Nothing of the refused PATCH applied: still soft-deleted, still under the rewritten name.
+    const still = (await (
+      await tenant.fetch(`/Users/${adele.id}`, { headers: { authorization: tenant.bearer } })
+    ).json()) as Record<string, unknown>
+    expect(still).toMatchObject({ userName: '8c6a2f7eAdeleV@contoso.com', active: false })
+    // Once the other user is gone, the same restore succeeds: the 409 lasts only while the name is held.
+    expect(
+      (await tenant.fetch(`/Users/${newcomer.id}`, { method: 'DELETE', headers: { authorization: tenant.bearer } }))
+        .status,
+    ).toBe(204)
+    const restored = await patch(adele.id, restore)
+    expect(restored.status).toBe(200)
+    expect(await restored.json()).toMatchObject({ userName: 'AdeleV@contoso.com', active: true })
+  })
 })
