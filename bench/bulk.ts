@@ -106,8 +106,12 @@ async function main() {
     const blk = median(times.bulk)
     const ratio = seq / blk
     console.log(`bulk creates (${USERS} users, ${ROUNDS} alternating rounds each, median; Miniflare, local D1)`)
-    console.log(`  sequential POST /Users: ${(seq / 1000).toFixed(2)} s (${(USERS / (seq / 1000)).toFixed(0)} users/s); rounds ${times.sequential.map((t) => (t / 1000).toFixed(2)).join(', ')} s`)
-    console.log(`  one /Bulk request:      ${(blk / 1000).toFixed(2)} s (${(USERS / (blk / 1000)).toFixed(0)} users/s); rounds ${times.bulk.map((t) => (t / 1000).toFixed(2)).join(', ')} s`)
+    console.log(
+      `  sequential POST /Users: ${(seq / 1000).toFixed(2)} s (${(USERS / (seq / 1000)).toFixed(0)} users/s); rounds ${times.sequential.map((t) => (t / 1000).toFixed(2)).join(', ')} s`,
+    )
+    console.log(
+      `  one /Bulk request:      ${(blk / 1000).toFixed(2)} s (${(USERS / (blk / 1000)).toFixed(0)} users/s); rounds ${times.bulk.map((t) => (t / 1000).toFixed(2)).join(', ')} s`,
+    )
     console.log(`  ratio ${ratio.toFixed(1)}×; verdict: ${ratio >= TARGET ? 'meets' : 'MISSES'} (target ≥${TARGET}×)`)
   } finally {
     await served.mf.dispose()

@@ -15,7 +15,7 @@ import { groupSearch } from './search-groups.ts'
 import { search, projectionOf, type ListResult, type SearchSpec } from './search.ts'
 import { userSearch } from './search-users.ts'
 
-// biome-ignore lint/suspicious/noExplicitAny: the two specs differ only in their record type
+// The two specs differ only in their record type.
 type AnySpec = SearchSpec<any>
 
 const SPECS: AnySpec[] = [userSearch, groupSearch]
