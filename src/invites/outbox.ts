@@ -19,11 +19,14 @@ function messages(tenantKey: string, inviteIds: string[]) {
 export function queueOutbox(queue: Queue<InviteMessage>, tenantKey: string): InviteOutbox {
   return {
     async announce(inviteIds) {
-      if (!inviteIds.length) return
-      try {
-        await queue.sendBatch(messages(tenantKey, inviteIds))
-      } catch (error) {
-        log('error', 'invite_enqueue_failed', { tenantKey, inviteIds, message: (error as Error).message })
+      // sendBatch takes at most 100 messages.
+      for (let at = 0; at < inviteIds.length; at += 100) {
+        const ids = inviteIds.slice(at, at + 100)
+        try {
+          await queue.sendBatch(messages(tenantKey, ids))
+        } catch (error) {
+          log('error', 'invite_enqueue_failed', { tenantKey, inviteIds: ids, message: (error as Error).message })
+        }
       }
     },
   }

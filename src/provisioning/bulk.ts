@@ -11,6 +11,7 @@ import { etag } from '../scim/resource/represent.ts'
 import { isObject, type Json } from '../scim/resource/values.ts'
 import { URN } from '../scim/urns.ts'
 import type { Scope } from '../scope/scope.ts'
+import { holdOutboxes } from './held-outbox.ts'
 import { createScimGroup, deleteScimGroup, patchScimGroup, replaceScimGroup } from './groups.ts'
 import { createScimUsers } from './user-batch.ts'
 import { createScimUser, deleteScimUser, patchScimUser, replaceScimUser } from './users.ts'
@@ -87,8 +88,20 @@ function isPlainUserCreate(p: Pending, refs: Map<BulkOperation, Set<string>>): b
   return !p.completes && p.op.method === 'POST' && p.op.endpoint === 'Users' && refs.get(p.op)?.size === 0
 }
 
-/** Runs a BulkRequest; returns the result of every operation it attempted, in request order. */
-export async function runBulk(scope: Scope, request: BulkRequest): Promise<BulkResult[]> {
+/**
+ * Runs a BulkRequest; returns the result of every operation it attempted, in request order. What the
+ * operations announce (invites to send, events to deliver) goes out once, after the last of them.
+ */
+export async function runBulk(requestScope: Scope, request: BulkRequest): Promise<BulkResult[]> {
+  const held = holdOutboxes(requestScope.outbox)
+  try {
+    return await runOperations({ ...requestScope, outbox: held.outbox }, request)
+  } finally {
+    await held.flush()
+  }
+}
+
+async function runOperations(scope: Scope, request: BulkRequest): Promise<BulkResult[]> {
   const budget = request.failOnErrors ?? Number.POSITIVE_INFINITY
   const results: BulkResult[] = []
   let errors = 0

@@ -16,6 +16,12 @@ export const MAX_JSON_DEPTH = 32
 export const MAX_BODY_BYTES = 1024 * 1024
 /** Most operations in one /Bulk request (ServiceProviderConfig bulk.maxOperations). */
 export const MAX_BULK_OPERATIONS = 1000
+/**
+ * Most /Bulk operations other than user creates (PUT, PATCH, DELETE, group creates) in one request.
+ * Each takes up to two database calls (its read and its atomic batch), and a Worker invocation may
+ * make 1,000 to D1; user creates are written 100 to a call, so 400 of these and 600 creates fit.
+ */
+export const MAX_BULK_CHANGES = 400
 /** Largest /Bulk request body (bytes; ServiceProviderConfig bulk.maxPayloadSize): 1,000 users of about 4 KB. */
 export const MAX_BULK_PAYLOAD_BYTES = 4 * 1024 * 1024
 

@@ -5,7 +5,7 @@
  * operation's error, so the others still run. Member names match case-insensitively (RFC 7643 §2.1).
  */
 import { InvalidSyntax, InvalidValue, PayloadTooLarge, type ScimError } from '../errors.ts'
-import { MAX_BULK_OPERATIONS } from '../limits.ts'
+import { MAX_BULK_CHANGES, MAX_BULK_OPERATIONS } from '../limits.ts'
 import { valueOf } from '../resource/keys.ts'
 import { describe, isObject } from '../resource/values.ts'
 import { URN } from '../urns.ts'
@@ -145,8 +145,11 @@ export function parseBulkRequest(body: unknown): BulkRequest {
   if (failValue !== undefined && failValue !== null && !(Number.isInteger(failValue) && (failValue as number) >= 1))
     throw new InvalidValue(`"failOnErrors" must be an integer of at least 1, got ${describe(failValue)}`)
   const seen = new Set<string>()
-  return {
-    failOnErrors: typeof failValue === 'number' ? failValue : undefined,
-    operations: operations.map((raw, i) => operation(raw, i + 1, seen)),
-  }
+  const parsed = operations.map((raw, i) => operation(raw, i + 1, seen))
+  const changes = parsed.filter((o) => 'endpoint' in o && !(o.method === 'POST' && o.endpoint === 'Users')).length
+  if (changes > MAX_BULK_CHANGES)
+    throw new PayloadTooLarge(
+      `The request has ${changes} operations other than user creates (PUT, PATCH, DELETE, group creates); at most ${MAX_BULK_CHANGES} are accepted in one /Bulk request, since each is written on its own while user creates are written 100 at a time (up to bulk.maxOperations, ${MAX_BULK_OPERATIONS}). Split it.`,
+    )
+  return { failOnErrors: typeof failValue === 'number' ? failValue : undefined, operations: parsed }
 }
