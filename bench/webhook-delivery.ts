@@ -5,7 +5,9 @@
  * 1. Flaky receiver: answers 500 to a random 30% of deliveries and never answers 5% (the sender's
  *    timeout fires); N user changes (creates, title updates, M deactivations). Prints whether every
  *    event was accepted, per-user order violations, duplicates, dead and pending deliveries.
- * 2. Healthy receiver: the lag from commit (the event's time) to arrival, p50/p95/p99/max.
+ * 2. Healthy receiver: the lag from commit (the event's time) to arrival, p50/p95/p99/max, with the
+ *    changes offered at `--lag-rate` per second (default 100, four Entra tenants at their 25 requests
+ *    per second): a lag taken at saturation would measure the queue in front of a busy Worker.
  */
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -23,12 +25,15 @@ const { values } = parseArgs({
     changes: { type: 'string', default: '10000' },
     deactivations: { type: 'string', default: '1000' },
     lag: { type: 'string', default: '1000' },
+    'lag-rate': { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '25' },
   },
 })
 const CHANGES = Number(values.changes)
 const DEACTIVATIONS = Number(values.deactivations)
 const LAG_CHANGES = Number(values.lag)
+/** Changes per second offered in the lag phase (open loop): lag is measured below saturation. */
+const LAG_RATE = Number(values['lag-rate'])
 const CONCURRENCY = Number(values.concurrency)
 
 function hook(id: string, url: string): WebhookConfig {
@@ -98,23 +103,42 @@ function client(worker: TestWorker, tenant: number) {
   }
 }
 
-/** Creates, title updates and deactivations adding up to `changes`; returns the number driven and the seconds it took. */
-async function drive(c: ReturnType<typeof client>, changes: number, deactivations: number, prefix: string) {
+/**
+ * Creates, title updates and deactivations adding up to `changes`, as fast as CONCURRENCY connections
+ * go or, with `rate`, started at that many per second; returns the number driven and the seconds it took.
+ */
+async function drive(
+  c: ReturnType<typeof client>,
+  changes: number,
+  deactivations: number,
+  prefix: string,
+  rate?: number,
+) {
   const creates = Math.max(deactivations, Math.round((changes - deactivations) * 0.45))
   const updates = changes - creates - deactivations
   const started = Date.now()
+  let issued = 0
+  const paced = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (rate) {
+      const at = started + (issued++ / rate) * 1000
+      if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()))
+    }
+    return work()
+  }
   const ids: string[] = []
   await pool(
     Array.from({ length: creates }, (_, i) => i),
     CONCURRENCY,
-    async (i) => void ids.push(await c.create(`${prefix}${i}@example.com`)),
+    async (i) => void ids.push(await paced(() => c.create(`${prefix}${i}@example.com`))),
   )
   await pool(
     Array.from({ length: updates }, (_, i) => i),
     CONCURRENCY,
-    (i) => c.patch(ids[i % ids.length]!, { path: 'title', value: `T${i}` }),
+    (i) => paced(() => c.patch(ids[i % ids.length]!, { path: 'title', value: `T${i}` })),
   )
-  await pool(ids.slice(0, deactivations), CONCURRENCY, (id) => c.patch(id, { path: 'active', value: false }))
+  await pool(ids.slice(0, deactivations), CONCURRENCY, (id) =>
+    paced(() => c.patch(id, { path: 'active', value: false })),
+  )
   return { creates, updates, deactivations, seconds: (Date.now() - started) / 1000 }
 }
 
@@ -196,9 +220,9 @@ async function main() {
       `  verdict: ${allDelivered && violations === 0 && unknown === 0 && status.dead === 0 ? 'meets' : 'MISSES'} (every event delivered, per-user order, nothing dead)`,
     )
 
-    console.log('webhooks, healthy receiver lag (commit to arrival)')
+    console.log(`webhooks, healthy receiver lag (commit to arrival), ${LAG_RATE} changes/s offered`)
     const h = client(worker, 1)
-    const steady = await drive(h, LAG_CHANGES, Math.round(LAG_CHANGES / 10), 'h')
+    const steady = await drive(h, LAG_CHANGES, Math.round(LAG_CHANGES / 10), 'h', LAG_RATE)
     const hEvents = await h.events()
     const hIds = new Set(hEvents.map((e) => e.id))
     const lagDeadline = Date.now() + 5 * 60_000

@@ -22,7 +22,7 @@ import type { Scope } from '../scope/scope.ts'
 import { EVENT_TYPES, matchesEventFilter, type AppEvent } from '../signals/event.ts'
 import type { WebhookConfig } from '../tenants/document.ts'
 import type { DeadDelivery, WebhookMessage } from './message.ts'
-import { SendSlots } from './send-slots.ts'
+import { SEND_SLOTS, SendSlots } from './send-slots.ts'
 import { sendEvent, type SendContext } from './send.ts'
 
 /** What the consumer needs, from env (src/runtime/scopes.ts builds it). */
@@ -56,11 +56,17 @@ function retryAt(attempts: number, deps: WebhookDeps, now: Date, retryAfterSecon
   return new Date(now.getTime() + seconds * 1000)
 }
 
+/** Due deliveries claimed ahead of the free send slots, so a slot that frees does not wait on D1. */
+const PREFETCH = 24
+
 /**
  * Fans out and sends for one webhook; returns when its next pending delivery is due, if any.
- * Sends draw on the invocation's send slots: as each one ends, its outcome is recorded and the next
- * due delivery is claimed, so a receiver that hangs on one request holds one slot, not a whole round.
- * Only the head of each person's or group's deliveries is claimable, which keeps their order.
+ * Sends draw on the invocation's send slots. Due deliveries are claimed ahead, up to PREFETCH, and
+ * claimed again once fewer than a slot's worth are left; the outcomes of sends that ended are recorded
+ * together, in one batch, while the others are still out. So a busy database costs a few round trips
+ * per batch of deliveries, not several per delivery, and a receiver that hangs on one request holds
+ * one slot, not a whole round. Only the head of each person's or group's deliveries is claimable, and
+ * the next one only once that outcome is recorded, which keeps their order.
  */
 async function deliverWebhook(
   scope: Scope,
@@ -74,13 +80,17 @@ async function deliverWebhook(
   const types = webhookTypes(webhook)
   const ctx: SendContext = { ...deps.send, baseUrl: scope.baseUrl }
   const inFlight = new Map<number, Promise<void>>()
+  /** Claimed, not yet sent. */
+  const ready: { claimed: ClaimedDelivery; event: AppEvent | undefined }[] = []
+  /** Sent, outcome not yet recorded. */
+  const ended: { claimed: ClaimedDelivery; event: AppEvent | undefined; outcome: DeliveryOutcome }[] = []
   let cursor = state.cursor
   let disabled = false
   let failed = 0
   /** Nothing of this webhook's is out and every slot is held by other webhooks: wait for one. */
   let starved = false
 
-  const deliver = async (claimed: ClaimedDelivery, event: AppEvent | undefined): Promise<void> => {
+  const send = async (claimed: ClaimedDelivery, event: AppEvent | undefined): Promise<void> => {
     let outcome: DeliveryOutcome
     if (!event) {
       // Pruned before it was delivered: nothing to send, nothing to retry.
@@ -97,63 +107,73 @@ async function deliverWebhook(
             retryAt: retryAt(claimed.attempts + 1, deps, scope.now(), result.retryAfterSeconds),
           }
     }
-    const recorded = await recordOutcomes(scope, webhook.id, [outcome], {
-      disableBefore: new Date(scope.now().getTime() - deps.disableAfterHours * 3_600_000),
-    })
+    ended.push({ claimed, event, outcome })
+  }
+
+  /** Records the outcomes of the sends that ended, in one batch; then receipts and dead letters. */
+  const record = async (): Promise<void> => {
+    const done = ended.splice(0)
+    if (!done.length) return
+    const recorded = await recordOutcomes(
+      scope,
+      webhook.id,
+      done.map((d) => d.outcome),
+      { disableBefore: new Date(scope.now().getTime() - deps.disableAfterHours * 3_600_000) },
+    )
     if (recorded.disabled) disabled = true
-    if (outcome.ok && event?.receipt && !event.receipt.confirmedAt)
-      await confirmReceipt(scope, event, `webhook:${webhook.id}`)
-    if (!outcome.ok) failed++
-    if (!outcome.ok && !outcome.retryAt && event) {
-      await deps.dead({
-        v: 1,
-        tenantKey: scope.tenantKey,
-        webhookId: webhook.id,
-        eventId: event.id,
-        seq: outcome.seq,
-        type: event.type,
-        attempts: claimed.attempts + 1,
-        lastError: outcome.error,
-      })
+    for (const { claimed, event, outcome } of done) {
+      if (outcome.ok && event?.receipt && !event.receipt.confirmedAt)
+        await confirmReceipt(scope, event, `webhook:${webhook.id}`)
+      if (outcome.ok) continue
+      failed++
+      if (!outcome.retryAt && event)
+        await deps.dead({
+          v: 1,
+          tenantKey: scope.tenantKey,
+          webhookId: webhook.id,
+          eventId: event.id,
+          seq: outcome.seq,
+          type: event.type,
+          attempts: claimed.attempts + 1,
+          lastError: outcome.error,
+        })
     }
   }
 
-  /** Fans out what committed meanwhile, then fills the free slots with due deliveries. */
+  /** Fans out what committed meanwhile and claims ahead when few are left, then fills the free slots. */
   const refill = async (): Promise<void> => {
     starved = false
-    for (;;) {
-      const passed = await fanOut(scope, { id: webhook.id, cursor, types })
-      if (!passed) break
-      cursor += passed
-    }
+    if (disabled) ready.length = 0 // their leases run out; a re-enabled webhook claims them again
     const now = scope.now()
-    if (disabled || now.getTime() >= until) return
-    const granted = slots.take(Infinity)
-    if (!granted) {
-      starved = inFlight.size === 0
-      return
-    }
-    let claimed: ClaimedDelivery[] = []
-    let events: Map<number, AppEvent>
-    try {
-      claimed = await claimDue(scope, webhook.id, {
+    if (!disabled && now.getTime() < until && ready.length < SEND_SLOTS) {
+      for (;;) {
+        const passed = await fanOut(scope, { id: webhook.id, cursor, types })
+        if (!passed) break
+        cursor += passed
+      }
+      const claimed = await claimDue(scope, webhook.id, {
         leaseUntil: new Date(now.getTime() + deps.send.timeoutMs + 30_000),
-        limit: granted,
+        limit: PREFETCH - ready.length,
       })
-      events = claimed.length
+      const events = claimed.length
         ? await readEventsBySeq(
             scope,
             claimed.map((c) => c.seq),
           )
-        : new Map()
-    } finally {
-      slots.give(granted - claimed.length)
+        : new Map<number, AppEvent>()
+      for (const c of claimed) ready.push({ claimed: c, event: events.get(c.seq) })
     }
-    for (const c of claimed) {
+    if (!ready.length) return
+    const granted = slots.take(ready.length)
+    if (!granted) {
+      starved = inFlight.size === 0
+      return
+    }
+    for (const { claimed, event } of ready.splice(0, granted)) {
       inFlight.set(
-        c.seq,
-        deliver(c, events.get(c.seq)).finally(() => {
-          inFlight.delete(c.seq)
+        claimed.seq,
+        send(claimed, event).finally(() => {
+          inFlight.delete(claimed.seq)
           slots.give()
         }),
       )
@@ -162,14 +182,18 @@ async function deliverWebhook(
 
   try {
     await refill()
-    while (inFlight.size || starved) {
-      if (inFlight.size) await Promise.race(inFlight.values())
-      else await slots.whenFree()
+    while (inFlight.size || starved || ready.length || ended.length) {
+      if (inFlight.size && !ended.length) await Promise.race(inFlight.values())
+      else if (!inFlight.size && starved) await slots.whenFree()
+      await record()
       await refill()
     }
   } finally {
-    // On an error, the sends already out still finish and record before the message is retried.
+    // On an error, the sends already out still finish and are recorded before the message is retried.
     await Promise.allSettled(inFlight.values())
+    await record().catch((error) =>
+      log('error', 'webhook_record_failed', { tenantKey: scope.tenantKey, message: (error as Error).message }),
+    )
   }
   if (failed) log('warn', 'webhook_failures', { tenantKey: scope.tenantKey, webhookId: webhook.id, failed })
   if (disabled) {
