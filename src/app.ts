@@ -13,6 +13,7 @@ import { rateLimit } from './routes/rate-limit.ts'
 import { requireTenant } from './routes/scim-auth.ts'
 import { users } from './routes/users.ts'
 import { bulk } from './routes/bulk.ts'
+import { catalog } from './routes/catalog.ts'
 import { MethodNotAllowed, NotImplemented } from './scim/errors.ts'
 import { searchAll } from './provisioning/search-root.ts'
 import { scimList, searchParams } from './routes/http.ts'
@@ -55,6 +56,8 @@ export function createApp() {
   scim.all('/Me', () => {
     throw new NotImplemented('/Me is not supported: scim-edge serves identity providers, not end users')
   })
+  // Last: the catalogue's endpoints are whatever types the tenant declared (/Roles, /Licenses, ...).
+  scim.route('/', catalog)
   app.route('/scim/v2/:tenant', scim)
   app.route('/invite', invitePage)
   app.route('/app/v1/:tenant', appApi)

@@ -12,14 +12,17 @@ export class StorageUnavailable extends Error {
   }
 }
 
-/** A write refused by a UNIQUE (or other) constraint; nothing of its batch was written. */
+/**
+ * A write refused by a UNIQUE, CHECK (or other) constraint; nothing of its batch was written. A CHECK
+ * violation names its constraint in `columns[0]`.
+ */
 export class ConstraintViolation extends Error {
-  readonly kind: 'unique' | 'other'
+  readonly kind: 'unique' | 'check' | 'other'
   readonly table: string | undefined
   readonly columns: string[]
 
   constructor(
-    kind: 'unique' | 'other',
+    kind: 'unique' | 'check' | 'other',
     detail: { table?: string; columns: string[]; message: string },
     cause: unknown,
   ) {
@@ -62,6 +65,9 @@ export function classifyD1Error(error: unknown): Error {
       error,
     )
   }
+  // SQLite: "CHECK constraint failed: catalog_seats_within_limit"
+  const check = /CHECK constraint failed: ([A-Za-z0-9_]+)/.exec(text)
+  if (check) return new ConstraintViolation('check', { columns: [check[1]!], message: withoutParams(text) }, error)
   if (/(NOT NULL|CHECK|FOREIGN KEY) constraint failed/.test(text)) {
     return new ConstraintViolation('other', { columns: [], message: withoutParams(text) }, error)
   }

@@ -7,7 +7,7 @@ import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
 import { groupResourceType, userResourceType } from '../scim/schemas/index.ts'
 import type { ResourceTypeDef } from '../scim/schemas/types.ts'
 import { URN } from '../scim/urns.ts'
-import { groupMembers, groups, userEmails, users } from './schema.ts'
+import { catalogEntries, groupMembers, groups, userEmails, users } from './schema.ts'
 
 /** How a value is stored where the filter reads it. */
 export type Source =
@@ -110,4 +110,23 @@ export const GROUPS: TableMap = {
       inJson: false,
     },
   },
+}
+
+/** Where each attribute of a catalogue type (Role, License, ...) is read: one map per type, as its resource type differs. */
+export function catalogMap(type: ResourceTypeDef): TableMap {
+  return {
+    type,
+    resource: catalogEntries.resource,
+    columns: {
+      id: column(catalogEntries.id, 'exact'),
+      displayName: column(catalogEntries.displayName, 'lower'),
+      type: { kind: 'constant', value: type.id },
+      'meta.created': column(catalogEntries.createdAt, 'iso'),
+      'meta.lastModified': column(catalogEntries.updatedAt, 'iso'),
+      'meta.resourceType': { kind: 'constant', value: type.id },
+      'meta.location': unsupported,
+      'meta.version': unsupported,
+    },
+    children: {},
+  }
 }

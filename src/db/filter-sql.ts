@@ -20,9 +20,15 @@ import { compareValue } from '../scim/filter/evaluate.ts'
 import { InvalidFilter } from '../scim/errors.ts'
 import { canonicalName } from '../scim/resource/canonical.ts'
 import { canonicalPath } from '../scim/schemas/index.ts'
-import type { AttributeDef } from '../scim/schemas/types.ts'
-import { GROUPS, USERS, type Source, type TableMap } from './filter-columns.ts'
-export { groupSortSql, groupSortableAttributes, userSortSql, userSortableAttributes } from './sort-columns.ts'
+import type { AttributeDef, ResourceTypeDef } from '../scim/schemas/types.ts'
+import { catalogMap, GROUPS, USERS, type Source, type TableMap } from './filter-columns.ts'
+export {
+  catalogSortSql,
+  groupSortSql,
+  groupSortableAttributes,
+  userSortSql,
+  userSortableAttributes,
+} from './sort-columns.ts'
 
 /** Most bound parameters a filter may use; D1 allows 100 per statement and the caller adds a few. */
 export const MAX_FILTER_PARAMS = 90
@@ -35,6 +41,11 @@ export function userFilterSql(filter: Filter): SQL {
 /** A boolean SQL condition on `groups` for a SCIM filter, RFC 7644 §3.4.2.2; throws InvalidFilter. The caller adds the tenant. */
 export function groupFilterSql(filter: Filter): SQL {
   return compileTop(GROUPS, filter)
+}
+
+/** A boolean SQL condition on `catalog_entries` for a filter on one catalogue type; the caller adds tenant and type. */
+export function catalogFilterSql(type: ResourceTypeDef, filter: Filter): SQL {
+  return compileTop(catalogMap(type), filter)
 }
 
 interface Context {

@@ -4,7 +4,7 @@
  * `resource` JSON holds the values as sent and is the truth for everything else.
  */
 import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /** The lifecycle states a user row can be in (their rules: src/lifecycle/state.ts). */
 export type UserState = 'provisioned' | 'invited' | 'joined' | 'deactivated' | 'deleted'
@@ -290,5 +290,34 @@ export const webhookDeliveries = sqliteTable(
     primaryKey({ columns: [t.tenantId, t.webhookId, t.seq] }),
     index('webhook_deliveries_pending').on(t.tenantId, t.webhookId, t.orderKey, t.seq).where(sql`state = 'pending'`),
     index('webhook_deliveries_due').on(t.state, t.nextAt),
+  ],
+)
+
+/**
+ * The app's catalogue of roles and entitlements (Okta Identity Governance reads them as resource
+ * types: Role, License, Permission, ...), one row per entry, and the tenant's own seat row (type and
+ * id `*`). `seats_used` counts the active users holding the entry (every active user, for `*`);
+ * `seat_limit` caps it, and the CHECK makes a write that would pass it fail as a whole.
+ */
+export const catalogEntries = sqliteTable(
+  'catalog_entries',
+  {
+    tenantId: text('tenant_id').notNull(),
+    type: text('type').notNull(),
+    id: text('id').notNull(),
+    seq: integer('seq').notNull(),
+    /** canonicalName() of the display name, for filters; `resource` holds it as given. */
+    displayName: text('display_name').notNull(),
+    seatLimit: integer('seat_limit'),
+    seatsUsed: integer('seats_used').notNull().default(0),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    /** `{ displayName, description? }` as given. */
+    resource: text('resource').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.type, t.id] }),
+    uniqueIndex('catalog_entries_tenant_seq').on(t.tenantId, t.seq),
+    check('catalog_seats_within_limit', sql`${t.seatLimit} IS NULL OR ${t.seatsUsed} <= ${t.seatLimit}`),
   ],
 )

@@ -4,7 +4,7 @@ import { InvalidValue } from '../scim/errors.ts'
 import { formatPath, type AttrPath } from '../scim/filter/ast.ts'
 import { canonicalPath, groupResourceType, resolveAttribute, userResourceType } from '../scim/schemas/index.ts'
 import type { ResourceTypeDef } from '../scim/schemas/types.ts'
-import { groups, users } from './schema.ts'
+import { catalogEntries, groups, users } from './schema.ts'
 
 const USER_SORT: Record<string, AnySQLiteColumn> = {
   userName: users.userName,
@@ -25,6 +25,13 @@ const GROUP_SORT: Record<string, AnySQLiteColumn> = {
   'meta.created': groups.createdAt,
   'meta.lastModified': groups.updatedAt,
   id: groups.id,
+}
+
+const CATALOG_SORT: Record<string, AnySQLiteColumn> = {
+  displayName: catalogEntries.displayName,
+  'meta.created': catalogEntries.createdAt,
+  'meta.lastModified': catalogEntries.updatedAt,
+  id: catalogEntries.id,
 }
 
 /** Attribute paths that `sortBy` accepts on /Users, RFC 7644 §3.4.2.3 (for ServiceProviderConfig and messages). */
@@ -54,4 +61,9 @@ function sortColumn(type: ResourceTypeDef, map: Record<string, AnySQLiteColumn>,
     )
   }
   return found
+}
+
+/** The catalog_entries column for `sortBy` on a catalogue type's endpoint; throws InvalidValue for other attributes. */
+export function catalogSortSql(type: ResourceTypeDef, path: AttrPath): AnySQLiteColumn {
+  return sortColumn(type, CATALOG_SORT, path)
 }

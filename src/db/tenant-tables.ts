@@ -6,6 +6,7 @@
 import { getTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core'
 import {
   auditEvents,
+  catalogEntries,
   credentialUse,
   events,
   groupMembers,
@@ -32,6 +33,7 @@ export const TENANT_TABLES: readonly SQLiteTable[] = [
   auditEvents,
   credentialUse,
   usedAssertions,
+  catalogEntries,
   groups,
   users,
   tenantCounts,

@@ -8,6 +8,7 @@ import { and, eq, isNull, sql, type SQL } from 'drizzle-orm'
 import { batch, d1Call, readRows, statement, type Statement } from '../d1/batch.ts'
 import type { Db } from '../d1/client.ts'
 import { ConstraintViolation } from '../d1/errors.ts'
+import { isSeatViolation } from './catalog.ts'
 import { Uniqueness } from '../scim/errors.ts'
 import { canonicalLookup } from '../scim/resource/canonical.ts'
 import type { Json } from '../scim/resource/values.ts'
@@ -189,7 +190,10 @@ function takenError(resource: Json): () => Uniqueness {
     )
 }
 
-/** Runs a user write's batch; a taken userName is 409 uniqueness, decided by the unique index, so races are safe. */
+/**
+ * Runs a user write's batch; a taken userName is 409 uniqueness, decided by the unique index, so races
+ * are safe. A seat limit's CHECK (src/db/catalog.ts) passes through for the caller to explain.
+ */
 async function runUserBatch<T>(
   b: ReturnType<typeof batch>,
   resource: Json,
@@ -198,7 +202,7 @@ async function runUserBatch<T>(
   try {
     return read(await b.run())
   } catch (error) {
-    if (error instanceof ConstraintViolation)
+    if (error instanceof ConstraintViolation && !isSeatViolation(error))
       throw expectViolation(error, 'users_tenant_user_name', takenError(resource))
     throw error
   }

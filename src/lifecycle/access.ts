@@ -27,6 +27,19 @@ export interface AppUser {
   source: 'scim' | 'app'
   createdAt: string
   updatedAt: string
+  /** What the IdP granted: role values, and entitlements with their catalogue type (License, ...). */
+  grants: { roles: string[]; entitlements: { type: string | null; value: string }[] }
+}
+
+/** The elements of `roles` or `entitlements` that carry a value. */
+function granted(resource: UserRecord['resource'], name: 'roles' | 'entitlements'): Record<string, unknown>[] {
+  const list = resource[name]
+  return Array.isArray(list)
+    ? list.filter(
+        (e): e is Record<string, unknown> =>
+          typeof e === 'object' && e !== null && typeof (e as { value?: unknown }).value === 'string',
+      )
+    : []
 }
 
 /** The app's view of a user record. */
@@ -42,6 +55,13 @@ export function appUser(record: UserRecord): AppUser {
     source: record.source,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    grants: {
+      roles: granted(r, 'roles').map((e) => e.value as string),
+      entitlements: granted(r, 'entitlements').map((e) => ({
+        type: typeof e.type === 'string' ? e.type : null,
+        value: e.value as string,
+      })),
+    },
   }
 }
 

@@ -4,6 +4,7 @@
  * their invites, events and journal entries. A userName taken by a concurrent write fails the batch
  * as a whole; then each user is created on its own, so exactly the one taken gets its 409.
  */
+import { isSeatViolation, moveSeats, seatDeltas } from '../db/catalog.ts'
 import { eventsStatement } from '../db/events.ts'
 import { newId } from '../db/ids.ts'
 import { insertNewUserInvites } from '../db/invites.ts'
@@ -13,6 +14,7 @@ import { Uniqueness } from '../scim/errors.ts'
 import { normalizeResource } from '../scim/resource/normalize.ts'
 import { userResourceType } from '../scim/schemas/index.ts'
 import type { Scope } from '../scope/scope.ts'
+import { catalogFor } from './grants.ts'
 import { createScimUser, type UserRecord } from './users.ts'
 
 /** What one create came to: the user, an error, or not attempted (the error budget ran out before it). */
@@ -49,6 +51,10 @@ export async function createScimUsers(
       return { error }
     }
   })
+  const catalog = await catalogFor(
+    scope,
+    checked.flatMap((c) => (c.resource ? [c.resource] : [])),
+  )
   const held = await takenUserNames(
     scope,
     checked.flatMap((c) => (c.resource ? [String(c.resource.userName)] : [])),
@@ -64,8 +70,15 @@ export async function createScimUsers(
       errors++
       continue
     }
-    names.add(key!)
     const resource = c.resource
+    try {
+      catalog.check(resource)
+    } catch (error) {
+      results[at] = { error }
+      errors++
+      continue
+    }
+    names.add(key!)
     resource.active ??= true
     const source = scope.actor.kind === 'app' ? 'app' : 'scim'
     const { invite, ...lifecycle } = creation(resource.active as boolean, source)
@@ -92,12 +105,20 @@ export async function createScimUsers(
           planned.map((p) => ({ type: 'user.created', resourceType: 'User', resourceId: p.user.id })),
         ),
         ...insertNewUserInvites(scope, invites),
+        ...moveSeats(
+          scope,
+          seatDeltas(
+            [],
+            planned.map((p) => p.user.resource),
+          ),
+        ),
       ],
     )
     for (const [i, p] of planned.entries()) results[p.at] = { record: records[i]! }
   } catch (error) {
-    if (!(error instanceof Uniqueness)) throw error
-    // A concurrent write took one of the names: one by one, so only that one fails.
+    if (!(error instanceof Uniqueness) && !isSeatViolation(error)) throw error
+    // A concurrent write took one of the names, or the run would pass a seat limit: one by one, so
+    // only the users that cannot be created fail (with 409, or 403 naming the limit).
     let failed = errors
     for (const p of planned) {
       if (failed >= maxErrors) break

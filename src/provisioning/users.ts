@@ -4,6 +4,7 @@
  * operations. Each write is one batch: the user, its invites and its journal entry commit together.
  */
 import type { Statement } from '../d1/batch.ts'
+import { moveSeats, releaseSeats, seatDeltas } from '../db/catalog.ts'
 import { eventStatement } from '../db/events.ts'
 import { newId } from '../db/ids.ts'
 import { insertInvite, voidInvites } from '../db/invites.ts'
@@ -20,9 +21,15 @@ import { checkBodyId, normalizeResource } from '../scim/resource/normalize.ts'
 import { userResourceType } from '../scim/schemas/index.ts'
 import type { JournalChange, Scope } from '../scope/scope.ts'
 import { userChangeEvent } from './change-events.ts'
+import { checkGrants, seatError } from './grants.ts'
 import { guardedWrite, LOST } from './guarded-write.ts'
 
 export type { UserRecord }
+
+/** The attributes that name grants (src/provisioning/grants.ts). */
+function grantsOf(resource: UserRecord['resource']): unknown[] {
+  return [resource.roles, resource.entitlements]
+}
 
 /** The live user with this id, or undefined. */
 export { getUser }
@@ -51,6 +58,8 @@ function sourceOf(scope: Scope): 'scim' | 'app' {
 export async function createScimUser(scope: Scope, body: unknown): Promise<UserRecord> {
   const resource = normalizeResource(userResourceType, body)
   resource.active ??= true
+  await checkGrants(scope, resource)
+  const seats = seatDeltas([], [resource])
   const source = sourceOf(scope)
   const { invite, ...lifecycle } = creation(resource.active as boolean, source)
   const id = newId()
@@ -60,7 +69,10 @@ export async function createScimUser(scope: Scope, body: unknown): Promise<UserR
     eventStatement(scope, { type: 'user.created', resourceType: 'User', resourceId: id }),
   ]
   if (inviteId) joined.push(...insertInvite(scope, { id: inviteId, userId: id }))
-  const record = await createUser(scope, { id, resource, ...lifecycle, source, joined })
+  joined.push(...moveSeats(scope, seats))
+  const record = await createUser(scope, { id, resource, ...lifecycle, source, joined }).catch(async (error) => {
+    throw await seatError(scope, error, seats)
+  })
   if (inviteId) await scope.outbox.invites.announce([inviteId])
   await scope.outbox.events.announce()
   return record
@@ -92,8 +104,12 @@ export async function writeUser(
       ifMatchVersion(change.ifMatch, current.version)
       const plan = change.plan(current)
       if (!plan) return { done: { record: current } }
+      const next = plan.write.resource
+      // Grants already held stay valid when the catalogue changes later; new ones must be in it.
+      if (!jsonEqual(grantsOf(next), grantsOf(current.resource))) await checkGrants(scope, next)
+      const seats = seatDeltas([current.resource], [next])
       const inviteId = plan.invite === 'issue' ? newId() : undefined
-      const event = userChangeEvent(id, current.resource, plan.write.resource)
+      const event = userChangeEvent(id, current.resource, next)
       const record = await updateUser(scope, {
         current,
         next: plan.write,
@@ -103,8 +119,11 @@ export async function writeUser(
           if (plan.invite !== 'none')
             out.push(...voidInvites(scope, { userId: id, reason: plan.voidReason ?? 'user deactivated', guard }))
           if (inviteId) out.push(...insertInvite(scope, { id: inviteId, userId: id }, guard))
+          out.push(...moveSeats(scope, seats, guard))
           return out
         },
+      }).catch(async (error) => {
+        throw await seatError(scope, error, seats)
       })
       return record ? { done: { record, inviteId, event: Boolean(event) } } : LOST
     },
@@ -170,6 +189,7 @@ export async function deleteScimUser(scope: Scope, id: string, ifMatch?: string)
     id,
     expectedVersion,
     joined: (guard) => [
+      releaseSeats(scope, [id], guard),
       memberLeavesGroups(scope, id, guard),
       dropUserMemberships(scope, id, guard),
       ...voidInvites(scope, { userId: id, reason: 'user deleted', guard }),

@@ -14,6 +14,7 @@ import { reinvite } from '../invites/reinvite.ts'
 import { appUser, canSignIn, type Who } from '../lifecycle/access.ts'
 import { log } from '../observability/log.ts'
 import { canonicalizeTenant } from '../provisioning/canonicalize.ts'
+import { listCatalog, putCatalogEntry, removeCatalogEntry, setTenantSeats } from '../provisioning/catalog.ts'
 import { createScimGroup } from '../provisioning/groups.ts'
 import { createScimUser, requireUser } from '../provisioning/users.ts'
 import { activeTenantScope, findTenant, systemScope, tenantScope } from '../runtime/scopes.ts'
@@ -191,6 +192,25 @@ appApi.post('/webhooks/:id/test', async (c) => {
 
 /** Support: a disabled webhook delivers again; its dead deliveries are tried again. */
 appApi.post('/webhooks/:id/enable', async (c) => c.json(await reenableWebhook(c.var.scope, c.req.param('id'))))
+
+/** The app's catalogue of roles and entitlements, and the tenant's seat limit (`npm run tenant -- entitlement list`). */
+appApi.get('/catalog', async (c) => c.json(await listCatalog(c.var.scope)))
+
+/** Adds or changes a catalogue entry: `{ displayName, description?, seatLimit? }` (`entitlement add`). */
+appApi.put('/catalog/:type/:id', async (c) => {
+  const body = await jsonBody(c)
+  const result = await putCatalogEntry(c.var.scope, { ...body, type: c.req.param('type'), id: c.req.param('id') })
+  return c.json(result.entry, result.created ? 201 : 200)
+})
+
+/** Removes a catalogue entry no user holds (`entitlement remove`). */
+appApi.delete('/catalog/:type/:id', async (c) => {
+  await removeCatalogEntry(c.var.scope, c.req.param('type'), c.req.param('id'))
+  return c.body(null, 204)
+})
+
+/** The tenant's limit on active users: `{ seatLimit: N }`, or null for none (`seats`). */
+appApi.put('/seats', async (c) => c.json(await setTenantSeats(c.var.scope, await jsonBody(c))))
 
 /** Support: everything about one person, by id, userName or email (`npm run tenant -- user show`). */
 appApi.get('/support/user', async (c) => {

@@ -7,9 +7,13 @@ import {
   schemas,
   serviceProviderConfig,
 } from '../scim/discovery.ts'
+import { catalogResourceTypes } from '../provisioning/catalog.ts'
 import { MethodNotAllowed, NotFound } from '../scim/errors.ts'
 import { listResponse } from '../scim/list/response.ts'
 import { MAX_PAGE_SIZE } from '../scim/list/params.ts'
+import type { Json } from '../scim/resource/values.ts'
+import type { ResourceTypeDef, SchemaDef } from '../scim/schemas/index.ts'
+import type { Scope } from '../scope/scope.ts'
 import { oauthMetadataUrl, tokenEndpoint } from '../tenants/credentials.ts'
 import type { ScopedEnv } from './context.ts'
 import { scimJson } from './http.ts'
@@ -28,29 +32,44 @@ discovery.get('/ServiceProviderConfig', (c) => {
   return scimJson(serviceProviderConfig(baseUrl, capabilities, oauth))
 })
 
-discovery.get('/ResourceTypes', (c) => {
-  const list = resourceTypes.map((t) => resourceTypeResource(c.var.scope.baseUrl, t))
-  return scimJson(listResponse(list, list.length, 1))
+/** The tenant's resource types: Users and Groups, then each type of its catalogue (Role, License, ...). */
+async function tenantResourceTypes(scope: Scope): Promise<ResourceTypeDef[]> {
+  return [...resourceTypes, ...(await catalogResourceTypes(scope))]
+}
+
+/** The tenant's schemas: the core ones, and Okta's Role and Entitlement schemas where its catalogue uses them. */
+async function tenantSchemas(scope: Scope): Promise<SchemaDef[]> {
+  const used = new Set((await catalogResourceTypes(scope)).map((t) => t.schema))
+  return [...schemas, ...[...used].sort((a, b) => a.id.localeCompare(b.id))]
+}
+
+/** Every discovery resource in one list: they are few, and a client that pages them gets them all at once. */
+function discoveryList(all: Json[]): Response {
+  return scimJson(listResponse(all, all.length, 1))
+}
+
+discovery.get('/ResourceTypes', async (c) => {
+  const types = await tenantResourceTypes(c.var.scope)
+  return discoveryList(types.map((t) => resourceTypeResource(c.var.scope.baseUrl, t)))
 })
 
-discovery.get('/ResourceTypes/:id', (c) => {
-  const type = resourceTypes.find((t) => t.id.toLowerCase() === c.req.param('id').toLowerCase())
+discovery.get('/ResourceTypes/:id', async (c) => {
+  const types = await tenantResourceTypes(c.var.scope)
+  const type = types.find((t) => t.id.toLowerCase() === c.req.param('id').toLowerCase())
   if (!type)
-    throw new NotFound(
-      `ResourceType "${c.req.param('id')}" not found; known: ${resourceTypes.map((t) => t.id).join(', ')}`,
-    )
+    throw new NotFound(`ResourceType "${c.req.param('id')}" not found; known: ${types.map((t) => t.id).join(', ')}`)
   return scimJson(resourceTypeResource(c.var.scope.baseUrl, type))
 })
 
-discovery.get('/Schemas', (c) => {
-  const list = schemas.map((s) => schemaResource(c.var.scope.baseUrl, s))
-  return scimJson(listResponse(list, list.length, 1))
+discovery.get('/Schemas', async (c) => {
+  const list = (await tenantSchemas(c.var.scope)).map((s) => schemaResource(c.var.scope.baseUrl, s))
+  return discoveryList(list)
 })
 
-discovery.get('/Schemas/:id', (c) => {
-  const schema = schemas.find((s) => s.id.toLowerCase() === c.req.param('id').toLowerCase())
-  if (!schema)
-    throw new NotFound(`Schema "${c.req.param('id')}" not found; known: ${schemas.map((s) => s.id).join(', ')}`)
+discovery.get('/Schemas/:id', async (c) => {
+  const all = await tenantSchemas(c.var.scope)
+  const schema = all.find((s) => s.id.toLowerCase() === c.req.param('id').toLowerCase())
+  if (!schema) throw new NotFound(`Schema "${c.req.param('id')}" not found; known: ${all.map((s) => s.id).join(', ')}`)
   return scimJson(schemaResource(c.var.scope.baseUrl, schema))
 })
 

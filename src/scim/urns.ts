@@ -12,4 +12,7 @@ export const URN = {
   error: 'urn:ietf:params:scim:api:messages:2.0:Error',
   bulkRequest: 'urn:ietf:params:scim:api:messages:2.0:BulkRequest',
   bulkResponse: 'urn:ietf:params:scim:api:messages:2.0:BulkResponse',
+  /** Okta's schemas of an app's roles and entitlements (Okta Identity Governance). */
+  oktaRole: 'urn:okta:scim:schemas:core:1.0:Role',
+  oktaEntitlement: 'urn:okta:scim:schemas:core:1.0:Entitlement',
 } as const

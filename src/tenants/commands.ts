@@ -33,6 +33,7 @@ import { erasureCommands } from './erasure-commands.ts'
 import { addUser, workerCommands } from './worker-commands.ts'
 import { nextSteps } from './next-steps.ts'
 import { userCommands } from './user-commands.ts'
+import { catalogCommands } from './catalog-commands.ts'
 import { withSupportJournal } from './support-journal.ts'
 
 /** The Base URL an IdP admin configures. */
@@ -399,4 +400,6 @@ export const commands: Record<string, Command> = withSupportJournal({
   ...webhookCommands,
 
   ...userCommands,
+
+  ...catalogCommands,
 })

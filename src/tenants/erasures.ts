@@ -53,6 +53,7 @@ export const TENANT_TABLE_NAMES = [
   'audit_events',
   'credential_use',
   'used_assertions',
+  'catalog_entries',
   'groups',
   'users',
   'tenant_counts',

@@ -10,7 +10,7 @@ import { operatorName } from './operator.ts'
 export async function callWorker(
   ctx: CommandContext,
   tenantId: string,
-  request: { method: 'GET' | 'POST'; path: string; body?: unknown },
+  request: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; body?: unknown },
 ) {
   const { method, path, body } = request
   checkId(tenantId)

@@ -91,3 +91,11 @@ export function canonicalPath(resolved: ResolvedAttribute): string {
   const base = resolved.extension ? `${resolved.schema}:${resolved.attribute.name}` : resolved.attribute.name
   return resolved.subAttribute ? `${base}.${resolved.subAttribute.name}` : base
 }
+export {
+  catalogEndpoint,
+  catalogResourceType,
+  catalogTypeProblem,
+  entitlementSchema,
+  roleSchema,
+  ROLE_TYPE,
+} from './catalog.ts'
