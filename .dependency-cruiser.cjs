@@ -30,7 +30,7 @@ const LAYERS = [
 
 // The support CLI (a Node program) inside src/tenants/; the rest of src/tenants/ is the tenant document the Worker reads.
 const TENANT_CLI =
-  '^src/tenants/(cli|commands|kv-store|worker-commands|command|app-key-commands|erasure-commands|oauth-client-commands|signing-key-commands|set-command|webhook-commands|expiry|scope-flag|user-commands|catalog-commands|support-journal|operator|next-steps)\\.tsx?$'
+  '^src/tenants/(cli|commands|kv-store|worker-commands|command|app-key-commands|erasure-commands|oauth-client-commands|signing-key-commands|set-command|webhook-commands|expiry|scope-flag|user-commands|catalog-commands|schema-commands|support-journal|operator|next-steps)\\.tsx?$'
 
 const layerRules = LAYERS.slice(1).map((layer, i) => ({
   name: `layer-${layer.name}`,

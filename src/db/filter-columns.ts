@@ -88,6 +88,16 @@ export const USERS: TableMap = {
   },
 }
 
+const usersMaps = new WeakMap<ResourceTypeDef, TableMap>()
+
+/** USERS for a tenant's User type (its declared attributes read from the resource JSON). */
+export function usersMap(type: ResourceTypeDef): TableMap {
+  if (type === USERS.type) return USERS
+  let map = usersMaps.get(type)
+  if (!map) usersMaps.set(type, (map = { ...USERS, type }))
+  return map
+}
+
 /** Where each Group attribute is read. */
 export const GROUPS: TableMap = {
   type: groupResourceType,

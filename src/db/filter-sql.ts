@@ -21,7 +21,7 @@ import { InvalidFilter } from '../scim/errors.ts'
 import { canonicalName } from '../scim/resource/canonical.ts'
 import { canonicalPath } from '../scim/schemas/index.ts'
 import type { AttributeDef, ResourceTypeDef } from '../scim/schemas/types.ts'
-import { catalogMap, GROUPS, USERS, type Source, type TableMap } from './filter-columns.ts'
+import { catalogMap, GROUPS, USERS, usersMap, type Source, type TableMap } from './filter-columns.ts'
 export {
   catalogSortSql,
   groupSortSql,
@@ -34,8 +34,8 @@ export {
 export const MAX_FILTER_PARAMS = 90
 
 /** A boolean SQL condition on `users` for a SCIM filter, RFC 7644 §3.4.2.2; throws InvalidFilter. The caller adds tenant and deleted_at. */
-export function userFilterSql(filter: Filter): SQL {
-  return compileTop(USERS, filter)
+export function userFilterSql(filter: Filter, type: ResourceTypeDef = USERS.type): SQL {
+  return compileTop(usersMap(type), filter)
 }
 
 /** A boolean SQL condition on `groups` for a SCIM filter, RFC 7644 §3.4.2.2; throws InvalidFilter. The caller adds the tenant. */
@@ -123,6 +123,7 @@ function compile(ctx: Context, filter: Filter, scope: Scope): SQL {
     default: {
       const { def, label, source } = scope(filter.path)
       if (def.type === 'complex') return presentComplex(ctx, filter.path, def)
+      if (def.multiValued && source?.kind === 'json') return jsonValues(ctx, { source, def, label }, filter)
       const out = source ? leafSql(ctx, { source, def, label }, filter) : undefined
       if (!out) throw new InvalidFilter(`filtering on "${label}" is not supported`)
       // Leaves may be `a AND b`; the parentheses keep NOT and OR from splitting them.
@@ -220,6 +221,22 @@ function jsonElements(ctx: Context, path: AttrPath, def: AttributeDef, inner: Fi
     source: jsonSource(element, [], p.attr),
   }))
   return sql`EXISTS (SELECT 1 FROM json_each(${ctx.map.resource}, ${sql.raw(`'${arrayPath}'`)}) AS scim_el WHERE json_type(scim_el.value) = 'object' AND ${where})`
+}
+
+/**
+ * A leaf on a multi-valued simple attribute (a tenant's declared `--multi` one): true when some value
+ * matches, each value compared as a single one would be.
+ */
+function jsonValues(
+  ctx: Context,
+  target: { source: { doc: SQL; path: string }; def: AttributeDef; label: string },
+  filter: Filter,
+): SQL {
+  const { source, def, label } = target
+  const element: Source = { kind: 'json', doc: sql.raw('json_array(scim_val.value)'), path: '$[0]' }
+  const out = leafSql(ctx, { source: element, def: { ...def, multiValued: false }, label }, filter)
+  if (!out) throw new InvalidFilter(`filtering on "${label}" is not supported`)
+  return sql`EXISTS (SELECT 1 FROM json_each(${source.doc}, ${sql.raw(`'${source.path}'`)}) AS scim_val WHERE ${out})`
 }
 
 /** A leaf of a filter: `pr`, or a comparison with its value. */

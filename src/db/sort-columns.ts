@@ -40,8 +40,8 @@ export const userSortableAttributes: readonly string[] = Object.keys(USER_SORT)
 export const groupSortableAttributes: readonly string[] = Object.keys(GROUP_SORT)
 
 /** The users column for `sortBy`, RFC 7644 §3.4.2.3; throws InvalidValue for other attributes. */
-export function userSortSql(path: AttrPath): AnySQLiteColumn {
-  return sortColumn(userResourceType, USER_SORT, path)
+export function userSortSql(path: AttrPath, type: ResourceTypeDef = userResourceType): AnySQLiteColumn {
+  return sortColumn(type, USER_SORT, path)
 }
 
 /** The groups column for `sortBy`, RFC 7644 §3.4.2.3; throws InvalidValue for other attributes. */

@@ -18,8 +18,6 @@ import { userSearch } from './search-users.ts'
 // The two specs differ only in their record type.
 type AnySpec = SearchSpec<any>
 
-const SPECS: AnySpec[] = [userSearch, groupSearch]
-
 /** Whether `check` passes, else the error it threw. */
 function attempt(check: () => unknown): unknown {
   try {
@@ -32,6 +30,7 @@ function attempt(check: () => unknown): unknown {
 
 /** The names of a comma list that this type knows; throws (the first type's error) for a name no type knows. */
 function knownNames(
+  SPECS: AnySpec[],
   list: string | undefined,
   param: 'attributes' | 'excludedAttributes',
 ): Map<AnySpec, string | undefined> {
@@ -59,9 +58,9 @@ function knownNames(
 }
 
 /** The parameters each type runs with, or undefined for a type the filter leaves out. */
-function perType(params: ListParams): Map<AnySpec, ListParams | undefined> {
-  const attributes = knownNames(params.attributes, 'attributes')
-  const excluded = knownNames(params.excludedAttributes, 'excludedAttributes')
+function perType(SPECS: AnySpec[], params: ListParams): Map<AnySpec, ListParams | undefined> {
+  const attributes = knownNames(SPECS, params.attributes, 'attributes')
+  const excluded = knownNames(SPECS, params.excludedAttributes, 'excludedAttributes')
   const filterErrors = params.filter
     ? SPECS.map((spec) => attempt(() => spec.filterSql(parseFilter(params.filter!))))
     : SPECS.map(() => undefined)
@@ -89,7 +88,9 @@ function perType(params: ListParams): Map<AnySpec, ListParams | undefined> {
 export async function searchAll(scope: Scope, params: ListParams): Promise<ListResult> {
   if (params.cursor !== undefined)
     throw new InvalidValue('cursor pagination is not offered by the root /.search; page it with startIndex and count')
-  const plan = perType(params)
+  // The tenant's Users (with the attributes it declared), then Groups.
+  const SPECS: AnySpec[] = [userSearch(scope), groupSearch]
+  const plan = perType(SPECS, params)
   let skip = params.startIndex - 1
   let room = params.count
   let total = 0

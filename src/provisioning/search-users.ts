@@ -2,20 +2,31 @@
 import { userFilterSql, userSortSql } from '../db/filter-sql.ts'
 import { userPages, type UserRecord } from '../db/users.ts'
 import type { Projection } from '../scim/resource/projection.ts'
-import { userResourceType } from '../scim/schemas/index.ts'
+import type { ResourceTypeDef } from '../scim/schemas/index.ts'
+import type { Scope } from '../scope/scope.ts'
 import { projectionOf, type SearchSpec } from './search.ts'
 import { userBodies } from './user-representation.ts'
 
-/** Parses attributes / excludedAttributes for Users. */
-export function userProjection(params: { attributes?: string; excludedAttributes?: string }): Projection {
-  return projectionOf(userResourceType, params)
+/** Parses attributes / excludedAttributes for the tenant's Users. */
+export function userProjection(scope: Scope, params: { attributes?: string; excludedAttributes?: string }): Projection {
+  return projectionOf(scope.userType, params)
 }
 
-/** How Users are listed: filters and sorting on their columns, groups read for a whole page at once. */
-export const userSearch: SearchSpec<UserRecord> = {
-  type: userResourceType,
-  filterSql: userFilterSql,
-  sortColumn: userSortSql,
-  pages: userPages,
-  represent: userBodies,
+const specs = new WeakMap<ResourceTypeDef, SearchSpec<UserRecord>>()
+
+/** How the tenant's Users are listed: filters and sorting on their columns, groups read for a whole page at once. */
+export function userSearch(scope: Scope): SearchSpec<UserRecord> {
+  const type = scope.userType
+  let spec = specs.get(type)
+  if (!spec) {
+    spec = {
+      type,
+      filterSql: (filter) => userFilterSql(filter, type),
+      sortColumn: (path) => userSortSql(path, type),
+      pages: userPages,
+      represent: userBodies,
+    }
+    specs.set(type, spec)
+  }
+  return spec
 }

@@ -12,7 +12,6 @@ import { createUsers, takenUserNames, userNameKey, type NewUser } from '../db/us
 import { creation } from '../lifecycle/state.ts'
 import { Uniqueness } from '../scim/errors.ts'
 import { normalizeResource } from '../scim/resource/normalize.ts'
-import { userResourceType } from '../scim/schemas/index.ts'
 import type { Scope } from '../scope/scope.ts'
 import { catalogFor } from './grants.ts'
 import { createScimUser, type UserRecord } from './users.ts'
@@ -46,7 +45,7 @@ export async function createScimUsers(
   const results: CreateResult[] = bodies.map(() => ({ skipped: true }))
   const checked = bodies.map((body) => {
     try {
-      return { resource: normalizeResource(userResourceType, body) }
+      return { resource: normalizeResource(scope.userType, body) }
     } catch (error) {
       return { error }
     }

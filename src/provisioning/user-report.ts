@@ -176,11 +176,11 @@ export async function findUsers(
   const count = query.count === undefined ? 50 : Number(query.count)
   if (!Number.isInteger(count) || count < 1 || count > 200)
     throw new InvalidValue('count must be an integer from 1 to 200')
-  const where = userFilterSql(parseFilter(query.filter))
+  const where = userFilterSql(parseFilter(query.filter), scope.userType)
   checkFilterBudget(where)
   const page = await readPage(
     scope,
-    { queryKey: queryKey(userResourceType.id, query.filter), filtered: true, sorted: false, startIndex: 1, count },
+    { queryKey: queryKey(scope.userType.id, query.filter), filtered: true, sorted: false, startIndex: 1, count },
     userPages(scope, where),
   )
   return { totalResults: page.total, users: page.rows.map(appUser) }

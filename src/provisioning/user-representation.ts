@@ -4,11 +4,16 @@ import type { UserRecord } from '../db/users.ts'
 import { project, wantsAttribute, type Projection } from '../scim/resource/projection.ts'
 import { etag, represent } from '../scim/resource/represent.ts'
 import type { Json } from '../scim/resource/values.ts'
-import { userResourceType } from '../scim/schemas/index.ts'
+import type { ResourceTypeDef } from '../scim/schemas/index.ts'
 import type { Scope } from '../scope/scope.ts'
 
 /** The SCIM representation of a user, with meta and its direct groups. */
-export function userRepresentation(record: UserRecord, baseUrl: string, groups: UserGroupRef[] = []): Json {
+export function userRepresentation(
+  type: ResourceTypeDef,
+  record: UserRecord,
+  baseUrl: string,
+  groups: UserGroupRef[] = [],
+): Json {
   const stored: Json = { ...record.resource }
   if (groups.length) {
     stored.groups = groups.map((g) => ({
@@ -18,7 +23,7 @@ export function userRepresentation(record: UserRecord, baseUrl: string, groups: 
       type: 'direct',
     }))
   }
-  return represent(userResourceType, record.id, stored, {
+  return represent(type, record.id, stored, {
     created: record.createdAt,
     lastModified: record.updatedAt,
     location: `${baseUrl}/Users/${record.id}`,
@@ -31,13 +36,13 @@ export function userRepresentation(record: UserRecord, baseUrl: string, groups: 
  * projection returns them, for all the users in one query.
  */
 export async function userBodies(scope: Scope, records: UserRecord[], projection: Projection): Promise<Json[]> {
-  const groups = wantsAttribute(userResourceType, projection, 'groups')
+  const groups = wantsAttribute(scope.userType, projection, 'groups')
     ? await groupsOfUsers(
         scope,
         records.map((r) => r.id),
       )
     : undefined
   return records.map((r) =>
-    project(userResourceType, userRepresentation(r, scope.baseUrl, groups?.get(r.id)), projection),
+    project(scope.userType, userRepresentation(scope.userType, r, scope.baseUrl, groups?.get(r.id)), projection),
   )
 }

@@ -18,7 +18,6 @@ import { parsePatchRequest } from '../scim/patch/parse.ts'
 import { ifMatchVersion, pinsVersion } from '../scim/preconditions.ts'
 import { jsonEqual } from '../scim/resource/equal.ts'
 import { checkBodyId, normalizeResource } from '../scim/resource/normalize.ts'
-import { userResourceType } from '../scim/schemas/index.ts'
 import type { JournalChange, Scope } from '../scope/scope.ts'
 import { userChangeEvent } from './change-events.ts'
 import { checkGrants, seatError } from './grants.ts'
@@ -56,7 +55,7 @@ function sourceOf(scope: Scope): 'scim' | 'app' {
  * same batch, then the scope's outbox announces it (if that fails, the cron sweep sends it later).
  */
 export async function createScimUser(scope: Scope, body: unknown): Promise<UserRecord> {
-  const resource = normalizeResource(userResourceType, body)
+  const resource = normalizeResource(scope.userType, body)
   resource.active ??= true
   await checkGrants(scope, resource)
   const seats = seatDeltas([], [resource])
@@ -151,7 +150,7 @@ function resourcePlan(current: UserRecord, resource: UserWrite['resource'], jour
  */
 export async function replaceScimUser(scope: Scope, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
   checkBodyId(body, id)
-  const resource = normalizeResource(userResourceType, body)
+  const resource = normalizeResource(scope.userType, body)
   const { record } = await writeUser(scope, id, {
     ifMatch,
     plan(current) {
@@ -164,11 +163,11 @@ export async function replaceScimUser(scope: Scope, id: string, body: unknown, i
 
 /** PATCH /Users/{id}: all operations apply or none (RFC 7644 §3.5.2). */
 export async function patchScimUser(scope: Scope, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
-  const ops = parsePatchRequest(userResourceType, body)
+  const ops = parsePatchRequest(scope.userType, body)
   const { record } = await writeUser(scope, id, {
     ifMatch,
     plan(current) {
-      const result = applyPatch(userResourceType, current.resource, ops)
+      const result = applyPatch(scope.userType, current.resource, ops)
       if (!result.changed) return undefined
       // Removing or clearing `active` keeps the current value, as PUT does: it never reactivates by omission.
       result.resource.active ??= current.resource.active ?? true

@@ -32,15 +32,23 @@ discovery.get('/ServiceProviderConfig', (c) => {
   return scimJson(serviceProviderConfig(baseUrl, capabilities, oauth))
 })
 
-/** The tenant's resource types: Users and Groups, then each type of its catalogue (Role, License, ...). */
+/**
+ * The tenant's resource types: Users (with the attributes the tenant declared) and Groups, then each
+ * type of its catalogue (Role, License, ...).
+ */
 async function tenantResourceTypes(scope: Scope): Promise<ResourceTypeDef[]> {
-  return [...resourceTypes, ...(await catalogResourceTypes(scope))]
+  const core = resourceTypes.map((t) => (t.id === scope.userType.id ? scope.userType : t))
+  return [...core, ...(await catalogResourceTypes(scope))]
 }
 
-/** The tenant's schemas: the core ones, and Okta's Role and Entitlement schemas where its catalogue uses them. */
+/**
+ * The tenant's schemas: the core ones, its own User extension when it declared attributes, and Okta's
+ * Role and Entitlement schemas where its catalogue uses them.
+ */
 async function tenantSchemas(scope: Scope): Promise<SchemaDef[]> {
+  const own = scope.userType.extensions.map((e) => e.schema).filter((s) => !schemas.includes(s))
   const used = new Set((await catalogResourceTypes(scope)).map((t) => t.schema))
-  return [...schemas, ...[...used].sort((a, b) => a.id.localeCompare(b.id))]
+  return [...schemas, ...own, ...[...used].sort((a, b) => a.id.localeCompare(b.id))]
 }
 
 /** Every discovery resource in one list: they are few, and a client that pages them gets them all at once. */

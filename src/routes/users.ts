@@ -23,7 +23,7 @@ export const users = new Hono<ScopedEnv>()
 
 /** attributes / excludedAttributes, parsed once and before any write, so a bad value never answers 400 after a change. */
 function projection(c: ScopedContext): Projection {
-  return userProjection(c.req.query())
+  return userProjection(c.var.scope, c.req.query())
 }
 
 /** A single-user response with its ETag, projected by the query's attributes parameters (RFC 7644 §3.9). */
@@ -39,9 +39,11 @@ async function userResponse(
   return scimJson(body, options.status, headers)
 }
 
-users.get('/', async (c) => scimList(await search(c.var.scope, parseListParams(c.req.query()), userSearch)))
+users.get('/', async (c) =>
+  scimList(await search(c.var.scope, parseListParams(c.req.query()), userSearch(c.var.scope))),
+)
 
-users.post('/.search', async (c) => scimList(await search(c.var.scope, await searchParams(c), userSearch)))
+users.post('/.search', async (c) => scimList(await search(c.var.scope, await searchParams(c), userSearch(c.var.scope))))
 
 users.post('/', async (c) => {
   const wanted = projection(c)

@@ -3,6 +3,8 @@
  * RPC call, a queue message, a cron run. It is the only code that turns env into a database handle, a
  * Base URL, an outbox and a journal.
  */
+import { tenantUserType } from '../scim/schemas/extension.ts'
+import { userResourceType } from '../scim/schemas/index.ts'
 import { createDb } from '../d1/client.ts'
 import { createJournal, type JournalOrigin } from '../db/journal.ts'
 import type { ConsumerDeps } from '../invites/consumer.ts'
@@ -64,6 +66,7 @@ export function tenantScope(env: Env, tenant: TenantDocument, request: ScopeRequ
     baseUrl: tenantBaseUrl(origin, tenant.id),
     publicUrl: origin,
     actor: request.actor,
+    userType: tenantUserType(userResourceType, tenant.id, tenant.userAttributes),
     requestId: request.requestId,
     outbox: { invites: queueOutbox(env.INVITES, key), events: webhookOutbox(env.WEBHOOKS, tenant, key) },
     journal: createJournal(journal),

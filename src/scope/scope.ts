@@ -6,6 +6,7 @@
 import type { SQL } from 'drizzle-orm'
 import type { Db } from '../d1/client.ts'
 import type { Statement } from '../d1/batch.ts'
+import type { ResourceTypeDef } from '../scim/schemas/types.ts'
 import type { TenantDocument } from '../tenants/document.ts'
 
 /**
@@ -96,6 +97,8 @@ export interface Scope {
   /** The Worker's public origin, no trailing slash. */
   readonly publicUrl: string
   readonly actor: Actor
+  /** The tenant's User resource type: the core schemas and the attributes it declared (src/scim/schemas/extension.ts). */
+  readonly userType: ResourceTypeDef
   /** The id that logs and the journal carry (X-Request-Id for HTTP). */
   readonly requestId: string
   readonly outbox: Outboxes

@@ -115,7 +115,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'> {
   const allFlags: Record<string, { type: 'string' | 'boolean'; short?: string }> = { ...GLOBAL_FLAGS }
-  for (const c of Object.values(commands)) for (const f of Object.keys(c.flags ?? {})) allFlags[f] = { type: 'string' }
+  for (const c of Object.values(commands))
+    for (const [f, d] of Object.entries(c.flags ?? {})) allFlags[f] = { type: d.boolean ? 'boolean' : 'string' }
 
   let parsed: ReturnType<typeof parseArgs>
   try {
@@ -155,7 +156,9 @@ async function dispatch(argv: string[], io: Io): Promise<CommandResult | 'help'>
   }
   const store = (io.store ?? createWranglerTenantStore)(target)
   const args = Object.fromEntries(command.args.map((a, i) => [a, rest[i]!]))
-  const flags = Object.fromEntries(Object.keys(command.flags ?? {}).map((f) => [f, values[f] as string | undefined]))
+  const flags = Object.fromEntries(
+    Object.keys(command.flags ?? {}).map((f) => [f, values[f] === true ? 'true' : (values[f] as string | undefined)]),
+  )
   const appApiKey = () => io.env.APP_API_KEY || (target.remote ? undefined : devAppApiKey(target.persistTo))
   const operator = typeof values.as === 'string' ? values.as.trim() : undefined
   if (operator !== undefined && !/^[\x21-\x7e][\x20-\x7e]{0,63}$/.test(operator))

@@ -43,7 +43,8 @@ export interface Command {
   /** Positional parameter names, in order; all required. */
   args: string[]
   /** Command-specific string flags (global flags are handled by the CLI). */
-  flags?: Record<string, { description: string }>
+  /** Command-specific flags: strings, or switches (`boolean`) that read as 'true' when given. */
+  flags?: Record<string, { description: string; boolean?: true }>
   summary: string
   run(
     ctx: CommandContext,

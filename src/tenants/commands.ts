@@ -34,6 +34,7 @@ import { addUser, workerCommands } from './worker-commands.ts'
 import { nextSteps } from './next-steps.ts'
 import { userCommands } from './user-commands.ts'
 import { catalogCommands } from './catalog-commands.ts'
+import { schemaCommands } from './schema-commands.ts'
 import { withSupportJournal } from './support-journal.ts'
 
 /** The Base URL an IdP admin configures. */
@@ -402,4 +403,6 @@ export const commands: Record<string, Command> = withSupportJournal({
   ...userCommands,
 
   ...catalogCommands,
+
+  ...schemaCommands,
 })

@@ -125,6 +125,19 @@ export interface TenantDocument {
   credentials: Credential[]
   /** Absent: none. */
   webhooks?: WebhookConfig[]
+  /** The User attributes support declared for this tenant (`schema add`), under its extension URN. Absent: none. */
+  userAttributes?: UserAttributeDeclaration[]
+}
+
+/** A User attribute declared for one tenant (`npm run tenant -- schema add`). */
+export interface UserAttributeDeclaration {
+  name: string
+  type: 'string' | 'boolean' | 'integer' | 'decimal' | 'dateTime' | 'reference'
+  multiValued?: boolean
+  caseExact?: boolean
+  required?: boolean
+  canonicalValues?: string[]
+  description?: string
 }
 
 /** The Base URL an IdP admin configures: `{publicUrl}/scim/v2/{tenantId}` (publicUrl without a trailing slash). */

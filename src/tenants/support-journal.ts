@@ -27,6 +27,8 @@ const JOURNALED: Record<string, (args: Record<string, string>, json: Json) => st
   'webhook revoke': (_a, j) => `revoked webhook ${String(j.revoked)}`,
   'webhook enable': (_a, j) => `re-enabled webhook ${String(j.id)}; ${String(j.retried)} dead deliveries queued again`,
   canonicalize: () => 'rewrote rows to the canonical name form',
+  'schema add': (_a, j) => `declared User attribute ${String((j.added as Json)?.name)}`,
+  'schema remove': (_a, j) => `removed User attribute ${String(j.removed)}`,
 }
 
 /** The id part of a minted bearer token `scim_{id}_{secret}`. */

@@ -19,7 +19,7 @@ afterAll(async () => {
 async function cli(args: string[]) {
   const out: string[] = []
   const err: string[] = []
-  const code = await main([...args, '--public-url', worker.url], {
+  const code = await main([...args, '--public-url', worker.url, '--persist-to', worker.persistTo], {
     stdout: (t) => void out.push(t),
     stderr: (t) => void err.push(t),
     env: { APP_API_KEY },
@@ -97,5 +97,63 @@ describe('npm run tenant -- entitlement and seats', () => {
     const shown = await cli(['seats', id])
     expect(shown.out).toMatch(/1 of 100 in use/)
     expect((await cli(['seats', id, '--limit', 'lots'])).code).toBe(2)
+  })
+})
+
+describe('npm run tenant -- schema', () => {
+  it("declares attributes that the tenant's /Schemas shows and its writes are checked against", async () => {
+    const id = worker.tenants[0]!.id
+    const urn = `urn:ietf:params:scim:schemas:extension:${id}:2.0:User`
+    const added = await cli([
+      'schema',
+      'add',
+      id,
+      'costCenter',
+      '--type',
+      'string',
+      '--canonical',
+      'CC-1,CC-2',
+      '--json',
+    ])
+    expect(added.code, added.err).toBe(0)
+    expect(JSON.parse(added.out)).toMatchObject({
+      tenantId: id,
+      schema: urn,
+      added: { name: 'costCenter', type: 'string', canonicalValues: ['CC-1', 'CC-2'] },
+    })
+    const level = await cli(['schema', 'add', id, 'level', '--type', 'integer', '--multi', '--json'])
+    expect(level.code, level.err).toBe(0)
+    expect(JSON.parse(level.out).added).toEqual({ name: 'level', type: 'integer', multiValued: true })
+    const again = await cli(['schema', 'add', id, 'CostCenter', '--type', 'string'])
+    expect(again.code).toBe(1)
+    expect(again.err).toMatch(/declared already/)
+    const badType = await cli(['schema', 'add', id, 'x', '--type', 'number', '--json'])
+    expect(badType.code).toBe(2)
+    expect(JSON.parse(badType.out).error).toMatch(/type must be one of string, boolean/)
+    const badName = await cli(['schema', 'add', id, '9lives', '--type', 'string'])
+    expect(badName.code).toBe(2)
+
+    const list = await cli(['schema', 'list', id])
+    expect(list.out).toMatch(/costCenter \(string, one of CC-1, CC-2\)/)
+    expect(list.out).toMatch(/level \(integer, multi-valued\)/)
+
+    const schema = await scim(`/Schemas/${urn}`)
+    expect(schema.status).toBe(200)
+    expect(((await schema.json()) as { attributes: { name: string }[] }).attributes.map((a) => a.name)).toEqual([
+      'costCenter',
+      'level',
+    ])
+    const refused = await scim('/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', urn],
+      userName: 'typed@example.com',
+      [urn]: { level: ['high'] },
+    })
+    expect(refused.status).toBe(400)
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/:level\S* must be an integer, got "high"/)
+
+    const removed = await cli(['schema', 'remove', id, 'level', '--json'])
+    expect(removed.code).toBe(0)
+    expect(JSON.parse(removed.out).attributes.map((a: { name: string }) => a.name)).toEqual(['costCenter'])
+    expect((await cli(['schema', 'remove', id, 'level'])).code).toBe(1)
   })
 })

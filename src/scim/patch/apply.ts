@@ -11,7 +11,7 @@
  *   `primary: false` (RFC 7643 §2.4: at most one primary; the newest one wins).
  * - Removing or clearing a required attribute is 400 invalidValue, as a PUT without it is.
  */
-import { checkRequired, schemaUrns } from '../resource/normalize.ts'
+import { checkRequired, checkRequiredExtensions, schemaUrns } from '../resource/normalize.ts'
 import { jsonEqual } from '../resource/equal.ts'
 import { isObject, type Json } from '../resource/values.ts'
 import { InvalidPath, Mutability, NoTarget } from '../errors.ts'
@@ -40,6 +40,7 @@ export function applyPatch(type: ResourceTypeDef, resource: Json, ops: PatchOper
     inOperation(op.index, () => {
       applyOne(type, work, op)
       checkRequired(type.schema, work)
+      checkRequiredExtensions(type, work)
     })
   }
   work.schemas = schemaUrns(type, work)

@@ -26,6 +26,7 @@ export function normalizeResource(type: ResourceTypeDef, body: unknown): Json {
     if (normalized !== undefined) out[def.name] = normalized
   }
   checkRequired(type.schema, out)
+  checkRequiredExtensions(type, out)
   out.schemas = schemaUrns(type, out)
   return out
 }
@@ -53,6 +54,18 @@ export function checkRequired(schema: SchemaDef, resource: Json): void {
   for (const def of schema.attributes) {
     if (def.required && resource[def.name] === undefined) {
       throw new InvalidValue(`${def.name} is required`)
+    }
+  }
+}
+
+/** Required attributes of extensions the resource type requires (a tenant's declared `--required` ones). */
+export function checkRequiredExtensions(type: ResourceTypeDef, resource: Json): void {
+  for (const ext of type.extensions) {
+    if (!ext.required) continue
+    const inner = resource[ext.schema.id]
+    for (const def of ext.schema.attributes) {
+      if (def.required && (!isObject(inner) || inner[def.name] === undefined))
+        throw new InvalidValue(`${ext.schema.id}:${def.name} is required`)
     }
   }
 }
