@@ -5,6 +5,7 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
 import { groupResourceType, userResourceType } from '../scim/schemas/index.ts'
+import { declaredSchema } from '../scim/schemas/extension.ts'
 import type { ResourceTypeDef } from '../scim/schemas/types.ts'
 import { URN } from '../scim/urns.ts'
 import { catalogEntries, groupMembers, groups, userEmails, users } from './schema.ts'
@@ -17,6 +18,11 @@ export type Source =
    */
   | { kind: 'column'; column: AnySQLiteColumn; form: 'lower' | 'exact' | 'iso' | 'bool' }
   | { kind: 'json'; doc: SQL; path: string }
+  /**
+   * A tenant's declared attribute, one row per value in user_attribute_values (the form of
+   * attributeForm in src/db/user-columns.ts), looked up by its index under the tenant's key.
+   */
+  | { kind: 'indexed'; attr: string; tenantKey: string }
   /** Same value on every row (meta.resourceType). */
   | { kind: 'constant'; value: string }
   /** Not stored in a filterable form (meta.location, meta.version); always present. */
@@ -90,11 +96,24 @@ export const USERS: TableMap = {
 
 const usersMaps = new WeakMap<ResourceTypeDef, TableMap>()
 
-/** USERS for a tenant's User type (its declared attributes read from the resource JSON). */
-export function usersMap(type: ResourceTypeDef): TableMap {
-  if (type === USERS.type) return USERS
+/**
+ * USERS for a tenant's User type: its declared attributes are read from user_attribute_values under
+ * `tenantKey` (a User type with declared attributes belongs to one tenant document, hence one key).
+ */
+export function usersMap(type: ResourceTypeDef, tenantKey: string | undefined): TableMap {
+  const schema = declaredSchema(type)
+  if (!schema || tenantKey === undefined) return type === USERS.type ? USERS : { ...USERS, type }
   let map = usersMaps.get(type)
-  if (!map) usersMaps.set(type, (map = { ...USERS, type }))
+  if (!map) {
+    const declared = Object.fromEntries(
+      schema.attributes.map((a): [string, Source] => [
+        `${schema.id}:${a.name}`,
+        { kind: 'indexed', attr: a.name, tenantKey },
+      ]),
+    )
+    map = { ...USERS, type, columns: { ...USERS.columns, ...declared } }
+    usersMaps.set(type, map)
+  }
   return map
 }
 

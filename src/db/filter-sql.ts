@@ -21,6 +21,8 @@ import { InvalidFilter } from '../scim/errors.ts'
 import { canonicalName } from '../scim/resource/canonical.ts'
 import { canonicalPath } from '../scim/schemas/index.ts'
 import type { AttributeDef, ResourceTypeDef } from '../scim/schemas/types.ts'
+import { attributeForm } from './user-columns.ts'
+import { users } from './schema.ts'
 import { catalogMap, GROUPS, USERS, usersMap, type Source, type TableMap } from './filter-columns.ts'
 export {
   catalogSortSql,
@@ -34,8 +36,8 @@ export {
 export const MAX_FILTER_PARAMS = 90
 
 /** A boolean SQL condition on `users` for a SCIM filter, RFC 7644 §3.4.2.2; throws InvalidFilter. The caller adds tenant and deleted_at. */
-export function userFilterSql(filter: Filter, type: ResourceTypeDef = USERS.type): SQL {
-  return compileTop(usersMap(type), filter)
+export function userFilterSql(filter: Filter, type: ResourceTypeDef = USERS.type, tenantKey?: string): SQL {
+  return compileTop(usersMap(type, tenantKey), filter)
 }
 
 /** A boolean SQL condition on `groups` for a SCIM filter, RFC 7644 §3.4.2.2; throws InvalidFilter. The caller adds the tenant. */
@@ -51,6 +53,19 @@ export function catalogFilterSql(type: ResourceTypeDef, filter: Filter): SQL {
 interface Context {
   map: TableMap
   params: number
+  /** Whether a leaf reads user_attribute_values. */
+  indexed?: boolean
+}
+
+/** Conditions with a leaf on a declared attribute: their page is best found through that index. */
+const throughIndex = new WeakSet<SQL>()
+
+/**
+ * True when `where` reads a declared attribute's index. The page query then orders by `+seq`, so
+ * SQLite finds the rows through that index and sorts them, instead of walking every user in seq order.
+ */
+export function readsDeclaredIndex(where: SQL | undefined): boolean {
+  return where !== undefined && throughIndex.has(where)
 }
 
 /** Where a leaf reads its value: a named attribute of the row, or a sub-attribute of one element. */
@@ -59,7 +74,9 @@ type Scope = (path: AttrPath) => { def: AttributeDef; label: string; source: Sou
 function compileTop(map: TableMap, filter: Filter): SQL {
   const ctx: Context = { map, params: 0 }
   const normal = normalizeFilter(map.type, filter)
-  return compile(ctx, normal, rowScope(ctx))
+  const out = compile(ctx, normal, rowScope(ctx))
+  if (ctx.indexed) throughIndex.add(out)
+  return out
 }
 
 function bind(ctx: Context, value: string | number): SQL {
@@ -266,7 +283,30 @@ function leafSql(
       return columnLeaf(ctx, source, leaf)
     case 'json':
       return jsonLeaf(ctx, source, def, leaf)
+    case 'indexed':
+      return indexedLeaf(ctx, source, def, leaf)
   }
+}
+
+/**
+ * A leaf on a declared attribute: the users that have a matching value row, found through the
+ * (tenant, attr, value) index, so the filter reads about the rows it matches. Multi-valued attributes
+ * match when some value does, as RFC 7644 §3.4.2.2 asks.
+ */
+function indexedLeaf(ctx: Context, source: { attr: string; tenantKey: string }, def: AttributeDef, leaf: Leaf): SQL {
+  const { op, value } = leaf
+  ctx.indexed = true
+  const rows = (cond: SQL) =>
+    sql`${users.id} IN (SELECT user_id FROM user_attribute_values WHERE tenant_id = ${bind(ctx, source.tenantKey)}
+      AND attr = ${sql.raw(`'${source.attr}'`)} AND ${cond})`
+  if (op === 'pr') return rows(sql`1`)
+  if (def.type === 'boolean') return rows(sql`value = ${sql.raw((op === 'eq') === (value === true) ? '1' : '0')}`)
+  const form = attributeForm({ ...def, multiValued: false }, value)
+  if (form === undefined) return sql`0`
+  if (typeof form === 'number') return rows(sql`value ${sql.raw(SQL_OPS[op] || '=')} ${bind(ctx, form)}`)
+  if (op === 'eq') return rows(sql`value = ${bind(ctx, form)}`)
+  if (op === 'ne') return rows(sql`value <> ${bind(ctx, form)}`)
+  return rows(textCondition(ctx, sql`value`, { op, text: form }, (v) => v))
 }
 
 function columnLeaf(

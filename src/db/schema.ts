@@ -4,7 +4,7 @@
  * `resource` JSON holds the values as sent and is the truth for everything else.
  */
 import { sql } from 'drizzle-orm'
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 /** The lifecycle states a user row can be in (their rules: src/lifecycle/state.ts). */
 export type UserState = 'provisioned' | 'invited' | 'joined' | 'deactivated' | 'deleted'
@@ -46,6 +46,26 @@ export const users = sqliteTable(
     index('users_tenant_external_id').on(t.tenantId, t.externalId),
     index('users_tenant_email').on(t.tenantId, t.email),
     index('users_tenant_updated_at').on(t.tenantId, t.updatedAt),
+  ],
+)
+
+/**
+ * The values of a tenant's declared User attributes (src/scim/schemas/extension.ts), one row per
+ * value, so a filter on one reads the rows it matches instead of every user's JSON. `value` has no
+ * type affinity: strings (canonicalName() unless caseExact), numbers, 0/1 for booleans and
+ * toISOString() for dateTimes are stored and compared as they are.
+ */
+export const userAttributeValues = sqliteTable(
+  'user_attribute_values',
+  {
+    tenantId: text('tenant_id').notNull(),
+    userId: text('user_id').notNull(),
+    attr: text('attr').notNull(),
+    value: blob('value').notNull(),
+  },
+  (t) => [
+    index('user_attribute_values_lookup').on(t.tenantId, t.attr, t.value),
+    index('user_attribute_values_user').on(t.tenantId, t.userId),
   ],
 )
 

@@ -1,5 +1,7 @@
 /** `sortBy` (RFC 7644 §3.4.2.3): the attributes that have a column, and nothing else. */
+import { sql, type SQL } from 'drizzle-orm'
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
+import { declaredSchema } from '../scim/schemas/extension.ts'
 import { InvalidValue } from '../scim/errors.ts'
 import { formatPath, type AttrPath } from '../scim/filter/ast.ts'
 import { canonicalPath, groupResourceType, resolveAttribute, userResourceType } from '../scim/schemas/index.ts'
@@ -40,7 +42,15 @@ export const userSortableAttributes: readonly string[] = Object.keys(USER_SORT)
 export const groupSortableAttributes: readonly string[] = Object.keys(GROUP_SORT)
 
 /** The users column for `sortBy`, RFC 7644 §3.4.2.3; throws InvalidValue for other attributes. */
-export function userSortSql(path: AttrPath, type: ResourceTypeDef = userResourceType): AnySQLiteColumn {
+export function userSortSql(path: AttrPath, type: ResourceTypeDef = userResourceType): AnySQLiteColumn | SQL {
+  const declared = declaredSchema(type)
+  const resolved = declared && resolveAttribute(type, path.urn, path.attr, path.sub)
+  if (resolved && resolved.schema === declared.id && !resolved.attribute.multiValued) {
+    // A tenant's declared attribute: sorted by its value in the resource (sorted pages use OFFSET anyway).
+    const value = sql.raw(`json_extract(resource, '$."${declared.id}"."${resolved.attribute.name}"')`)
+    const text = ['string', 'reference'].includes(resolved.attribute.type) && !resolved.attribute.caseExact
+    return text ? sql`lower(${value})` : value
+  }
   return sortColumn(type, USER_SORT, path)
 }
 

@@ -1,6 +1,8 @@
 import { canonicalOrNull } from '../scim/resource/canonical.ts'
 import type { Json } from '../scim/resource/values.ts'
 import { primaryEmail } from '../scim/resource/emails.ts'
+import { declaredSchema } from '../scim/schemas/extension.ts'
+import type { AttributeDef, ResourceTypeDef } from '../scim/schemas/types.ts'
 import { URN } from '../scim/urns.ts'
 
 /**
@@ -53,6 +55,53 @@ export function userEmails(resource: Json): EmailRow[] {
     if (seen.has(key)) continue
     seen.add(key)
     out.push({ value, type, primary: e.primary === true })
+  }
+  return out
+}
+
+/** One row of user_attribute_values: a declared attribute's name and one value in its stored form. */
+export interface AttributeRow {
+  attr: string
+  value: string | number
+}
+
+/**
+ * A declared attribute's value in the form user_attribute_values holds and filters compare with:
+ * canonicalName() for strings that are not caseExact, 0/1 for booleans, toISOString() for dateTimes;
+ * undefined for a value that has no such form.
+ */
+export function attributeForm(def: AttributeDef, value: unknown): string | number | undefined {
+  switch (def.type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? (value ? 1 : 0) : undefined
+    case 'integer':
+    case 'decimal':
+      return typeof value === 'number' && Number.isFinite(value) ? value : undefined
+    case 'dateTime': {
+      const date = typeof value === 'string' ? new Date(value) : undefined
+      return date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined
+    }
+    default:
+      if (typeof value !== 'string' || value === '') return undefined
+      return def.caseExact ? value : (fold(value) ?? undefined)
+  }
+}
+
+/** The rows of user_attribute_values for a resource: every value of every attribute the tenant declared. */
+export function attributeRows(type: ResourceTypeDef, resource: Json): AttributeRow[] {
+  const schema = declaredSchema(type)
+  const values = schema && resource[schema.id]
+  if (!schema || !values || typeof values !== 'object') return []
+  const out: AttributeRow[] = []
+  for (const def of schema.attributes) {
+    const raw = (values as Json)[def.name]
+    const seen = new Set<string | number>()
+    for (const v of Array.isArray(raw) ? raw : [raw]) {
+      const form = attributeForm(def, v)
+      if (form === undefined || seen.has(form)) continue
+      seen.add(form)
+      out.push({ attr: def.name, value: form })
+    }
   }
   return out
 }

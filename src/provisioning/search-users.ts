@@ -21,7 +21,8 @@ export function userSearch(scope: Scope): SearchSpec<UserRecord> {
   if (!spec) {
     spec = {
       type,
-      filterSql: (filter) => userFilterSql(filter, type),
+      // A User type with declared attributes is one tenant's, so its key can be kept with it.
+      filterSql: (filter) => userFilterSql(filter, type, scope.tenantKey),
       sortColumn: (path) => userSortSql(path, type),
       pages: userPages,
       represent: userBodies,

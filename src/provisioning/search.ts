@@ -20,7 +20,7 @@ export interface SearchSpec<R extends { seq: number }> {
   type: ResourceTypeDef
   /** Checks the filter against the schema and compiles its normal form (one pass). */
   filterSql(filter: Filter): SQL
-  sortColumn(path: AttrPath): AnySQLiteColumn
+  sortColumn(path: AttrPath): AnySQLiteColumn | SQL
   pages(scope: Scope, where: SQL | undefined, orderBy: SQL[]): PageSource<R>
   /** The projected representations of a page of records (streamed ones for big resources). */
   represent(scope: Scope, records: R[], projection: Projection): Promise<(Json | StreamedJson)[]>

@@ -176,7 +176,7 @@ export async function findUsers(
   const count = query.count === undefined ? 50 : Number(query.count)
   if (!Number.isInteger(count) || count < 1 || count > 200)
     throw new InvalidValue('count must be an integer from 1 to 200')
-  const where = userFilterSql(parseFilter(query.filter), scope.userType)
+  const where = userFilterSql(parseFilter(query.filter), scope.userType, scope.tenantKey)
   checkFilterBudget(where)
   const page = await readPage(
     scope,

@@ -48,6 +48,7 @@ export const TENANT_TABLE_NAMES = [
   'events',
   'group_members',
   'user_emails',
+  'user_attribute_values',
   'invites',
   'page_marks',
   'audit_events',

@@ -4,7 +4,14 @@
  * work on them as on core attributes. Other tenants see none of them.
  */
 import { env } from 'cloudflare:test'
+import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core'
+import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { userFilterSql } from '../../src/db/filter-sql.ts'
+import { userPages } from '../../src/db/users.ts'
+import { parseFilter } from '../../src/scim/filter/parser.ts'
+import { tenantUserType } from '../../src/scim/schemas/extension.ts'
+import { userResourceType } from '../../src/scim/schemas/index.ts'
 import { tenantDocumentKey, type UserAttributeDeclaration } from '../../src/tenants/document.ts'
 import { newTenant, type TestTenant } from '../helpers/tenant.ts'
 
@@ -107,6 +114,18 @@ describe("a tenant's declared User attributes", () => {
     expect(await names(`${urn}:skills eq "engines"`)).toEqual(['ada@example.com'])
     expect(await names(`${urn}:badge eq "ab-1"`)).toEqual(['bob@example.com'])
     expect(await names(`${urn}:level pr and not (${urn}:skills pr)`)).toEqual(['bob@example.com'])
+    const sorted = (await (
+      await tenant.fetch(`/Users?sortBy=${encodeURIComponent(`${urn}:level`)}&sortOrder=descending`)
+    ).json()) as { Resources: { userName: string }[] }
+    expect(sorted.Resources.map((r) => r.userName)).toEqual(['ada@example.com', 'bob@example.com'])
+    const byCenter = (await (
+      await tenant.fetch(`/Users?sortBy=${encodeURIComponent(`${urn}:costCenter`)}`)
+    ).json()) as {
+      Resources: { userName: string }[]
+    }
+    expect(byCenter.Resources.map((r) => r.userName)).toEqual(['ada@example.com', 'bob@example.com'])
+    const multiSort = await errorOf(await tenant.fetch(`/Users?sortBy=${encodeURIComponent(`${urn}:skills`)}`))
+    expect(multiSort).toMatchObject({ status: 400, scimType: 'invalidValue' })
     const badFilter = await errorOf(await tenant.fetch(`/Users?filter=${encodeURIComponent(`${urn}:nothing eq "x"`)}`))
     expect(badFilter).toMatchObject({ status: 400, scimType: 'invalidFilter' })
 
@@ -148,5 +167,52 @@ describe("a tenant's declared User attributes", () => {
       json: { schemas: [PATCH], Operations: [{ op: 'remove', path: `${urn}:employeeType` }] },
     })
     expect(removed.status).toBe(400)
+  })
+})
+
+describe('the indexed form of declared attributes', () => {
+  it('a filter on a declared attribute reads about the rows it returns, not every user of the tenant', async () => {
+    const attributes: UserAttributeDeclaration[] = [{ name: 'costCenter', type: 'string' }]
+    const { tenant, urn } = await declared(attributes)
+    const res = await tenant.fetch('/Bulk', {
+      method: 'POST',
+      json: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: Array.from({ length: 300 }, (_, i) => ({
+          method: 'POST',
+          path: '/Users',
+          bulkId: `u${i}`,
+          data: {
+            schemas: [USER, urn],
+            userName: `p${i}@example.com`,
+            [urn]: { costCenter: i === 7 ? 'CC-9' : `CC-${i % 5}` },
+          },
+        })),
+      },
+    })
+    expect(res.status).toBe(200)
+    const type = tenantUserType(userResourceType, tenant.id, attributes)
+    const dialect = new SQLiteAsyncDialect()
+    // The statement of a page of /Users, as the search runs it.
+    const run = async (where: ReturnType<typeof userFilterSql>, after?: number) => {
+      const range = { offset: sql`0`, limit: 100, ...(after === undefined ? {} : { after: sql`${after}` }) }
+      const q = dialect.sqlToQuery(userPages({ tenantKey: tenant.key }, where).rows(range))
+      const result = await env.DB.prepare(q.sql)
+        .bind(...q.params)
+        .all()
+      return { rows: result.results.length, read: result.meta.rows_read }
+    }
+    const filter = parseFilter(`${urn}:costCenter eq "cc-9"`)
+    const indexed = await run(userFilterSql(filter, type, tenant.key))
+    // The same filter on the resource JSON (the form undeclared attributes would need) reads every user.
+    const scanned = await run(userFilterSql(filter, type))
+    expect(indexed.rows).toBe(1)
+    expect(scanned.rows).toBe(1)
+    expect(scanned.read).toBeGreaterThanOrEqual(300)
+    expect(indexed.read).toBeLessThan(10)
+    // A later page (seeking past a page mark) reads as little.
+    const later = await run(userFilterSql(filter, type, tenant.key), 5)
+    expect(later.rows).toBe(1)
+    expect(later.read).toBeLessThan(10)
   })
 })

@@ -65,6 +65,12 @@ export function tenantExtensionSchema(tenantId: string, declared: DeclaredAttrib
 }
 
 const built = new WeakMap<DeclaredAttribute[], ResourceTypeDef>()
+const declaredSchemas = new WeakSet<SchemaDef>()
+
+/** The extension schema of the attributes a tenant declared, in its User type; undefined when none. */
+export function declaredSchema(type: ResourceTypeDef): SchemaDef | undefined {
+  return type.extensions.find((e) => declaredSchemas.has(e.schema))?.schema
+}
 
 /**
  * The User resource type of a tenant: the core schema, the enterprise extension and, when the tenant
@@ -78,12 +84,11 @@ export function tenantUserType(
   if (!declared?.length) return base
   const cached = built.get(declared)
   if (cached) return cached
+  const schema = tenantExtensionSchema(tenantId, declared)
+  declaredSchemas.add(schema)
   const type: ResourceTypeDef = {
     ...base,
-    extensions: [
-      ...base.extensions,
-      { schema: tenantExtensionSchema(tenantId, declared), required: declared.some((d) => d.required) },
-    ],
+    extensions: [...base.extensions, { schema, required: declared.some((d) => d.required) }],
   }
   built.set(declared, type)
   return type
